@@ -1,0 +1,17 @@
+namespace XenStore.Daemon;
+
+/// <summary>How a hosted daemon is set up: quotas, starting tree, logging.</summary>
+public sealed class DaemonOptions
+{
+    /// <summary>Quota defaults for every domain (cxenstored's unless changed).</summary>
+    public QuotaSettings Quotas { get; init; } = new();
+
+    /// <summary>
+    /// Create what xen-init-dom0 writes at boot (/local/domain/0/name and domid), so the store
+    /// looks like a dom0's after boot. Off gives cxenstored's bare tree (/ and /tool/xenstored).
+    /// </summary>
+    public bool CreateDom0Nodes { get; init; } = true;
+
+    /// <summary>Where the trace of every message goes (cxenstored -T), or null.</summary>
+    public TextWriter? Trace { get; init; }
+}

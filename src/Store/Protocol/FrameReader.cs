@@ -1,0 +1,74 @@
+namespace XenStore.Protocol;
+
+/// <summary>
+/// Reassembles whole messages from a byte stream that arrives in arbitrary pieces
+/// (socket reads, ring chunks). A header announcing more than <see cref="Wire.PayloadMax"/>
+/// bytes is a protocol violation: the stream cannot be trusted after it.
+/// </summary>
+public sealed class FrameReader
+{
+    private byte[] buffer;
+    private int start;
+    private int end;
+
+    public FrameReader(int initialCapacity = 8192) => buffer = new byte[Math.Max(initialCapacity, Wire.HeaderSize + Wire.PayloadMax)];
+
+    /// <summary>Free space to receive into; call <see cref="Commit"/> with the count written.</summary>
+    public Memory<byte> GetWriteMemory()
+    {
+        if (start > 0 && (buffer.Length - end < Wire.HeaderSize + Wire.PayloadMax))
+        {
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+        }
+        return buffer.AsMemory(end);
+    }
+
+    /// <summary>Records that <paramref name="count"/> bytes were written into <see cref="GetWriteMemory"/>.</summary>
+    public void Commit(int count) => end += count;
+
+    /// <summary>Copies bytes in (for callers that do not receive into <see cref="GetWriteMemory"/>).</summary>
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var room = GetWriteMemory().Span;
+            var n = Math.Min(room.Length, data.Length);
+            data[..n].CopyTo(room);
+            Commit(n);
+            data = data[n..];
+        }
+    }
+
+    /// <summary>Bytes received but not yet returned as messages.</summary>
+    public int Buffered => end - start;
+
+    /// <summary>
+    /// Takes the next whole message. Returns <see cref="FrameStatus.Incomplete"/> until one is
+    /// buffered, and <see cref="FrameStatus.Oversize"/> (consuming nothing) for a bad header.
+    /// </summary>
+    public FrameStatus TryRead(out Message? message)
+    {
+        message = null;
+        var available = end - start;
+        if (available < Wire.HeaderSize) return FrameStatus.Incomplete;
+        var header = Wire.ReadHeader(buffer.AsSpan(start));
+        if (header.Length > Wire.PayloadMax) return FrameStatus.Oversize;
+        var total = Wire.HeaderSize + (int)header.Length;
+        if (available < total) return FrameStatus.Incomplete;
+        var payload = buffer.AsSpan(start + Wire.HeaderSize, (int)header.Length).ToArray();
+        start += total;
+        if (start == end) start = end = 0;
+        message = new Message(header.Type, header.ReqId, header.TxId, payload);
+        return FrameStatus.Message;
+    }
+}
+
+/// <summary>Outcome of <see cref="FrameReader.TryRead"/>.</summary>
+public enum FrameStatus
+{
+    Message,
+    Incomplete,
+    Oversize,
+}

@@ -1,0 +1,34 @@
+namespace XenStore.Protocol;
+
+/// <summary>One whole XenStore message: header fields and payload bytes.</summary>
+public sealed class Message
+{
+    public Message(MessageType type, uint reqId, uint txId, byte[] payload)
+    {
+        Type = type;
+        ReqId = reqId;
+        TxId = txId;
+        Payload = payload;
+    }
+
+    public MessageType Type { get; }
+    public uint ReqId { get; }
+    public uint TxId { get; }
+    public byte[] Payload { get; }
+
+    /// <summary>Header plus payload, as sent on the wire.</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[Wire.HeaderSize + Payload.Length];
+        Wire.WriteHeader(bytes, Type, ReqId, TxId, Payload.Length);
+        Payload.CopyTo(bytes, Wire.HeaderSize);
+        return bytes;
+    }
+
+    /// <summary>Builds a request whose arguments are NUL-terminated strings ("a\0b\0").</summary>
+    public static Message WithStrings(MessageType type, uint reqId, uint txId, params string[] args) =>
+        new(type, reqId, txId, Payloads.Strings(args));
+
+    public override string ToString() =>
+        $"{Type} req={ReqId} tx={TxId} len={Payload.Length} \"{Wire.Decode(Payload).Replace('\0', '|')}\"";
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+
+namespace XenStore.Protocol;
+
+/// <summary>Access granted by a permission entry.</summary>
+[Flags]
+public enum PermissionAccess
+{
+    None = 0,
+    Read = 1,
+    Write = 2,
+    Both = Read | Write,
+}
+
+/// <summary>One permission entry, e.g. "r5": the letter and the domain it names.</summary>
+public readonly record struct Permission(uint DomainId, PermissionAccess Access)
+{
+    /// <summary>Largest domid accepted in a permission string.</summary>
+    public const uint MaxDomainId = 65535;
+
+    /// <summary>The letter of an access value: n, r, w or b.</summary>
+    public static char Letter(PermissionAccess access) => access switch
+    {
+        PermissionAccess.Read => 'r',
+        PermissionAccess.Write => 'w',
+        PermissionAccess.Both => 'b',
+        _ => 'n',
+    };
+
+    /// <summary>Parses "r5", "b0", "n0x10"; false for anything else.</summary>
+    public static bool TryParse(string text, out Permission permission)
+    {
+        permission = default;
+        if (text.Length < 2) return false;
+        PermissionAccess access;
+        switch (text[0])
+        {
+            case 'r': access = PermissionAccess.Read; break;
+            case 'w': access = PermissionAccess.Write; break;
+            case 'b': access = PermissionAccess.Both; break;
+            case 'n': access = PermissionAccess.None; break;
+            default: return false;
+        }
+        var number = text.AsSpan(1);
+        uint id;
+        // The C daemon parses with strtol(…, 0): accept the 0x form it accepts too.
+        var ok = number.StartsWith("0x") || number.StartsWith("0X")
+            ? uint.TryParse(number[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out id)
+            : uint.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out id);
+        if (!ok || id > MaxDomainId) return false;
+        permission = new Permission(id, access);
+        return true;
+    }
+
+    public override string ToString() => Letter(Access) + DomainId.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A node's permission list: the first entry names the owner and the access of everyone
+/// without an entry of their own; later entries grant their letter to one domain each.
+/// Immutable and shared between nodes; the wire form is cached.
+/// </summary>
+public sealed class PermissionList : IEquatable<PermissionList>
+{
+    private byte[]? wire;
+
+    public PermissionList(IReadOnlyList<Permission> entries)
+    {
+        if (entries.Count == 0) throw new ArgumentException("A permission list needs at least the owner entry.", nameof(entries));
+        Entries = entries.ToArray();
+    }
+
+    /// <summary>"n0": owned by dom0, nobody else may access. The root's permissions.</summary>
+    public static PermissionList Dom0Only { get; } = new([new Permission(0, PermissionAccess.None)]);
+
+    public IReadOnlyList<Permission> Entries { get; }
+
+    /// <summary>The owner domain (first entry).</summary>
+    public uint Owner => Entries[0].DomainId;
+
+    /// <summary>The entries as NUL-terminated strings, the GET_PERMS reply payload.</summary>
+    public byte[] ToWire() => wire ??= Payloads.Strings(Entries.Select(e => e.ToString()).ToArray());
+
+    /// <summary>Parses entries; false when any is malformed or there are none.</summary>
+    public static bool TryParse(IReadOnlyList<string> texts, out PermissionList? list)
+    {
+        list = null;
+        if (texts.Count == 0) return false;
+        var entries = new Permission[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+            if (!Permission.TryParse(texts[i], out entries[i])) return false;
+        list = new PermissionList(entries);
+        return true;
+    }
+
+    /// <summary>Parses a space- or comma-separated list such as "n0 r5".</summary>
+    public static PermissionList Parse(string text)
+    {
+        var parts = text.Split([' ', ',', '\0'], StringSplitOptions.RemoveEmptyEntries);
+        return TryParse(parts, out var list) ? list! : throw new FormatException($"Invalid XenStore permission list '{text}'.");
+    }
+
+    /// <summary>The same entries with the owner replaced (implicit creation by a guest).</summary>
+    public PermissionList WithOwner(uint owner)
+    {
+        if (Owner == owner) return this;
+        var entries = Entries.ToArray();
+        entries[0] = entries[0] with { DomainId = owner };
+        return new PermissionList(entries);
+    }
+
+    /// <summary>The list without the non-owner entries naming <paramref name="domid"/>, or this list if none do.</summary>
+    public PermissionList WithoutDomain(uint domid)
+    {
+        if (!Entries.Skip(1).Any(e => e.DomainId == domid)) return this;
+        return new PermissionList(Entries.Where((e, i) => i == 0 || e.DomainId != domid).ToList());
+    }
+
+    public bool Equals(PermissionList? other) => other is not null && Entries.SequenceEqual(other.Entries);
+    public override bool Equals(object? obj) => Equals(obj as PermissionList);
+    public override int GetHashCode() => Entries.Aggregate(17, (h, e) => h * 31 + e.GetHashCode());
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        foreach (var e in Entries)
+        {
+            if (sb.Length > 0) sb.Append(' ');
+            sb.Append(e.ToString());
+        }
+        return sb.ToString();
+    }
+}
