@@ -1,6 +1,51 @@
+using System.Runtime.InteropServices;
+using XenStore.Daemon;
+
 namespace XenStore.Host;
 
+/// <summary>The standalone daemon: parse the command line, serve the socket until SIGTERM or Ctrl+C.</summary>
 internal static class Program
 {
-    private static int Main() => 0;
+    private static async Task<int> Main(string[] args)
+    {
+        HostOptions options;
+        try
+        {
+            options = HostOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync($"xenstored-ps: {ex.Message}\n\n{HostOptions.Usage}");
+            return 2;
+        }
+        if (options.Help)
+        {
+            Console.WriteLine(HostOptions.Usage);
+            return 0;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
+        using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
+        using var daemon = new XenStoreDaemon(new DaemonOptions
+        {
+            Quotas = options.Quotas,
+            CreateDom0Nodes = !options.BareTree,
+            Trace = trace is null ? null : TextWriter.Synchronized(trace),
+        });
+        if (options.Verbose) daemon.Log += Console.WriteLine;
+
+        var stop = new TaskCompletionSource();
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+
+        await using (UnixSocketServer.Start(daemon, options.Socket))
+        {
+            await File.WriteAllTextAsync(options.Pid, Environment.ProcessId + "\n");
+            Console.WriteLine($"xenstored-ps: serving {options.Socket} (pid {Environment.ProcessId})");
+            await stop.Task;
+        }
+        File.Delete(options.Pid);
+        Console.WriteLine("xenstored-ps: stopped");
+        return 0;
+    }
 }

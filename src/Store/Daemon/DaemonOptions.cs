@@ -12,6 +12,12 @@ public sealed class DaemonOptions
     /// </summary>
     public bool CreateDom0Nodes { get; init; } = true;
 
+    /// <summary>
+    /// Which domains the hypervisor reports as existing (SET_PERMS refuses an owner that does
+    /// not exist). Null: dom0 and the introduced domains.
+    /// </summary>
+    public Func<uint, bool>? DomainExists { get; init; }
+
     /// <summary>Where the trace of every message goes (cxenstored -T), or null.</summary>
     public TextWriter? Trace { get; init; }
 }

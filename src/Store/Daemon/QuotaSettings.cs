@@ -38,4 +38,12 @@ public sealed class QuotaSettings
 
     /// <summary>A copy, so that a domain's quotas can change without touching the defaults.</summary>
     public QuotaSettings Clone() => (QuotaSettings)MemberwiseClone();
+
+    /// <summary>Sets a quota by its cxenstored name ("nodes", "soft-memory"...); false for an unknown name.</summary>
+    public bool TrySet(string name, int value)
+    {
+        if (QuotaNames.FindWire(name) is not { } entry) return false;
+        entry.Set(this, value);
+        return true;
+    }
 }

@@ -1,11 +1,178 @@
+using XenStore.Protocol;
+using XenStore.Tree;
+
 namespace XenStore.Daemon;
 
-/// <summary>The hosted xenstored. (Stub: being written.)</summary>
+/// <summary>
+/// The hosted xenstored: the store, domains, watches and transactions, answering requests
+/// from any number of connections as cxenstored 4.17 does. Requests are processed one at a
+/// time under one lock (the store is a single serialisable state, as in the C daemon);
+/// transports only move bytes and never hold the lock while doing I/O.
+/// </summary>
 public sealed partial class XenStoreDaemon : IDisposable
 {
-    public XenStoreDaemon(DaemonOptions? options = null) => Options = options ?? new DaemonOptions();
+    internal readonly object Sync = new();
+    private readonly List<DaemonConnection> connections = [];
+    private readonly List<DaemonConnection> outputReady = [];
+    private ulong generation;
+    private long nextConnectionSequence;
+
+    public XenStoreDaemon(DaemonOptions? options = null)
+    {
+        Options = options ?? new DaemonOptions();
+        Quotas = Options.Quotas.Clone();
+        Live = new LiveStore(this, Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration()));
+        Domains = new DomainTable(this);
+        CreateStartingTree();
+    }
 
     public DaemonOptions Options { get; }
 
-    public void Dispose() { }
+    /// <summary>The quota defaults in force (CONTROL quota set changes them).</summary>
+    public QuotaSettings Quotas { get; }
+
+    /// <summary>How many nodes the store holds.</summary>
+    public int NodeCount
+    {
+        get { lock (Sync) return Live.NodeCount; }
+    }
+
+    /// <summary>Connections currently open.</summary>
+    public int ConnectionCount
+    {
+        get { lock (Sync) return connections.Count; }
+    }
+
+    internal LiveStore Live { get; }
+    internal DomainTable Domains { get; }
+    internal WatchRegistry Watches { get; } = new();
+
+    /// <summary>Raised (outside the lock) with a line for the log, when tracing is on.</summary>
+    public event Action<string>? Log;
+
+    /// <summary>
+    /// Opens a connection. Sockets are privileged dom0 connections, as in the reference
+    /// daemons; a domain's ring is an unprivileged connection of that domain.
+    /// </summary>
+    public DaemonConnection Connect(uint domainId = 0, bool privileged = true, string? description = null)
+    {
+        lock (Sync)
+        {
+            var connection = new DaemonConnection(this, domainId, privileged, nextConnectionSequence++, description ?? $"connection {nextConnectionSequence}");
+            connections.Add(connection);
+            return connection;
+        }
+    }
+
+    internal ulong NextGeneration() => ++generation;
+
+    internal void ProcessOne(DaemonConnection connection, Message request)
+    {
+        lock (Sync) Dispatch(connection, request);
+        NotifyOutputReady();
+    }
+
+    internal FrameStatus ProcessFrames(DaemonConnection connection, FrameReader reader)
+    {
+        FrameStatus status;
+        lock (Sync)
+        {
+            while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
+            {
+                if (connection.IsClosed) break;
+                Dispatch(connection, request!);
+            }
+        }
+        NotifyOutputReady();
+        return status;
+    }
+
+    internal void CloseConnection(DaemonConnection connection)
+    {
+        lock (Sync)
+        {
+            if (connection.IsClosed) return;
+            connection.IsClosed = true;
+            Watches.RemoveAll(connection);
+            connection.Transactions.Clear();
+            connections.Remove(connection);
+        }
+    }
+
+    internal void MarkOutputReady(DaemonConnection connection) => outputReady.Add(connection);
+
+    /// <summary>Tells transports about new output, outside the lock so they may send at once.</summary>
+    private void NotifyOutputReady()
+    {
+        DaemonConnection[] ready;
+        lock (Sync)
+        {
+            if (outputReady.Count == 0) return;
+            ready = outputReady.ToArray();
+            outputReady.Clear();
+        }
+        foreach (var c in ready) c.OutputReady?.Invoke(c);
+    }
+
+    /// <summary>Delivers a change to every watch it matches and that may see it.</summary>
+    internal void FireWatches(ChangeEvent change)
+    {
+        foreach (var watch in Watches.Matching(change.Path, change.Exact))
+            if (WatchPermitted(watch.Owner, change))
+                watch.Owner.SendEvent(WatchRegistry.EventPath(watch, change.Path), watch.Token);
+    }
+
+    /// <summary>Fires a special watch (@introduceDomain, @releaseDomain) for those allowed to read it.</summary>
+    internal void FireSpecial(string name)
+    {
+        var permissions = Domains.SpecialPermissions(name);
+        foreach (var watch in Watches.Matching(name, exact: true))
+            if (Access.Of(this, watch.Owner, permissions).HasFlag(PermissionAccess.Read))
+                watch.Owner.SendEvent(name, watch.Token);
+    }
+
+    private bool WatchPermitted(DaemonConnection watcher, ChangeEvent change)
+    {
+        if (watcher.Privileged) return true;
+        bool Reads(PermissionList? p) => p is not null && Access.Of(this, watcher, p).HasFlag(PermissionAccess.Read);
+        return Reads(change.OldPermissions) || Reads(change.Permissions) || Reads(change.ParentPermissions);
+    }
+
+    /// <summary>The effective value of a quota for a connection's domain (0 = unlimited).</summary>
+    internal int Quota(DaemonConnection connection, Func<QuotaSettings, int> pick) =>
+        pick(Domains.Find(connection.DomainId)?.Quotas ?? Quotas);
+
+    internal bool NodeQuotaExceeded(uint owner, int count)
+    {
+        var limit = (Domains.Find(owner)?.Quotas ?? Quotas).Nodes;
+        return limit > 0 && count > limit;
+    }
+
+    internal void Trace(string line)
+    {
+        Options.Trace?.WriteLine(line);
+        Log?.Invoke(line);
+    }
+
+    private void CreateStartingTree()
+    {
+        Live.Create("/tool", [], PermissionList.Dom0Only);
+        Live.Create("/tool/xenstored", [], PermissionList.Dom0Only);
+        if (!Options.CreateDom0Nodes) return;
+        // What xen-init-dom0 writes at boot.
+        Live.Create("/local", [], PermissionList.Dom0Only);
+        Live.Create("/local/domain", [], PermissionList.Dom0Only);
+        Live.Create("/local/domain/0", [], PermissionList.Dom0Only);
+        Live.Create("/local/domain/0/domid", Wire.Encode("0"), PermissionList.Dom0Only);
+        Live.Create("/local/domain/0/name", Wire.Encode("Domain-0"), PermissionList.Dom0Only);
+    }
+
+    public void Dispose()
+    {
+        lock (Sync)
+        {
+            foreach (var c in connections.ToList()) c.IsClosed = true;
+            connections.Clear();
+        }
+    }
 }

@@ -1,0 +1,89 @@
+using System.Globalization;
+using XenStore.Daemon;
+
+namespace XenStore.Host;
+
+/// <summary>The command line, in cxenstored's spelling where an option applies to this daemon.</summary>
+internal sealed class HostOptions
+{
+    public string RunDirectory { get; private set; } =
+        Environment.GetEnvironmentVariable("XENSTORED_RUNDIR") is { Length: > 0 } dir ? dir : "/var/run/xenstored";
+
+    public string? SocketPath { get; private set; } = Environment.GetEnvironmentVariable("XENSTORED_PATH") is { Length: > 0 } p ? p : null;
+    public string? PidFile { get; private set; }
+    public string? TraceFile { get; private set; }
+    public bool Verbose { get; private set; }
+    public bool Help { get; private set; }
+    public bool BareTree { get; private set; }
+    public QuotaSettings Quotas { get; } = new();
+
+    public string Socket => SocketPath ?? Path.Combine(RunDirectory, "socket");
+    public string Pid => PidFile ?? Path.Combine(RunDirectory, "xenstored.pid");
+
+    public const string Usage = """
+        Usage: xenstored-ps [options]
+        A XenStore daemon compatible with Xen's xenstored, serving a Unix socket.
+
+          --rundir DIR                 run directory: socket at DIR/socket, pid file at DIR/xenstored.pid
+                                       (default $XENSTORED_RUNDIR, else /var/run/xenstored)
+          -F, --pid-file FILE          write the pid to FILE instead
+          -E, --entry-nb NB            nodes a domain may own (default 1000)
+          -S, --entry-size SIZE        largest node record in bytes (default 2048)
+          -W, --watch-nb NB            watches per domain (default 128)
+          -t, --transaction NB         open transactions per domain (default 10)
+          -A, --perm-nb NB             permission entries per node (default 5)
+          -M, --path-max LEN           longest path below a domain home (default and maximum 2048)
+          -Q, --quota WHAT=NB          set a quota: outstanding, transaction-nodes, memory, nodes,
+                                       watches, transactions, node-size, path-max, permissions
+          -q, --quota-soft memory=NB   soft memory quota (warning only)
+          -T, --trace-file FILE        trace every message to FILE
+          -V, --verbose                log every message to standard output
+          -N, --no-fork                accepted for compatibility (this daemon never forks)
+              --bare                   start with cxenstored's bare tree (/ and /tool/xenstored only)
+          -h, --help                   show this help
+
+        Environment: XENSTORED_RUNDIR (run directory), XENSTORED_PATH (socket path).
+        Stop with SIGTERM or Ctrl+C.
+        """;
+
+    public static HostOptions Parse(string[] args)
+    {
+        var o = new HostOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
+            int Number() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                ? n : throw new ArgumentException($"{arg} needs a whole number");
+            switch (arg)
+            {
+                case "--rundir": o.RunDirectory = Value(); o.SocketPath = null; break;
+                case "-F" or "--pid-file": o.PidFile = Value(); break;
+                case "-E" or "--entry-nb": o.Quotas.Nodes = Number(); break;
+                case "-S" or "--entry-size": o.Quotas.NodeSize = Number(); break;
+                case "-W" or "--watch-nb": o.Quotas.Watches = Number(); break;
+                case "-t" or "--transaction": o.Quotas.Transactions = Number(); break;
+                case "-A" or "--perm-nb": o.Quotas.Permissions = Number(); break;
+                case "-M" or "--path-max": o.Quotas.PathMax = Math.Min(Number(), 2048); break;
+                case "-Q" or "--quota": o.SetQuota(Value(), soft: false); break;
+                case "-q" or "--quota-soft": o.SetQuota(Value(), soft: true); break;
+                case "-T" or "--trace-file": o.TraceFile = Value(); break;
+                case "-V" or "--verbose": o.Verbose = true; break;
+                case "-N" or "--no-fork": break;
+                case "--bare": o.BareTree = true; break;
+                case "-h" or "--help": o.Help = true; break;
+                default: throw new ArgumentException($"unknown option '{arg}'");
+            }
+        }
+        return o;
+    }
+
+    private void SetQuota(string assignment, bool soft)
+    {
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0 || !int.TryParse(assignment[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            throw new ArgumentException($"quota '{assignment}' is not NAME=NUMBER");
+        if (!Quotas.TrySet((soft ? "soft-" : "") + assignment[..eq], value))
+            throw new ArgumentException($"unknown quota '{assignment[..eq]}'");
+    }
+}

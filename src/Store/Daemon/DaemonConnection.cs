@@ -1,0 +1,89 @@
+using XenStore.Protocol;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// One client of the daemon: a socket, a domain's ring, or an in-process caller. It owns its
+/// transactions and queued output; its watches live in the daemon's registry.
+/// </summary>
+public sealed class DaemonConnection
+{
+    private readonly XenStoreDaemon daemon;
+    private uint nextTransactionId = 1;
+
+    internal DaemonConnection(XenStoreDaemon daemon, uint domainId, bool privileged, long sequence, string description)
+    {
+        this.daemon = daemon;
+        DomainId = domainId;
+        Privileged = privileged;
+        Sequence = sequence;
+        Description = description;
+    }
+
+    /// <summary>The domain whose requests this connection carries (0 for sockets).</summary>
+    public uint DomainId { get; }
+
+    /// <summary>Privileged connections bypass permissions and quotas (sockets, dom0).</summary>
+    public bool Privileged { get; }
+
+    /// <summary>For logs: "socket 3", "domain 7 ring".</summary>
+    public string Description { get; }
+
+    /// <summary>Called (outside the daemon lock) when output was queued while the transport was idle.</summary>
+    public Action<DaemonConnection>? OutputReady { get; set; }
+
+    /// <summary>Bytes queued for the client and not yet taken.</summary>
+    public int PendingOutput => Output.Pending;
+
+    /// <summary>True once closed; requests are no longer processed.</summary>
+    public bool IsClosed { get; internal set; }
+
+    internal long Sequence { get; }
+    internal OutputBuffer Output { get; } = new();
+    internal Dictionary<uint, Transaction> Transactions { get; } = [];
+    internal int WatchCount { get; set; }
+
+    /// <summary>Processes requests already framed (in-process callers, tests). Thread-safe.</summary>
+    public void Process(Message request) => daemon.ProcessOne(this, request);
+
+    /// <summary>Frames and processes whatever whole requests <paramref name="reader"/> holds.</summary>
+    public FrameStatus ProcessAvailable(FrameReader reader) => daemon.ProcessFrames(this, reader);
+
+    /// <summary>Takes all queued output in one array (return it with <see cref="ReturnOutput"/>); false when empty.</summary>
+    public bool TryTakeOutput(out byte[] buffer, out int length) => Output.TryTake(out buffer, out length);
+
+    /// <summary>Copies queued output into a ring's free space; returns bytes copied.</summary>
+    public int CopyOutput(Span<byte> destination) => Output.CopyTo(destination);
+
+    /// <summary>Returns an array from <see cref="TryTakeOutput"/> to the pool.</summary>
+    public static void ReturnOutput(byte[] buffer) => OutputBuffer.Return(buffer);
+
+    /// <summary>Closes the connection: its watches and transactions go.</summary>
+    public void Close() => daemon.CloseConnection(this);
+
+    internal uint AllocateTransactionId()
+    {
+        // C counts up from 1, skipping ids still in use and 0 on wrap-around.
+        while (nextTransactionId == 0 || Transactions.ContainsKey(nextTransactionId)) nextTransactionId++;
+        return nextTransactionId++;
+    }
+
+    /// <summary>Queues a reply or event; remembers that the transport must be told.</summary>
+    internal void Send(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
+    {
+        if (IsClosed) return;
+        if (Output.Append(type, reqId, txId, payload)) daemon.MarkOutputReady(this);
+    }
+
+    /// <summary>
+    /// Queues a watch event unless the same (path, token) is still queued undelivered, as C
+    /// does; events that would exceed the payload limit are not sent (XSA-324).
+    /// </summary>
+    internal void SendEvent(string path, string token)
+    {
+        if (IsClosed || path.Length + token.Length + 2 > Wire.PayloadMax) return;
+        if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
+    }
+
+    public override string ToString() => Description;
+}

@@ -1,0 +1,99 @@
+using XenStore.Protocol;
+using XenStore.Tree;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// The domains the daemon knows: introduction, release, targets, per-domain quotas, and the
+/// permissions of the special watches. Used under the daemon lock.
+/// </summary>
+internal sealed class DomainTable(XenStoreDaemon daemon)
+{
+    /// <summary>DOMID_FIRST_RESERVED (DOMID_SELF): ids from here up are not real domains.</summary>
+    public const uint FirstReserved = 0x7FF0;
+
+    public const string IntroduceWatch = "@introduceDomain";
+    public const string ReleaseWatch = "@releaseDomain";
+
+    private readonly Dictionary<uint, Domain> domains = [];
+    private readonly Dictionary<string, PermissionList> specialPermissions = new(StringComparer.Ordinal)
+    {
+        [IntroduceWatch] = PermissionList.Dom0Only,
+        [ReleaseWatch] = PermissionList.Dom0Only,
+    };
+
+    public Domain? Find(uint domid) => domains.GetValueOrDefault(domid);
+
+    /// <summary>Domains introduced and not yet released.</summary>
+    public IEnumerable<Domain> Introduced => domains.Values.Where(d => d.Introduced);
+
+    /// <summary>The domain's record, created on first use (quotas, features before INTRODUCE).</summary>
+    public Domain GetOrAdd(uint domid)
+    {
+        if (!domains.TryGetValue(domid, out var domain))
+            domains[domid] = domain = new Domain(domid, daemon.Quotas.Clone());
+        return domain;
+    }
+
+    /// <summary>Dom0 is always introduced; others between INTRODUCE and their release.</summary>
+    public bool IsIntroduced(uint domid) => domid == 0 || Find(domid)?.Introduced == true;
+
+    /// <summary>Whether the hypervisor knows the domain (for SET_PERMS owners).</summary>
+    public bool Exists(uint domid) => daemon.Options.DomainExists?.Invoke(domid) ?? IsIntroduced(domid);
+
+    public bool IsSpecial(string name) => specialPermissions.ContainsKey(name);
+
+    public PermissionList SpecialPermissions(string name) => specialPermissions[name];
+
+    public void SetSpecialPermissions(string name, PermissionList permissions) => specialPermissions[name] = permissions;
+
+    /// <summary>Introduces (or re-introduces) a domain; true when it is new.</summary>
+    public bool Introduce(uint domid, ulong ringFrame, uint port)
+    {
+        var domain = GetOrAdd(domid);
+        var isNew = !domain.Introduced && domid != 0;
+        domain.Introduced = true;
+        domain.RingFrame = ringFrame;
+        domain.Port = port;
+        return isNew;
+    }
+
+    /// <summary>
+    /// Forgets a domain: its connection closes, its nodes are deleted (firing watches as RM
+    /// does), permission entries naming it are dropped and every target link to it is cut,
+    /// so a later domain with the same id inherits nothing (XSA-322/417/419/483).
+    /// </summary>
+    public void Remove(uint domid)
+    {
+        if (!domains.Remove(domid, out var domain)) return;
+        domain.Introduced = false;
+        domain.Connection?.Close();
+        foreach (var other in domains.Values)
+            if (other.Target == domid) other.Target = null;
+        RemoveNodesOf(domid);
+    }
+
+    private void RemoveNodesOf(uint domid)
+    {
+        var live = daemon.Live;
+        var owned = new List<string>();
+        var stale = new List<(string Path, Node Node)>();
+        var stack = new Stack<(string Path, Node Node)>();
+        stack.Push(("/", live.Root));
+        while (stack.Count > 0)
+        {
+            var (path, node) = stack.Pop();
+            if (path != "/" && node.Permissions.Owner == domid)
+            {
+                owned.Add(path);
+                continue;
+            }
+            if (node.Permissions.WithoutDomain(domid) != node.Permissions) stale.Add((path, node));
+            foreach (var child in node.Children.InOrder()) stack.Push((XenStorePath.Combine(path, child.Name), child));
+        }
+        foreach (var path in owned) live.Delete(path);
+        foreach (var (path, node) in stale) live.Update(path, node.Value, node.Permissions.WithoutDomain(domid));
+        foreach (var name in specialPermissions.Keys.ToList())
+            specialPermissions[name] = specialPermissions[name].WithoutDomain(domid);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+using XenStore.Protocol;
+
+namespace XenStore.Daemon.Handlers;
+
+/// <summary>CONTROL: cxenstored's commands (check, log, logfile, print, quota, quota-soft, memreport, help).</summary>
+internal static class ControlHandler
+{
+    private static readonly (string Name, string Usage, Func<Request, List<string>, XenStoreErrorCode?> Run)[] Commands =
+    [
+        ("check", "", (r, _) => Ok(r)),
+        ("log", "on|off", Log),
+        ("logfile", "<file>", (r, a) => a.Count == 1 ? Ok(r) : XenStoreErrorCode.EINVAL),
+        ("memreport", "[<file>]", MemoryReport),
+        ("print", "<string>", Print),
+        ("quota", "[set <name> <val>|<domid>]", (r, a) => Quota(r, a, QuotaNames.Hard)),
+        ("quota-soft", "[set <name> <val>]", (r, a) => Quota(r, a, QuotaNames.Soft)),
+        ("help", "", (r, _) => Text(r, Help())),
+    ];
+
+    public static XenStoreErrorCode? Handle(Request r)
+    {
+        var args = r.Arguments();
+        if (args.Count < 1) return XenStoreErrorCode.EINVAL;
+        var command = Array.Find(Commands, c => c.Name == args[0]);
+        return command.Run is null ? XenStoreErrorCode.EINVAL : command.Run(r, args.GetRange(1, args.Count - 1));
+    }
+
+    private static XenStoreErrorCode? Ok(Request r)
+    {
+        r.Ok();
+        return null;
+    }
+
+    private static XenStoreErrorCode? Text(Request r, string text)
+    {
+        r.ReplyString(text);
+        return null;
+    }
+
+    private static XenStoreErrorCode? Log(Request r, List<string> args)
+    {
+        if (args.Count != 1 || args[0] is not ("on" or "off")) return XenStoreErrorCode.EINVAL;
+        r.Daemon.TraceEnabled = args[0] == "on";
+        return Ok(r);
+    }
+
+    private static XenStoreErrorCode? Print(Request r, List<string> args)
+    {
+        if (args.Count < 1) return XenStoreErrorCode.EINVAL;
+        r.Daemon.Trace("print: " + string.Join(' ', args));
+        return Ok(r);
+    }
+
+    private static XenStoreErrorCode? MemoryReport(Request r, List<string> args)
+    {
+        var d = r.Daemon;
+        var report = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"nodes: {d.Live.NodeCount}\n")
+            .Append(CultureInfo.InvariantCulture, $"watches: {d.Watches.Count}\n")
+            .Append(CultureInfo.InvariantCulture, $"domains: {d.Domains.Introduced.Count()}\n")
+            .Append(CultureInfo.InvariantCulture, $"managed heap: {GC.GetTotalMemory(false)}\n")
+            .ToString();
+        if (args.Count == 0) return Text(r, report);
+        d.Trace(report);
+        return Ok(r);
+    }
+
+    private static XenStoreErrorCode? Quota(Request r, List<string> args, QuotaNames.Entry[] table)
+    {
+        var quotas = r.Daemon.Quotas;
+        if (args.Count == 0)
+        {
+            var text = new StringBuilder("Quota settings:\n");
+            foreach (var e in table)
+                text.Append(CultureInfo.InvariantCulture, $"{e.Name,-17}: {e.Get(quotas),8} {e.Description}\n");
+            return Text(r, text.ToString());
+        }
+        if (args[0] == "set")
+        {
+            if (args.Count != 3 || QuotaNames.Find(table, args[1]) is not { } entry) return XenStoreErrorCode.EINVAL;
+            var value = CParse.Atoi(args[2]);
+            if (value < 1) return XenStoreErrorCode.EINVAL;
+            entry.Set(quotas, value);
+            return Ok(r);
+        }
+        if (table != QuotaNames.Hard || args.Count != 1) return XenStoreErrorCode.EINVAL;
+        var domid = (uint)CParse.Atoi(args[0]);
+        if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        return Text(r, DomainUsage(r.Daemon, domid));
+    }
+
+    private static string DomainUsage(XenStoreDaemon daemon, uint domid)
+    {
+        var connection = daemon.Domains.Find(domid)?.Connection;
+        return new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"Domain {domid}:\n")
+            .Append(CultureInfo.InvariantCulture, $"{"nodes",-16}: {daemon.Live.NodesOwnedBy(domid),8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"watches",-16}: {connection?.WatchCount ?? 0,8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"transactions",-16}: {connection?.Transactions.Count ?? 0,8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"outstanding",-16}: {0,8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"memory",-16}: {connection?.PendingOutput ?? 0,8}\n")
+            .ToString();
+    }
+
+    private static string Help()
+    {
+        var text = new StringBuilder();
+        foreach (var c in Commands) text.Append(c.Name).Append('\t').Append(c.Usage).Append('\n');
+        return text.ToString();
+    }
+}

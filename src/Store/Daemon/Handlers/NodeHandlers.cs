@@ -1,0 +1,137 @@
+using System.Globalization;
+using XenStore.Protocol;
+
+namespace XenStore.Daemon.Handlers;
+
+/// <summary>READ, WRITE, MKDIR, RM, DIRECTORY and DIRECTORY_PART.</summary>
+internal static class NodeHandlers
+{
+    public static XenStoreErrorCode? Read(Request r)
+    {
+        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Read, out var error);
+        if (node is null) return error;
+        r.Reply(node.Value);
+        return null;
+    }
+
+    public static XenStoreErrorCode? Write(Request r)
+    {
+        if (!Payloads.TrySplitWrite(r.Message.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
+            return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        if (node is null)
+        {
+            if (error != XenStoreErrorCode.ENOENT) return error;
+            if (r.CreateNode(path, value) is { } refused) return refused;
+        }
+        else
+        {
+            if (r.RecordTooBig(value.Length, node.Permissions, ChildBytes(node))) return XenStoreErrorCode.ENOSPC;
+            r.Store.Update(path, value, node.Permissions);
+        }
+        r.Changed(path);
+        r.Ok();
+        return null;
+    }
+
+    public static XenStoreErrorCode? Mkdir(Request r)
+    {
+        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        if (node is null)
+        {
+            // An existing node is left alone, without an event; only a new one is created.
+            if (error != XenStoreErrorCode.ENOENT) return error;
+            if (r.CreateNode(path, []) is { } refused) return refused;
+            r.Changed(path);
+        }
+        r.Ok();
+        return null;
+    }
+
+    public static XenStoreErrorCode? Rm(Request r)
+    {
+        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        if (node is null)
+        {
+            // Already gone is fine, as long as the parent is there.
+            if (error == XenStoreErrorCode.ENOENT && r.Store.Get(XenStorePath.Parent(path)) is not null)
+            {
+                r.Ok();
+                return null;
+            }
+            return error;
+        }
+        if (path == "/") return XenStoreErrorCode.EINVAL;
+        r.Store.Delete(path);
+        r.Ok();
+        return null;
+    }
+
+    public static XenStoreErrorCode? Directory(Request r)
+    {
+        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Read, out var error);
+        if (node is null) return error;
+        var size = ChildBytes(node);
+        if (size > Wire.PayloadMax) return XenStoreErrorCode.E2BIG;
+        r.Reply(ChildList(node, size));
+        return null;
+    }
+
+    /// <summary>
+    /// A chunk of the child list from a byte offset: "&lt;generation&gt;\0" then whole names that
+    /// fit, plus one extra NUL when the chunk reaches the end (cxenstored's exact format).
+    /// </summary>
+    public static XenStoreErrorCode? DirectoryPart(Request r)
+    {
+        var args = r.Arguments();
+        if (args.Count != 2 || r.CanonicalPath(args[0]) is not { } path) return XenStoreErrorCode.EINVAL;
+        var offset = CParse.Atoi(args[1]);
+        var node = r.GetNode(path, PermissionAccess.Read, out var error);
+        if (node is null) return error;
+        var generation = Wire.Encode(node.Generation.ToString(CultureInfo.InvariantCulture) + "\0");
+        var children = ChildList(node, ChildBytes(node));
+        if (offset < 0 || offset >= children.Length)
+        {
+            r.Reply([.. generation, 0]);
+            return null;
+        }
+        var max = Wire.PayloadMax - generation.Length - 1;
+        var length = 0;
+        while (offset + length < children.Length)
+        {
+            var nameLength = Array.IndexOf(children, (byte)0, offset + length) - (offset + length) + 1;
+            if (length + nameLength > max) break;
+            length += nameLength;
+        }
+        var atEnd = offset + length == children.Length;
+        var reply = new byte[generation.Length + length + (atEnd ? 1 : 0)];
+        generation.CopyTo(reply, 0);
+        children.AsSpan(offset, length).CopyTo(reply.AsSpan(generation.Length));
+        r.Reply(reply);
+        return null;
+    }
+
+    /// <summary>Bytes of the child list: each name plus its NUL.</summary>
+    internal static int ChildBytes(Tree.Node node)
+    {
+        var size = 0;
+        foreach (var child in node.Children.InOrder()) size += child.Name.Length + 1;
+        return size;
+    }
+
+    private static byte[] ChildList(Tree.Node node, int size)
+    {
+        var bytes = new byte[size];
+        var at = 0;
+        foreach (var child in node.Children.InOrder())
+        {
+            at += Wire.Encoding.GetBytes(child.Name, 0, child.Name.Length, bytes, at);
+            bytes[at++] = 0;
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Globalization;
+using XenStore.Protocol;
+
+namespace XenStore.Daemon.Handlers;
+
+/// <summary>TRANSACTION_START and TRANSACTION_END.</summary>
+internal static class TransactionHandlers
+{
+    public static XenStoreErrorCode? Start(Request r)
+    {
+        if (r.Transaction is not null) return XenStoreErrorCode.EBUSY;
+        var limit = r.Daemon.Quota(r.Connection, q => q.Transactions);
+        // C refuses only when more than the quota are already open.
+        if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count > limit) return XenStoreErrorCode.ENOSPC;
+        var id = r.Connection.AllocateTransactionId();
+        r.Connection.Transactions[id] = new Transaction(r.Daemon, r.Connection, id);
+        r.ReplyString(id.ToString(CultureInfo.InvariantCulture));
+        return null;
+    }
+
+    public static XenStoreErrorCode? End(Request r)
+    {
+        if (r.Transaction is not { } transaction) return XenStoreErrorCode.ENOENT;
+        var commit = r.SingleArgument() switch
+        {
+            "T" => true,
+            "F" => false,
+            _ => (bool?)null,
+        };
+        // A malformed end leaves the transaction open; every other answer ends it.
+        if (commit is null) return XenStoreErrorCode.EINVAL;
+        r.Connection.Transactions.Remove(transaction.Id);
+        if (commit == true && transaction.Commit() is { } refused) return refused;
+        r.Ok();
+        return null;
+    }
+}

@@ -1,0 +1,112 @@
+using XenStore.Protocol;
+using XenStore.Tree;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// One request being handled: who sent it, in which transaction, and the node helpers every
+/// handler shares (canonical paths, permission checks with C's existence hiding, implicit
+/// creation of ancestors).
+/// </summary>
+internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection, Message message, Transaction? transaction)
+{
+    private static readonly byte[] OkPayload = "OK\0"u8.ToArray();
+
+    public XenStoreDaemon Daemon { get; } = daemon;
+    public DaemonConnection Connection { get; } = connection;
+    public Message Message { get; } = message;
+    public Transaction? Transaction { get; } = transaction;
+
+    /// <summary>The nodes as this request sees them (its transaction's view, or the live store).</summary>
+    public INodeStore Store { get; } = (INodeStore?)transaction ?? daemon.Live;
+
+    public bool Privileged => Connection.Privileged;
+
+    public void Reply(ReadOnlySpan<byte> payload) => Connection.Send(Message.Type, Message.ReqId, Message.TxId, payload);
+
+    public void ReplyString(string value) => Reply(Payloads.Strings(value));
+
+    public void Ok() => Reply(OkPayload);
+
+    public void Error(XenStoreErrorCode code) =>
+        Connection.Send(MessageType.Error, Message.ReqId, Message.TxId, XenStoreErrors.Payloads[(int)code]);
+
+    /// <summary>The single argument of a one-argument request, or null when malformed.</summary>
+    public string? SingleArgument() => Payloads.TryGetSingle(Message.Payload, out var value) ? value : null;
+
+    /// <summary>All NUL-terminated arguments (trailing bytes after the last NUL ignored).</summary>
+    public List<string> Arguments() => Payloads.Split(Message.Payload);
+
+    /// <summary>Canonical form of a request path, or null when invalid (EINVAL).</summary>
+    public string? CanonicalPath(string raw) =>
+        XenStorePath.TryCanonicalize(raw, Connection.DomainId, Daemon.Quota(Connection, q => q.PathMax), out var path) ? path : null;
+
+    /// <summary>What this connection may do with a node.</summary>
+    public PermissionAccess AccessTo(PermissionList permissions) => Access.Of(Daemon, Connection, permissions);
+
+    /// <summary>
+    /// The node at <paramref name="path"/> if it exists and the caller has <paramref name="need"/>;
+    /// otherwise null and the error C gives: ENOENT only when the caller has
+    /// <paramref name="need"/> on the nearest existing ancestor, else EACCES (§6.4).
+    /// </summary>
+    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, bool needOwner = false)
+    {
+        var node = Store.Get(path);
+        if (node is not null)
+        {
+            var granted = (AccessTo(node.Permissions) & need) == need && (!needOwner || Access.IsOwner(Daemon, Connection, node.Permissions));
+            error = granted ? default : XenStoreErrorCode.EACCES;
+            return granted ? node : null;
+        }
+        error = XenStoreErrorCode.ENOENT;
+        for (var p = XenStorePath.Parent(path); ; p = XenStorePath.Parent(p))
+        {
+            var ancestor = Store.Get(p);
+            if (ancestor is not null)
+            {
+                if ((AccessTo(ancestor.Permissions) & need) != need) error = XenStoreErrorCode.EACCES;
+                break;
+            }
+            if (p == "/") break;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing ancestors (empty values), with the
+    /// permissions of the nearest existing ancestor; a guest becomes the owner of what it
+    /// creates. Checks the node quotas before changing anything, so a refusal leaves no
+    /// half-made path behind (XSA-414/415).
+    /// </summary>
+    public XenStoreErrorCode? CreateNode(string path, byte[] value)
+    {
+        var missing = new List<string> { path };
+        Node? ancestor;
+        for (var p = XenStorePath.Parent(path); (ancestor = Store.Get(p)) is null; p = XenStorePath.Parent(p))
+            missing.Add(p);
+        var permissions = Privileged ? ancestor.Permissions : ancestor.Permissions.WithOwner(Connection.DomainId);
+        if (!Privileged)
+        {
+            if (Daemon.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing.Count))
+                return XenStoreErrorCode.ENOSPC;
+            if (RecordTooBig(value.Length, permissions, 0)) return XenStoreErrorCode.ENOSPC;
+        }
+        for (var i = missing.Count - 1; i >= 0; i--)
+            Store.Create(missing[i], i == 0 ? value : [], permissions);
+        return null;
+    }
+
+    /// <summary>C's node-size quota: the stored record of a node must stay within "node-size".</summary>
+    public bool RecordTooBig(int valueLength, PermissionList permissions, int childBytes)
+    {
+        var limit = Daemon.Quota(Connection, q => q.NodeSize);
+        return !Privileged && limit > 0 && 24 + 8 * permissions.Entries.Count + valueLength + childBytes > limit;
+    }
+
+    /// <summary>Notifies watches of a change to <paramref name="path"/>.</summary>
+    public void Changed(string path, PermissionList? oldPermissions = null)
+    {
+        var node = Store.Get(path);
+        Store.Notify(new ChangeEvent(path, false, node?.Permissions, oldPermissions, Store.Get(XenStorePath.Parent(path))?.Permissions));
+    }
+}

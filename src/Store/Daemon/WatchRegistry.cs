@@ -1,0 +1,71 @@
+using XenStore.Protocol;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// All watches, indexed by the watched path: one change looks up only the changed path's
+/// ancestors, so its cost grows with path depth and matching watches, not with how many
+/// watches exist. The index is the single source of truth (XSA-330): connections keep no
+/// separate list.
+/// </summary>
+internal sealed class WatchRegistry
+{
+    private readonly Dictionary<string, List<Watch>> byPath = new(StringComparer.Ordinal);
+    private long nextSequence;
+
+    public int Count { get; private set; }
+
+    public Watch? Find(DaemonConnection owner, string path, string token) =>
+        byPath.TryGetValue(path, out var list) ? list.Find(w => w.Owner == owner && w.Token == token) : null;
+
+    public Watch Add(DaemonConnection owner, string path, string token, bool relative)
+    {
+        var watch = new Watch(owner, path, token, relative, nextSequence++);
+        if (!byPath.TryGetValue(path, out var list)) byPath[path] = list = [];
+        list.Add(watch);
+        owner.WatchCount++;
+        Count++;
+        return watch;
+    }
+
+    public void Remove(Watch watch)
+    {
+        if (!byPath.TryGetValue(watch.Path, out var list) || !list.Remove(watch)) return;
+        if (list.Count == 0) byPath.Remove(watch.Path);
+        watch.Owner.WatchCount--;
+        Count--;
+    }
+
+    /// <summary>Removes every watch of a connection (close, RESET_WATCHES, ring reset).</summary>
+    public void RemoveAll(DaemonConnection owner)
+    {
+        if (owner.WatchCount == 0) return;
+        foreach (var watch in byPath.Values.SelectMany(l => l).Where(w => w.Owner == owner).ToList())
+            Remove(watch);
+    }
+
+    /// <summary>
+    /// Watches a change of <paramref name="path"/> notifies, in C's delivery order
+    /// (connection order, then registration order). <paramref name="exact"/> matches only
+    /// watches on the path itself (descendants removed with their parent).
+    /// </summary>
+    public List<Watch> Matching(string path, bool exact)
+    {
+        var found = new List<Watch>();
+        if (byPath.Count == 0) return found;
+        if (byPath.TryGetValue(path, out var own)) found.AddRange(own);
+        if (!exact && path.Length > 0 && path[0] == '/')
+        {
+            for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
+                if (byPath.TryGetValue(path[..cut], out var above)) found.AddRange(above);
+            if (path != "/" && byPath.TryGetValue("/", out var root)) found.AddRange(root);
+        }
+        if (found.Count > 1)
+            found.Sort((a, b) => a.Owner.Sequence != b.Owner.Sequence ? a.Owner.Sequence.CompareTo(b.Owner.Sequence) : a.Sequence.CompareTo(b.Sequence));
+        return found;
+    }
+
+    /// <summary>The path an event shows to a watch: relative watches see paths relative to their home.</summary>
+    public static string EventPath(Watch watch, string path) =>
+        watch.Relative ? XenStorePath.ToRelative(path, watch.Owner.DomainId) : path;
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+
+namespace XenStore.Tree;
+
+/// <summary>
+/// The immutable, creation-ordered children of a node. Small maps (the common case) are a
+/// plain array; large ones switch to persistent trees so that adding or removing one child
+/// of a directory with 200,000 entries costs O(log n), not a copy of the whole list.
+/// </summary>
+public abstract class ChildMap
+{
+    /// <summary>Above this many children the array form is replaced by the tree form.</summary>
+    internal const int ArrayLimit = 32;
+
+    public static ChildMap Empty { get; } = new ArrayChildMap([]);
+
+    public abstract int Count { get; }
+
+    /// <summary>The child called <paramref name="name"/>, or null.</summary>
+    public abstract Node? Get(string name);
+
+    /// <summary>Replaces the child of the same name in place, or appends it (creation order).</summary>
+    public abstract ChildMap Set(Node child);
+
+    /// <summary>The map without <paramref name="name"/> (itself if absent).</summary>
+    public abstract ChildMap Remove(string name);
+
+    /// <summary>Children in creation order, as DIRECTORY lists them.</summary>
+    public abstract IEnumerable<Node> InOrder();
+
+    private sealed class ArrayChildMap(Node[] items) : ChildMap
+    {
+        public override int Count => items.Length;
+
+        public override Node? Get(string name)
+        {
+            foreach (var n in items)
+                if (string.Equals(n.Name, name, StringComparison.Ordinal)) return n;
+            return null;
+        }
+
+        public override ChildMap Set(Node child)
+        {
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (!string.Equals(items[i].Name, child.Name, StringComparison.Ordinal)) continue;
+                var copy = (Node[])items.Clone();
+                copy[i] = child;
+                return new ArrayChildMap(copy);
+            }
+            if (items.Length >= ArrayLimit) return TreeChildMap.From(items).Set(child);
+            var grown = new Node[items.Length + 1];
+            items.CopyTo(grown, 0);
+            grown[^1] = child;
+            return new ArrayChildMap(grown);
+        }
+
+        public override ChildMap Remove(string name)
+        {
+            var index = Array.FindIndex(items, n => string.Equals(n.Name, name, StringComparison.Ordinal));
+            if (index < 0) return this;
+            var shrunk = new Node[items.Length - 1];
+            Array.Copy(items, 0, shrunk, 0, index);
+            Array.Copy(items, index + 1, shrunk, index, items.Length - index - 1);
+            return new ArrayChildMap(shrunk);
+        }
+
+        public override IEnumerable<Node> InOrder() => items;
+    }
+
+    /// <summary>Name → creation sequence, and sequence → node: both persistent, O(log n) per change.</summary>
+    private sealed class TreeChildMap(ImmutableDictionary<string, long> sequenceOf, ImmutableSortedDictionary<long, Node> bySequence, long nextSequence) : ChildMap
+    {
+        public static TreeChildMap From(Node[] items)
+        {
+            var names = ImmutableDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+            var nodes = ImmutableSortedDictionary.CreateBuilder<long, Node>();
+            for (var i = 0; i < items.Length; i++)
+            {
+                names[items[i].Name] = i;
+                nodes[i] = items[i];
+            }
+            return new TreeChildMap(names.ToImmutable(), nodes.ToImmutable(), items.Length);
+        }
+
+        public override int Count => sequenceOf.Count;
+
+        public override Node? Get(string name) => sequenceOf.TryGetValue(name, out var seq) ? bySequence[seq] : null;
+
+        public override ChildMap Set(Node child)
+        {
+            if (sequenceOf.TryGetValue(child.Name, out var seq))
+                return new TreeChildMap(sequenceOf, bySequence.SetItem(seq, child), nextSequence);
+            return new TreeChildMap(sequenceOf.Add(child.Name, nextSequence), bySequence.Add(nextSequence, child), nextSequence + 1);
+        }
+
+        public override ChildMap Remove(string name)
+        {
+            if (!sequenceOf.TryGetValue(name, out var seq)) return this;
+            return new TreeChildMap(sequenceOf.Remove(name), bySequence.Remove(seq), nextSequence);
+        }
+
+        public override IEnumerable<Node> InOrder() => bySequence.Values;
+    }
+}

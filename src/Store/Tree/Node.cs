@@ -1,0 +1,50 @@
+using XenStore.Protocol;
+
+namespace XenStore.Tree;
+
+/// <summary>
+/// One immutable node of the store. A change builds a new node and new copies of its
+/// ancestors (path copying), so any root reference is a consistent snapshot of the whole store.
+/// </summary>
+public sealed class Node
+{
+    public Node(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    {
+        Name = name;
+        Value = value;
+        Permissions = permissions;
+        Generation = generation;
+        Children = children;
+    }
+
+    /// <summary>The last path component ("" for the root).</summary>
+    public string Name { get; }
+
+    /// <summary>The value bytes (may be empty, may contain NUL).</summary>
+    public byte[] Value { get; }
+
+    public PermissionList Permissions { get; }
+
+    /// <summary>
+    /// Stamp of the last change to this node's own value, permissions or child list (not to a
+    /// child's value). Transactions compare it to detect conflicts; DIRECTORY_PART reports it.
+    /// </summary>
+    public ulong Generation { get; }
+
+    public ChildMap Children { get; }
+
+    /// <summary>A new node without children.</summary>
+    public static Node Leaf(string name, byte[] value, PermissionList permissions, ulong generation) =>
+        new(name, value, permissions, generation, ChildMap.Empty);
+
+    public Node WithContent(byte[] value, PermissionList permissions, ulong generation) =>
+        new(Name, value, permissions, generation, Children);
+
+    public Node WithChildren(ChildMap children, ulong generation) =>
+        new(Name, Value, Permissions, generation, children);
+
+    /// <summary>Replaces a child without counting it as a change of this node (its generation stays).</summary>
+    public Node WithUpdatedChild(Node child) => new(Name, Value, Permissions, Generation, Children.Set(child));
+
+    public override string ToString() => $"{Name} gen={Generation} children={Children.Count}";
+}
