@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'module/XenStore.PowerShell.dll'
+    NestedModules        = @('module/XenStore.Provider.dll')
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0d7f3e-6a52-4d0c-9a7e-3c1f2b8e4d61'
+    Author               = 'XenStorePS contributors'
+    CompanyName          = 'XenStorePS'
+    Copyright            = '(c) XenStorePS contributors. All rights reserved.'
+    Description          = 'XenStore, the Xen hypervisor''s key/value store, as the xs: drive, with cmdlets for watches, transactions, permissions and domains; can host its own xenstored.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('src/Module/XenStore.format.ps1xml')
+    TypesToProcess       = @('src/Module/XenStore.types.ps1xml')
+    CmdletsToExport      = @(
+        'Get-XenStoreDomainPath'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Xen', 'XenStore', 'Hypervisor', 'Provider', 'Linux')
+        }
+    }
+}
