@@ -15,6 +15,7 @@ internal sealed class HostOptions
     public bool Verbose { get; private set; }
     public bool Help { get; private set; }
     public bool BareTree { get; private set; }
+    public string? SimXenDirectory { get; private set; }
     public QuotaSettings Quotas { get; } = new();
 
     public string Socket => SocketPath ?? Path.Combine(RunDirectory, "socket");
@@ -39,6 +40,8 @@ internal sealed class HostOptions
           -T, --trace-file FILE        trace every message to FILE
           -V, --verbose                log every message to standard output
           -N, --no-fork                accepted for compatibility (this daemon never forks)
+              --sim-xen DIR            serve guests on rings through the simulated hypervisor in DIR
+                                       (DIR/D/ring, DIR/D/daemon.evtchn, DIR/D/guest.evtchn; see README)
               --bare                   start with cxenstored's bare tree (/ and /tool/xenstored only)
           -h, --help                   show this help
 
@@ -71,6 +74,7 @@ internal sealed class HostOptions
                 case "-V" or "--verbose": o.Verbose = true; break;
                 case "-N" or "--no-fork": break;
                 case "--bare": o.BareTree = true; break;
+                case "--sim-xen": o.SimXenDirectory = Value(); break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown option '{arg}'");
             }

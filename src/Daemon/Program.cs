@@ -30,6 +30,7 @@ internal static class Program
         {
             Quotas = options.Quotas,
             CreateDom0Nodes = !options.BareTree,
+            RingPlatform = options.SimXenDirectory is null ? null : new XenStore.Ring.SimulatedXen(options.SimXenDirectory),
             Trace = trace is null ? null : TextWriter.Synchronized(trace),
         });
         if (options.Verbose) daemon.Log += Console.WriteLine;

@@ -18,6 +18,12 @@ public sealed class DaemonOptions
     /// </summary>
     public Func<uint, bool>? DomainExists { get; init; }
 
+    /// <summary>
+    /// How introduced domains' rings are reached (the simulated hypervisor, or real Xen);
+    /// null serves no rings: INTRODUCE then only records the domain, as on a box without Xen.
+    /// </summary>
+    public Ring.IRingPlatform? RingPlatform { get; init; }
+
     /// <summary>Where the trace of every message goes (cxenstored -T), or null.</summary>
     public TextWriter? Trace { get; init; }
 }

@@ -22,8 +22,11 @@ internal sealed class Domain(uint id, QuotaSettings quotas)
     public QuotaSettings Quotas { get; } = quotas;
 
     /// <summary>Server feature bits for its ring (SET_FEATURE before INTRODUCE).</summary>
-    public uint Features { get; set; }
+    public uint Features { get; set; } = Handlers.FeatureQuotaHandlers.SupportedFeatures;
 
-    /// <summary>The connection serving its ring, when there is one.</summary>
-    public DaemonConnection? Connection { get; set; }
+    /// <summary>The session serving its ring, when there is one.</summary>
+    public RingSession? Ring { get; set; }
+
+    /// <summary>The connection of its ring, when there is one.</summary>
+    public DaemonConnection? Connection => Ring?.Connection;
 }

@@ -67,7 +67,7 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     {
         if (!domains.Remove(domid, out var domain)) return;
         domain.Introduced = false;
-        domain.Connection?.Close();
+        domain.Ring?.Dispose();
         foreach (var other in domains.Values)
             if (other.Target == domid) other.Target = null;
         RemoveNodesOf(domid);

@@ -10,12 +10,26 @@ public sealed partial class XenStoreDaemon
     /// </summary>
     internal XenStoreErrorCode? IntroduceDomain(uint domid, ulong ringFrame, uint port)
     {
-        var existing = Domains.Find(domid);
-        if (existing?.Introduced == true && existing.Connection is { } connection)
+        var domain = Domains.Find(domid);
+        if (domain?.Ring is { } ring)
         {
-            Watches.RemoveAll(connection);
-            connection.Transactions.Clear();
-            connection.Output.Clear();
+            // Re-introduction resets the connection; a guest waiting in RECONNECT is answered by the ring loop.
+            ResetConnection(ring.Connection);
+            ring.Wake();
+        }
+        else if (Options.RingPlatform is { } platform && domid != 0)
+        {
+            try
+            {
+                var endpoint = platform.Attach(domid, ringFrame, port);
+                domain = Domains.GetOrAdd(domid);
+                domain.Ring = new RingSession(this, domid, domain.Features, endpoint);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+                Trace($"INTRODUCE {domid}: cannot attach its ring through {platform.Description}: {ex.Message}");
+                return XenStoreErrorCode.ENOENT;
+            }
         }
         if (Domains.Introduce(domid, ringFrame, port)) FireSpecial(DomainTable.IntroduceWatch);
         return null;

@@ -99,6 +99,17 @@ public sealed partial class XenStoreDaemon : IDisposable
         }
     }
 
+    /// <summary>Drops a connection's watches, transactions and queued output (ring reset, re-introduction).</summary>
+    internal void ResetConnection(DaemonConnection connection)
+    {
+        lock (Sync)
+        {
+            Watches.RemoveAll(connection);
+            connection.Transactions.Clear();
+            connection.Output.Clear();
+        }
+    }
+
     internal void MarkOutputReady(DaemonConnection connection) => outputReady.Add(connection);
 
     /// <summary>Tells transports about new output, outside the lock so they may send at once.</summary>
@@ -171,6 +182,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         lock (Sync)
         {
+            foreach (var domain in Domains.Introduced.ToList()) domain.Ring?.Dispose();
             foreach (var c in connections.ToList()) c.IsClosed = true;
             connections.Clear();
         }

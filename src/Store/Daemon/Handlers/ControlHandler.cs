@@ -16,14 +16,15 @@ internal static class ControlHandler
         ("print", "<string>", Print),
         ("quota", "[set <name> <val>|<domid>]", (r, a) => Quota(r, a, QuotaNames.Hard)),
         ("quota-soft", "[set <name> <val>]", (r, a) => Quota(r, a, QuotaNames.Soft)),
-        ("help", "", (r, _) => Text(r, Help())),
+        ("help", "", (r, _) => Text(r, Help(r))),
+        ("sim-destroy", "<domid>", SimulatedDestroy),
     ];
 
     public static XenStoreErrorCode? Handle(Request r)
     {
         var args = r.Arguments();
         if (args.Count < 1) return XenStoreErrorCode.EINVAL;
-        var command = Array.Find(Commands, c => c.Name == args[0]);
+        var command = Array.Find(Commands, c => c.Name == args[0] && Available(r, c.Name));
         return command.Run is null ? XenStoreErrorCode.EINVAL : command.Run(r, args.GetRange(1, args.Count - 1));
     }
 
@@ -104,10 +105,25 @@ internal static class ControlHandler
             .ToString();
     }
 
-    private static string Help()
+    private static string Help(Request r)
     {
         var text = new StringBuilder();
-        foreach (var c in Commands) text.Append(c.Name).Append('\t').Append(c.Usage).Append('\n');
+        foreach (var c in Commands)
+            if (Available(r, c.Name)) text.Append(c.Name).Append('\t').Append(c.Usage).Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>sim-destroy exists only where the daemon plays the hypervisor too.</summary>
+    private static bool Available(Request r, string command) =>
+        command != "sim-destroy" || r.Daemon.Options.RingPlatform is Ring.SimulatedXen;
+
+    /// <summary>The simulated hypervisor reports that a domain is gone: release it as Xen's VIRQ_DOM_EXC would.</summary>
+    private static XenStoreErrorCode? SimulatedDestroy(Request r, List<string> args)
+    {
+        if (args.Count != 1 || !CParse.TryDecimal(args[0], DomainTable.FirstReserved - 1, out var domid) || domid == 0)
+            return XenStoreErrorCode.EINVAL;
+        if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        r.Daemon.ReleaseDomain(domid);
+        return Ok(r);
     }
 }

@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using XenStore.Protocol;
+
+namespace XenStore.PowerShell;
+
+/// <summary>ErrorRecords for XenStore failures: id "XenStore.&lt;NAME&gt;", a category, the path as target.</summary>
+public static class XenStoreErrorRecords
+{
+    /// <summary>The PowerShell category of a XenStore error name.</summary>
+    public static ErrorCategory Category(XenStoreErrorCode code) => code switch
+    {
+        XenStoreErrorCode.ENOENT => ErrorCategory.ObjectNotFound,
+        XenStoreErrorCode.EACCES or XenStoreErrorCode.EROFS or XenStoreErrorCode.EPERM => ErrorCategory.PermissionDenied,
+        XenStoreErrorCode.EEXIST => ErrorCategory.ResourceExists,
+        XenStoreErrorCode.EINVAL => ErrorCategory.InvalidArgument,
+        XenStoreErrorCode.EAGAIN or XenStoreErrorCode.EBUSY => ErrorCategory.ResourceBusy,
+        XenStoreErrorCode.E2BIG => ErrorCategory.LimitsExceeded,
+        XenStoreErrorCode.ENOSPC or XenStoreErrorCode.ENOMEM => ErrorCategory.QuotaExceeded,
+        XenStoreErrorCode.ENOSYS => ErrorCategory.NotImplemented,
+        XenStoreErrorCode.EIO => ErrorCategory.ConnectionError,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    /// <summary>An ErrorRecord for a XenStore error on <paramref name="path"/>.</summary>
+    public static ErrorRecord For(Exception exception, XenStoreErrorCode code, string errorName, string? path)
+    {
+        var wrapped = code == XenStoreErrorCode.ENOENT && exception is not ItemNotFoundException
+            ? new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.", exception)
+            : exception;
+        return new ErrorRecord(wrapped, "XenStore." + errorName, Category(code), path);
+    }
+}

@@ -1,0 +1,163 @@
+using XenStore.Protocol;
+using XenStore.Ring;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// Serves one introduced domain on its ring, as an unprivileged connection of that domain.
+/// A single loop owns the page: it wakes on the event channel, on output queued for the
+/// domain (its replies, events from others) and once a second in case a notification was
+/// lost. A guest that does not read its replies is throttled by not reading its requests;
+/// one that corrupts its indices or sends an oversize message is told so in the error field
+/// and no longer served, and harms nobody else.
+/// </summary>
+internal sealed class RingSession : IDisposable
+{
+    private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(1);
+
+    private readonly XenStoreDaemon daemon;
+    private readonly RingEndpoint endpoint;
+    private readonly CancellationTokenSource stop = new();
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private FrameReader reader = new();
+    private readonly byte[] scratch = new byte[RingLayout.RingSize];
+    private bool broken;
+
+    public RingSession(XenStoreDaemon daemon, uint domid, uint features, RingEndpoint endpoint)
+    {
+        this.daemon = daemon;
+        this.endpoint = endpoint;
+        DomainId = domid;
+        Connection = daemon.Connect(domid, privileged: domid == 0, $"domain {domid} ring");
+        Connection.OutputReady = _ => Wake();
+        // Features are published before the first byte is exchanged and never cleared.
+        endpoint.Ring.ServerFeatures = features;
+        _ = Task.Run(ListenAsync);
+        _ = Task.Run(RunAsync);
+    }
+
+    public uint DomainId { get; }
+    public DaemonConnection Connection { get; }
+
+    /// <summary>Looks at the ring soon (request arrived, output queued, re-introduction).</summary>
+    public void Wake()
+    {
+        if (wake.CurrentCount == 0)
+            try { wake.Release(); } catch (SemaphoreFullException) { } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Stops serving. Teardown is deferred to the loop (XSA-425): the page stays mapped until
+    /// the loop that uses it has finished, wherever this is called from.
+    /// </summary>
+    public void Dispose()
+    {
+        if (stop.IsCancellationRequested) return;
+        stop.Cancel();
+        Wake();
+    }
+
+    private async Task ListenAsync()
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await endpoint.Channel.WaitAsync(stop.Token).ConfigureAwait(false);
+                Wake();
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+        catch (System.Net.Sockets.SocketException) { }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Service();
+                await wake.WaitAsync(RescanInterval, stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            Connection.Close();
+            endpoint.Dispose();
+            stop.Dispose();
+        }
+    }
+
+    /// <summary>One look at the ring: reset if asked, send what is queued, take what fits.</summary>
+    private void Service()
+    {
+        if (broken) return;
+        var ring = endpoint.Ring;
+        var moved = false;
+        if (ring.Connection == RingLayout.Reconnect)
+        {
+            Reset();
+            return;
+        }
+        moved |= Flush();
+        var outstandingLimit = Math.Max(1, daemon.Quota(Connection, q => q.Outstanding)) * (Wire.HeaderSize + Wire.PayloadMax);
+        while (!broken && Connection.PendingOutput < outstandingLimit)
+        {
+            var room = Math.Min(scratch.Length, reader.GetWriteMemory().Length);
+            var n = ring.Read(scratch.AsSpan(0, room));
+            if (n < 0)
+            {
+                Fail(RingError.RingIndex);
+                return;
+            }
+            if (n == 0) break;
+            moved = true;
+            reader.Append(scratch.AsSpan(0, n));
+            if (Connection.ProcessAvailable(reader) == FrameStatus.Oversize)
+            {
+                Fail(RingError.Protocol);
+                return;
+            }
+            Flush();
+        }
+        if (moved) endpoint.Channel.Notify();
+    }
+
+    /// <summary>Copies queued output into the response ring's free space.</summary>
+    private bool Flush()
+    {
+        var free = endpoint.Ring.Writable;
+        if (free < 0)
+        {
+            Fail(RingError.RingIndex);
+            return false;
+        }
+        if (free == 0 || Connection.PendingOutput == 0) return false;
+        var n = Connection.CopyOutput(scratch.AsSpan(0, free));
+        endpoint.Ring.Write(scratch.AsSpan(0, n));
+        return n > 0;
+    }
+
+    /// <summary>The guest asked for a fresh start: drop partial packets, queued output, watches and transactions.</summary>
+    private void Reset()
+    {
+        daemon.ResetConnection(Connection);
+        reader = new FrameReader();
+        endpoint.Ring.Reset();
+        endpoint.Ring.Connection = RingLayout.Connected;
+        endpoint.Channel.Notify();
+    }
+
+    /// <summary>Stops serving a guest that broke the protocol; its domain stays until it is really gone (XSA-325).</summary>
+    private void Fail(RingError error)
+    {
+        broken = true;
+        endpoint.Ring.Error = error;
+        daemon.ResetConnection(Connection);
+        daemon.Trace($"{Connection}: stopped serving ({error})");
+        endpoint.Channel.Notify();
+    }
+}

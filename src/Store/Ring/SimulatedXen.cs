@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace XenStore.Ring;
+
+/// <summary>
+/// A stand-in hypervisor for machines without Xen, so that a guest in any process (and any
+/// language) can use the real ring code. For domain D under DIR:
+/// <list type="bullet">
+/// <item>DIR/D/ring is the 4096-byte xenstore_domain_interface page, created zero-filled by the guest, mapped shared by both;</item>
+/// <item>DIR/D/daemon.evtchn and DIR/D/guest.evtchn are Unix datagram sockets bound by the daemon and the guest; any datagram to the other's socket is a notification;</item>
+/// <item>dom0 introduces D with INTRODUCE (frame and port are recorded, not used) and reports its death with CONTROL sim-destroy D.</item>
+/// </list>
+/// </summary>
+public sealed class SimulatedXen(string directory) : IRingPlatform
+{
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    public string Description => $"simulated Xen in {Directory}";
+
+    public string DomainDirectory(uint domid) => Path.Combine(Directory, domid.ToString(CultureInfo.InvariantCulture));
+    public string RingPath(uint domid) => Path.Combine(DomainDirectory(domid), "ring");
+    public string DaemonChannelPath(uint domid) => Path.Combine(DomainDirectory(domid), "daemon.evtchn");
+    public string GuestChannelPath(uint domid) => Path.Combine(DomainDirectory(domid), "guest.evtchn");
+
+    /// <summary>The daemon's end: maps the guest's page and binds daemon.evtchn.</summary>
+    public RingEndpoint Attach(uint domid, ulong frame, uint port)
+    {
+        var ringPath = RingPath(domid);
+        if (!File.Exists(ringPath))
+            throw new FileNotFoundException($"Domain {domid} has no ring page at {ringPath}: the guest creates it before it is introduced.", ringPath);
+        var page = MappedRingPage.Open(ringPath);
+        try
+        {
+            var channel = new UnixDatagramEventChannel(DaemonChannelPath(domid), GuestChannelPath(domid));
+            unsafe
+            {
+                return new RingEndpoint(new SharedRing(page.Pointer, RingSide.Daemon), channel, page);
+            }
+        }
+        catch
+        {
+            page.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The guest's end: creates the zero-filled page and binds guest.evtchn.</summary>
+    public RingEndpoint CreateGuest(uint domid)
+    {
+        var page = MappedRingPage.Create(RingPath(domid));
+        try
+        {
+            var channel = new UnixDatagramEventChannel(GuestChannelPath(domid), DaemonChannelPath(domid));
+            unsafe
+            {
+                return new RingEndpoint(new SharedRing(page.Pointer, RingSide.Guest), channel, page);
+            }
+        }
+        catch
+        {
+            page.Dispose();
+            throw;
+        }
+    }
+}
