@@ -35,6 +35,9 @@ public sealed class DaemonConnection
     /// <summary>Bytes queued for the client and not yet taken.</summary>
     public int PendingOutput => Output.Pending;
 
+    /// <summary>Replies and events queued and not yet wholly taken by the transport.</summary>
+    public int PendingMessages => Output.PendingMessages;
+
     /// <summary>True once closed; requests are no longer processed.</summary>
     public bool IsClosed { get; internal set; }
 

@@ -13,6 +13,12 @@ internal sealed class OutputBuffer
     private readonly object gate = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
     private int length;
+
+    /// <summary>Lengths of the queued messages, oldest first, to count what a ring has not yet taken.</summary>
+    private readonly Queue<int> messageLengths = new();
+
+    /// <summary>Bytes of the oldest queued message already copied out.</summary>
+    private int headCopied;
     private readonly HashSet<(string Path, string Token)> queuedEvents = [];
 
     /// <summary>True from the first queued byte until a transport finds the queue empty: one sender at a time.</summary>
@@ -22,6 +28,12 @@ internal sealed class OutputBuffer
     public int Pending
     {
         get { lock (gate) return length; }
+    }
+
+    /// <summary>Messages (replies and events) queued and not yet wholly taken.</summary>
+    public int PendingMessages
+    {
+        get { lock (gate) return messageLengths.Count; }
     }
 
     /// <summary>Queues one message; true when the transport is idle and must be told.</summary>
@@ -34,6 +46,7 @@ internal sealed class OutputBuffer
             Wire.WriteHeader(buffer.AsSpan(length), type, reqId, txId, payload.Length);
             payload.CopyTo(buffer.AsSpan(length + Wire.HeaderSize));
             length += total;
+            messageLengths.Enqueue(total);
             if (scheduled) return false;
             scheduled = true;
             return true;
@@ -72,6 +85,8 @@ internal sealed class OutputBuffer
             takenLength = length;
             buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, Math.Min(takenLength, 1 << 20)));
             length = 0;
+            messageLengths.Clear();
+            headCopied = 0;
             queuedEvents.Clear();
             return true;
         }
@@ -86,6 +101,8 @@ internal sealed class OutputBuffer
             buffer.AsSpan(0, n).CopyTo(destination);
             Buffer.BlockCopy(buffer, n, buffer, 0, length - n);
             length -= n;
+            headCopied += n;
+            while (messageLengths.Count > 0 && headCopied >= messageLengths.Peek()) headCopied -= messageLengths.Dequeue();
             if (length == 0) queuedEvents.Clear();
             return n;
         }
@@ -103,6 +120,8 @@ internal sealed class OutputBuffer
         lock (gate)
         {
             length = 0;
+            messageLengths.Clear();
+            headCopied = 0;
             queuedEvents.Clear();
         }
     }

@@ -103,8 +103,10 @@ internal sealed class RingSession : IDisposable
             return;
         }
         moved |= Flush();
-        var outstandingLimit = Math.Max(1, daemon.Quota(Connection, q => q.Outstanding)) * (Wire.HeaderSize + Wire.PayloadMax);
-        while (!broken && Connection.PendingOutput < outstandingLimit)
+        // C's "outstanding" quota: requests are read only while fewer replies and events than
+        // the quota wait for the guest, so a guest that stops reading stops being read.
+        var outstandingLimit = Math.Max(1, daemon.Quota(Connection, q => q.Outstanding));
+        while (!broken && Connection.PendingMessages < outstandingLimit)
         {
             var room = Math.Min(scratch.Length, reader.GetWriteMemory().Length);
             var n = ring.Read(scratch.AsSpan(0, room));

@@ -42,6 +42,12 @@ public sealed partial class XenStoreDaemon
         FireSpecial(DomainTable.ReleaseWatch);
     }
 
+    /// <summary>The connection serving domain <paramref name="domid"/>'s ring, if any.</summary>
+    public DaemonConnection? DomainConnection(uint domid)
+    {
+        lock (Sync) return Domains.Find(domid)?.Connection;
+    }
+
     /// <summary>Domains currently introduced (dom0 not included).</summary>
     public IReadOnlyList<uint> IntroducedDomains
     {
