@@ -16,6 +16,7 @@ internal sealed class HostOptions
     public bool Help { get; private set; }
     public bool BareTree { get; private set; }
     public string? SimXenDirectory { get; private set; }
+    public bool RealXen { get; private set; }
     public QuotaSettings Quotas { get; } = new();
 
     public string Socket => SocketPath ?? Path.Combine(RunDirectory, "socket");
@@ -42,6 +43,8 @@ internal sealed class HostOptions
           -N, --no-fork                accepted for compatibility (this daemon never forks)
               --sim-xen DIR            serve guests on rings through the simulated hypervisor in DIR
                                        (DIR/D/ring, DIR/D/daemon.evtchn, DIR/D/guest.evtchn; see README)
+              --xen                    serve guests on rings on real Xen (dom0: libxenevtchn, libxengnttab,
+                                       libxenctrl); fails at once, saying what is missing, without Xen
               --bare                   start with cxenstored's bare tree (/ and /tool/xenstored only)
           -h, --help                   show this help
 
@@ -75,6 +78,7 @@ internal sealed class HostOptions
                 case "-N" or "--no-fork": break;
                 case "--bare": o.BareTree = true; break;
                 case "--sim-xen": o.SimXenDirectory = Value(); break;
+                case "--xen": o.RealXen = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown option '{arg}'");
             }

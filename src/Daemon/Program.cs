@@ -24,13 +24,26 @@ internal static class Program
             return 0;
         }
 
+        XenStore.Ring.IRingPlatform? platform;
+        try
+        {
+            platform = options.RealXen ? new XenStore.Ring.Xen.XenRingPlatform()
+                : options.SimXenDirectory is null ? null
+                : new XenStore.Ring.SimulatedXen(options.SimXenDirectory);
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            await Console.Error.WriteLineAsync($"xenstored-ps: cannot use Xen: {ex.Message}");
+            return 1;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
         using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
         using var daemon = new XenStoreDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
             CreateDom0Nodes = !options.BareTree,
-            RingPlatform = options.SimXenDirectory is null ? null : new XenStore.Ring.SimulatedXen(options.SimXenDirectory),
+            RingPlatform = platform,
             Trace = trace is null ? null : TextWriter.Synchronized(trace),
         });
         if (options.Verbose) daemon.Log += Console.WriteLine;
@@ -46,6 +59,7 @@ internal static class Program
             await stop.Task;
         }
         File.Delete(options.Pid);
+        (platform as IDisposable)?.Dispose();
         Console.WriteLine("xenstored-ps: stopped");
         return 0;
     }

@@ -42,6 +42,32 @@ public sealed partial class XenStoreDaemon
         FireSpecial(DomainTable.ReleaseWatch);
     }
 
+    /// <summary>
+    /// The hypervisor says some domain changed state: release the introduced domains that are
+    /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it).
+    /// </summary>
+    private void CheckDomains()
+    {
+        if (Options.RingPlatform is not { } platform) return;
+        lock (Sync)
+        {
+            foreach (var domain in Domains.Introduced.Where(d => d.Id != 0).ToList())
+            {
+                switch (platform.QueryDomain(domain.Id))
+                {
+                    case Ring.DomainRunState.Gone:
+                        ReleaseDomain(domain.Id);
+                        break;
+                    case Ring.DomainRunState.Shutdown when !domain.ShutdownReported:
+                        domain.ShutdownReported = true;
+                        FireSpecial(DomainTable.ReleaseWatch);
+                        break;
+                }
+            }
+        }
+        NotifyOutputReady();
+    }
+
     /// <summary>The connection serving domain <paramref name="domid"/>'s ring, if any.</summary>
     public DaemonConnection? DomainConnection(uint domid)
     {

@@ -24,6 +24,7 @@ public sealed partial class XenStoreDaemon : IDisposable
         Live = new LiveStore(this, Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration()));
         Domains = new DomainTable(this);
         CreateStartingTree();
+        if (Options.RingPlatform is { } platform) platform.DomainsChanged += CheckDomains;
     }
 
     public DaemonOptions Options { get; }
@@ -180,6 +181,7 @@ public sealed partial class XenStoreDaemon : IDisposable
 
     public void Dispose()
     {
+        if (Options.RingPlatform is { } platform) platform.DomainsChanged -= CheckDomains;
         lock (Sync)
         {
             foreach (var domain in Domains.Introduced.ToList()) domain.Ring?.Dispose();

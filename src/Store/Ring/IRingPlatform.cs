@@ -14,4 +14,20 @@ public interface IRingPlatform
     /// INTRODUCE asks (<paramref name="frame"/> and <paramref name="port"/> as given there).
     /// </summary>
     RingEndpoint Attach(uint domid, ulong frame, uint port);
+
+    /// <summary>Raised when the hypervisor reports that some domain changed state (Xen's VIRQ_DOM_EXC).</summary>
+    event Action? DomainsChanged;
+
+    /// <summary>What the hypervisor says of a domain now.</summary>
+    DomainRunState QueryDomain(uint domid);
+}
+
+/// <summary>A domain's state as the hypervisor reports it.</summary>
+public enum DomainRunState
+{
+    Running,
+    /// <summary>Shut down or crashed, not yet destroyed (suspend is a shutdown too).</summary>
+    Shutdown,
+    /// <summary>Being destroyed, or gone.</summary>
+    Gone,
 }

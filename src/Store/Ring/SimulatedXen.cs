@@ -17,6 +17,16 @@ public sealed class SimulatedXen(string directory) : IRingPlatform
 
     public string Description => $"simulated Xen in {Directory}";
 
+    /// <summary>Never raised: in simulation dom0 reports deaths itself (CONTROL sim-destroy).</summary>
+    public event Action? DomainsChanged
+    {
+        add { }
+        remove { }
+    }
+
+    /// <summary>Introduced simulated domains live until sim-destroy.</summary>
+    public DomainRunState QueryDomain(uint domid) => DomainRunState.Running;
+
     public string DomainDirectory(uint domid) => Path.Combine(Directory, domid.ToString(CultureInfo.InvariantCulture));
     public string RingPath(uint domid) => Path.Combine(DomainDirectory(domid), "ring");
     public string DaemonChannelPath(uint domid) => Path.Combine(DomainDirectory(domid), "daemon.evtchn");

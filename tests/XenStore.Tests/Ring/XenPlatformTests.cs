@@ -1,0 +1,64 @@
+using XenStore.Protocol;
+using XenStore.Tests.Infrastructure;
+
+namespace XenStore.Tests.Ring;
+
+/// <summary>
+/// The real-Xen path (libxenevtchn, libxengnttab, libxenctrl through P/Invoke) without a
+/// hypervisor: the reference daemons' stand-in for those libraries is preloaded into our
+/// daemon, and its control FIFO plays Xen's domain-state interrupt.
+/// </summary>
+public sealed class XenPlatformTests
+{
+    [Fact]
+    public void WithoutXenTheDaemonRefusesAtOnceAndSaysWhatIsMissing()
+    {
+        var result = TestEnvironment.Run("dotnet", [StandaloneDaemon.HostAssembly, "--xen", "--rundir", TestEnvironment.NewRunDir("nox")], timeoutMs: 30_000);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot use Xen", result.Stderr);
+        Assert.Matches("privcmd|not installed|evtchn|gntdev", result.Stderr);
+    }
+
+    [Fact]
+    public void DomainShutdownAndDeathReportedByTheHypervisorAreHandled()
+    {
+        var shim = XenShim.Build();
+        var runDir = TestEnvironment.NewRunDir("xen");
+        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = shim,
+            ["XENSTORED_RUNDIR"] = runDir,
+            ["ANCHOR_DOMAINS"] = "0-20",
+        }, runDir);
+        using var dom0 = new RawSocketClient(daemon.SocketPath);
+        Assert.Equal("OK|", dom0.Send(MessageType.Introduce, "7", "1", "5").Text());
+        Assert.Equal("OK|", dom0.Write("/local/domain/7/x", "1").Text());
+        Assert.Equal("OK|", dom0.Send(MessageType.SetPerms, "/local/domain/7", "n7").Text());
+        Assert.Equal("OK|", dom0.Send(MessageType.Watch, "@releaseDomain", "rel").Text());
+        Assert.True(dom0.WaitForEvent("@releaseDomain", "rel", TimeSpan.FromSeconds(5)), "initial event");
+
+        File.WriteAllText(Path.Combine(runDir, "anchor-ctl"), "shutdown 7\n");
+        Assert.True(dom0.WaitForEvent("@releaseDomain", "rel", TimeSpan.FromSeconds(5)), "shutdown fires @releaseDomain");
+        Assert.Equal("T|", dom0.Send(MessageType.IsDomainIntroduced, "7").Text());
+
+        File.WriteAllText(Path.Combine(runDir, "anchor-ctl"), "kill 7\n");
+        Assert.True(dom0.WaitForEvent("@releaseDomain", "rel", TimeSpan.FromSeconds(5)), "death fires @releaseDomain");
+        Assert.Equal("F|", dom0.Send(MessageType.IsDomainIntroduced, "7").Text());
+        Assert.Equal("ENOENT|", dom0.Send(MessageType.Read, "/local/domain/7/x").Text());
+    }
+}
+
+/// <summary>The reference daemons' hypervisor stand-in, built from the shared sources when needed.</summary>
+internal static class XenShim
+{
+    public static string Build()
+    {
+        var shim = Path.Combine(TestEnvironment.XenCache, "anchor", "xenfake.so");
+        var source = Path.Combine(TestEnvironment.AnchorDir, "xenfake.c");
+        if (File.Exists(shim) && File.GetLastWriteTimeUtc(shim) >= File.GetLastWriteTimeUtc(source)) return shim;
+        Directory.CreateDirectory(Path.GetDirectoryName(shim)!);
+        var gcc = TestEnvironment.Run(TestEnvironment.RequireTool("gcc"), ["-O2", "-shared", "-fPIC", "-o", shim, source, "-ldl"]);
+        Assert.True(gcc.ExitCode == 0, gcc.ToString());
+        return shim;
+    }
+}
