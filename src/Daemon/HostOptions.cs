@@ -17,6 +17,8 @@ internal sealed class HostOptions
     public bool BareTree { get; private set; }
     public string? SimXenDirectory { get; private set; }
     public bool RealXen { get; private set; }
+    public string? PersistPath { get; private set; }
+    public XenStore.Daemon.Persistence.FsyncPolicy Fsync { get; private set; } = XenStore.Daemon.Persistence.FsyncPolicy.Interval;
     public QuotaSettings Quotas { get; } = new();
 
     public string Socket => SocketPath ?? Path.Combine(RunDirectory, "socket");
@@ -45,6 +47,10 @@ internal sealed class HostOptions
                                        (DIR/D/ring, DIR/D/daemon.evtchn, DIR/D/guest.evtchn; see README)
               --xen                    serve guests on rings on real Xen (dom0: libxenevtchn, libxengnttab,
                                        libxenctrl); fails at once, saying what is missing, without Xen
+              --persist FILE           keep the store across restarts: journal FILE.journal.N, snapshot
+                                       FILE.snapshot (a change is journalled before it is acknowledged)
+              --fsync POLICY           always (every change on disk before its reply), interval (default:
+                                       survives a daemon crash at once, the disk every second), never
               --bare                   start with cxenstored's bare tree (/ and /tool/xenstored only)
           -h, --help                   show this help
 
@@ -79,6 +85,11 @@ internal sealed class HostOptions
                 case "--bare": o.BareTree = true; break;
                 case "--sim-xen": o.SimXenDirectory = Value(); break;
                 case "--xen": o.RealXen = true; break;
+                case "--persist": o.PersistPath = Value(); break;
+                case "--fsync":
+                    o.Fsync = Enum.TryParse<XenStore.Daemon.Persistence.FsyncPolicy>(Value(), ignoreCase: true, out var policy)
+                        ? policy : throw new ArgumentException("--fsync takes always, interval or never");
+                    break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown option '{arg}'");
             }

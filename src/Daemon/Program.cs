@@ -39,14 +39,18 @@ internal static class Program
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
         using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
-        using var daemon = new XenStoreDaemon(new DaemonOptions
+        using var daemon = CreateDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
             CreateDom0Nodes = !options.BareTree,
             RingPlatform = platform,
+            Persistence = options.PersistPath is null ? null
+                : new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync },
             Trace = trace is null ? null : TextWriter.Synchronized(trace),
         });
+        if (daemon is null) return 1;
         if (options.Verbose) daemon.Log += Console.WriteLine;
+        foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");
 
         var stop = new TaskCompletionSource();
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
@@ -62,5 +66,19 @@ internal static class Program
         (platform as IDisposable)?.Dispose();
         Console.WriteLine("xenstored-ps: stopped");
         return 0;
+    }
+
+    /// <summary>The daemon, or null (with the reason on stderr) when its persisted store cannot be read.</summary>
+    private static XenStoreDaemon? CreateDaemon(DaemonOptions options)
+    {
+        try
+        {
+            return new XenStoreDaemon(options);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"xenstored-ps: cannot recover the store: {ex.Message}");
+            return null;
+        }
     }
 }

@@ -75,6 +75,7 @@ public sealed class DaemonConnection
     internal void Send(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
         if (IsClosed) return;
+        daemon.BeforeOutput();
         if (Output.Append(type, reqId, txId, payload)) daemon.MarkOutputReady(this);
     }
 
@@ -85,6 +86,7 @@ public sealed class DaemonConnection
     internal void SendEvent(string path, string token)
     {
         if (IsClosed || path.Length + token.Length + 2 > Wire.PayloadMax) return;
+        daemon.BeforeOutput();
         if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
     }
 

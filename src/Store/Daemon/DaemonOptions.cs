@@ -24,6 +24,9 @@ public sealed class DaemonOptions
     /// </summary>
     public Ring.IRingPlatform? RingPlatform { get; init; }
 
+    /// <summary>Keep the store across restarts (journal and snapshots); null keeps it in memory only, as cxenstored does.</summary>
+    public Persistence.PersistenceOptions? Persistence { get; init; }
+
     /// <summary>Where the trace of every message goes (cxenstored -T), or null.</summary>
     public TextWriter? Trace { get; init; }
 }

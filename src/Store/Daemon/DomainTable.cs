@@ -45,11 +45,33 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
 
     public PermissionList SpecialPermissions(string name) => specialPermissions[name];
 
-    public void SetSpecialPermissions(string name, PermissionList permissions) => specialPermissions[name] = permissions;
+    public void SetSpecialPermissions(string name, PermissionList permissions)
+    {
+        daemon.Journal?.Record(Persistence.JournalOp.Special(name, permissions));
+        specialPermissions[name] = permissions;
+    }
+
+    /// <summary>Sets the domain <paramref name="domid"/> acts for (SET_TARGET), or clears it.</summary>
+    public void SetTarget(uint domid, uint? target)
+    {
+        daemon.Journal?.Record(Persistence.JournalOp.Target(domid, target));
+        GetOrAdd(domid).Target = target;
+    }
+
+    /// <summary>Domains, targets and special permissions as journal entries, for a snapshot.</summary>
+    public IReadOnlyList<Persistence.JournalOp> PersistentState()
+    {
+        var state = new List<Persistence.JournalOp>();
+        foreach (var (name, permissions) in specialPermissions) state.Add(Persistence.JournalOp.Special(name, permissions));
+        foreach (var d in Introduced) state.Add(Persistence.JournalOp.Introduce(d.Id, d.RingFrame, d.Port));
+        foreach (var d in domains.Values.Where(d => d.Target is not null)) state.Add(Persistence.JournalOp.Target(d.Id, d.Target));
+        return state;
+    }
 
     /// <summary>Introduces (or re-introduces) a domain; true when it is new.</summary>
     public bool Introduce(uint domid, ulong ringFrame, uint port)
     {
+        daemon.Journal?.Record(Persistence.JournalOp.Introduce(domid, ringFrame, port));
         var domain = GetOrAdd(domid);
         var isNew = !domain.Introduced && domid != 0;
         domain.Introduced = true;
@@ -66,6 +88,7 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     public void Remove(uint domid)
     {
         if (!domains.Remove(domid, out var domain)) return;
+        daemon.Journal?.Record(Persistence.JournalOp.Release(domid));
         domain.Introduced = false;
         domain.Ring?.Dispose();
         foreach (var other in domains.Values)

@@ -23,6 +23,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
 
     public void Create(string path, byte[] value, PermissionList permissions)
     {
+        daemon.Journal?.Record(Persistence.JournalOp.Put(path, value, permissions));
         var generation = daemon.NextGeneration();
         Root = NodeTree.Replace(Root, path, Node.Leaf(XenStorePath.Name(path), value, permissions, generation), generation);
         Count(permissions.Owner, +1);
@@ -31,6 +32,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
     public void Update(string path, byte[] value, PermissionList permissions)
     {
         var node = Get(path) ?? throw new InvalidOperationException($"{path} does not exist");
+        daemon.Journal?.Record(Persistence.JournalOp.Put(path, value, permissions));
         var generation = daemon.NextGeneration();
         var updated = node.WithContent(value, permissions, generation);
         Root = path == "/" ? updated : NodeTree.Replace(Root, path, updated, generation);
@@ -44,6 +46,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
     public void Delete(string path)
     {
         var node = Get(path) ?? throw new InvalidOperationException($"{path} does not exist");
+        daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
         var parent = Get(XenStorePath.Parent(path));
         // C fires the removed node's own event first (while its permissions are visible), then
         // one "exact" event per removed node, children before parents.
@@ -62,6 +65,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
     {
         var node = Get(path);
         if (node is null) return;
+        daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
         foreach (var (_, n) in NodeTree.Walk(node, path)) Count(n.Permissions.Owner, -1);
         Root = NodeTree.Replace(Root, path, null, daemon.NextGeneration());
     }

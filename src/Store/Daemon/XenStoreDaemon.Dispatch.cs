@@ -83,5 +83,10 @@ public sealed partial class XenStoreDaemon
             Trace($"internal error on {connection} {message}: {ex}");
             request.Error(XenStoreErrorCode.EINVAL);
         }
+        if (Journal is { } journal)
+        {
+            journal.Flush();
+            if (journal.WantsSnapshot) journal.BeginSnapshot(Live.Root, Domains.PersistentState());
+        }
     }
 }

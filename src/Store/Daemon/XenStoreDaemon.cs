@@ -23,7 +23,8 @@ public sealed partial class XenStoreDaemon : IDisposable
         Quotas = Options.Quotas.Clone();
         Live = new LiveStore(this, Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration()));
         Domains = new DomainTable(this);
-        CreateStartingTree();
+        if (Options.Persistence is { } persistence) Recover(persistence);
+        else CreateStartingTree();
         if (Options.RingPlatform is { } platform) platform.DomainsChanged += CheckDomains;
     }
 
@@ -47,6 +48,12 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal LiveStore Live { get; }
     internal DomainTable Domains { get; }
     internal WatchRegistry Watches { get; } = new();
+
+    /// <summary>The write-ahead journal, when the store is persistent (null while recovering).</summary>
+    internal Persistence.Journal? Journal { get; private set; }
+
+    /// <summary>What recovery found at start (snapshot, journal segments, truncated tails).</summary>
+    public IReadOnlyList<string> RecoveryReport { get; private set; } = [];
 
     /// <summary>Raised (outside the lock) with a line for the log, when tracing is on.</summary>
     public event Action<string>? Log;
@@ -166,6 +173,27 @@ public sealed partial class XenStoreDaemon : IDisposable
         Log?.Invoke(line);
     }
 
+    /// <summary>Every change is in the journal before any reply or event reports it.</summary>
+    internal void BeforeOutput() => Journal?.Flush();
+
+    private void Recover(Persistence.PersistenceOptions persistence)
+    {
+        var recovered = false;
+        var journal = Persistence.Journal.Recover(persistence, op =>
+        {
+            recovered = true;
+            Persistence.Replay.Apply(this, op);
+        });
+        RecoveryReport = journal.RecoveryReport;
+        foreach (var line in RecoveryReport) Trace("recovery: " + line);
+        Journal = journal;
+        if (!recovered) CreateStartingTree();
+        Journal.Flush();
+        if (Options.RingPlatform is not null)
+            foreach (var domain in Domains.Introduced.Where(d => d.Id != 0).ToList())
+                IntroduceDomain(domain.Id, domain.RingFrame, domain.Port);
+    }
+
     private void CreateStartingTree()
     {
         Live.Create("/tool", [], PermissionList.Dom0Only);
@@ -181,6 +209,7 @@ public sealed partial class XenStoreDaemon : IDisposable
 
     public void Dispose()
     {
+        lock (Sync) Journal?.Dispose();
         if (Options.RingPlatform is { } platform) platform.DomainsChanged -= CheckDomains;
         lock (Sync)
         {

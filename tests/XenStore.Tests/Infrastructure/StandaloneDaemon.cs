@@ -7,15 +7,28 @@ public sealed class StandaloneDaemon : IDisposable
 {
     private readonly Process process;
 
-    private StandaloneDaemon(Process process, string runDir)
+    private readonly bool deleteRunDir;
+
+    private StandaloneDaemon(Process process, string runDir, bool deleteRunDir)
     {
         this.process = process;
         RunDir = runDir;
+        this.deleteRunDir = deleteRunDir;
     }
 
     public string RunDir { get; }
     public string SocketPath => Path.Combine(RunDir, "socket");
     public int Pid => process.Id;
+
+    /// <summary>What the daemon printed up to its "serving" line (recovery reports among it).</summary>
+    public List<string> Output { get; } = [];
+
+    /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
 
     /// <summary>The built host: src/Daemon/bin/&lt;same configuration as the tests&gt;/net8.0/xenstored-ps.dll.</summary>
     public static string HostAssembly
@@ -32,6 +45,7 @@ public sealed class StandaloneDaemon : IDisposable
     /// <summary>Starts the daemon in a fresh run directory and waits for its "serving" line.</summary>
     public static StandaloneDaemon Start(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null, string? runDir = null)
     {
+        var ownRunDir = runDir is null;
         runDir ??= TestEnvironment.NewRunDir("d");
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -47,14 +61,21 @@ public sealed class StandaloneDaemon : IDisposable
         if (environment is not null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
         var process = Process.Start(psi)!;
-        var ready = process.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result?.Contains("serving", StringComparison.Ordinal) != true)
+        var daemon = new StandaloneDaemon(process, runDir, ownRunDir);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
         {
-            var error = process.HasExited ? process.StandardError.ReadToEnd() : "(still running)";
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"daemon did not start: {ready.Result} {error}");
+            var line = process.StandardOutput.ReadLineAsync();
+            if (!line.Wait(deadline - DateTime.UtcNow) || line.Result is null)
+            {
+                var error = process.HasExited ? process.StandardError.ReadToEnd() : "(still running)";
+                process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"daemon did not start: {string.Join("\n", daemon.Output)} {error}");
+            }
+            daemon.Output.Add(line.Result);
+            if (line.Result.Contains("serving", StringComparison.Ordinal)) break;
         }
-        return new StandaloneDaemon(process, runDir);
+        return daemon;
     }
 
     /// <summary>Sends SIGTERM and waits for an orderly exit; returns the exit code.</summary>
@@ -71,6 +92,7 @@ public sealed class StandaloneDaemon : IDisposable
     {
         Stop();
         process.Dispose();
-        try { Directory.Delete(RunDir, recursive: true); } catch (IOException) { }
+        if (deleteRunDir)
+            try { Directory.Delete(RunDir, recursive: true); } catch (IOException) { }
     }
 }

@@ -56,7 +56,7 @@ internal static class DomainHandlers
         var target = (uint)CParse.Atoi(args[1]);
         var domains = r.Daemon.Domains;
         if (!domains.IsIntroduced(domid) || !domains.IsIntroduced(target)) return XenStoreErrorCode.ENOENT;
-        domains.GetOrAdd(domid).Target = target;
+        domains.SetTarget(domid, target);
         r.Ok();
         return null;
     }

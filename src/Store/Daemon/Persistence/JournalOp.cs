@@ -1,0 +1,78 @@
+using XenStore.Protocol;
+
+namespace XenStore.Daemon.Persistence;
+
+/// <summary>What one journal entry changes.</summary>
+internal enum JournalOpKind : byte
+{
+    /// <summary>A node now has this value and these permissions (created if missing).</summary>
+    PutNode = 1,
+    /// <summary>A node and its subtree are gone.</summary>
+    DeleteNode = 2,
+    /// <summary>A special watch name's permissions changed.</summary>
+    SpecialPermissions = 3,
+    /// <summary>A domain was introduced (ring frame and port as INTRODUCE gave them).</summary>
+    IntroduceDomain = 4,
+    /// <summary>A domain was released or destroyed.</summary>
+    ReleaseDomain = 5,
+    /// <summary>SET_TARGET (target 0xFFFFFFFF: none).</summary>
+    SetTarget = 6,
+}
+
+/// <summary>One change, as the journal stores it.</summary>
+internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? Value = null, PermissionList? Permissions = null, uint DomainId = 0, ulong Frame = 0, uint Port = 0)
+{
+    public static JournalOp Put(string path, byte[] value, PermissionList permissions) => new(JournalOpKind.PutNode, path, value, permissions);
+    public static JournalOp Delete(string path) => new(JournalOpKind.DeleteNode, path);
+    public static JournalOp Special(string name, PermissionList permissions) => new(JournalOpKind.SpecialPermissions, name, null, permissions);
+    public static JournalOp Introduce(uint domid, ulong frame, uint port) => new(JournalOpKind.IntroduceDomain, DomainId: domid, Frame: frame, Port: port);
+    public static JournalOp Release(uint domid) => new(JournalOpKind.ReleaseDomain, DomainId: domid);
+    public static JournalOp Target(uint domid, uint? target) => new(JournalOpKind.SetTarget, DomainId: domid, Port: target ?? uint.MaxValue);
+
+    public void WriteTo(BinaryWriter w)
+    {
+        w.Write((byte)Kind);
+        switch (Kind)
+        {
+            case JournalOpKind.PutNode:
+                w.Write(Path);
+                w.Write(Value!.Length);
+                w.Write(Value);
+                w.Write(Permissions!.ToString());
+                break;
+            case JournalOpKind.DeleteNode:
+                w.Write(Path);
+                break;
+            case JournalOpKind.SpecialPermissions:
+                w.Write(Path);
+                w.Write(Permissions!.ToString());
+                break;
+            default:
+                w.Write(DomainId);
+                w.Write(Frame);
+                w.Write(Port);
+                break;
+        }
+    }
+
+    public static JournalOp ReadFrom(BinaryReader r)
+    {
+        var kind = (JournalOpKind)r.ReadByte();
+        switch (kind)
+        {
+            case JournalOpKind.PutNode:
+                var path = r.ReadString();
+                var value = r.ReadBytes(r.ReadInt32());
+                return Put(path, value, PermissionList.Parse(r.ReadString()));
+            case JournalOpKind.DeleteNode:
+                return Delete(r.ReadString());
+            case JournalOpKind.SpecialPermissions:
+                var name = r.ReadString();
+                return Special(name, PermissionList.Parse(r.ReadString()));
+            case JournalOpKind.IntroduceDomain or JournalOpKind.ReleaseDomain or JournalOpKind.SetTarget:
+                return new JournalOp(kind, DomainId: r.ReadUInt32(), Frame: r.ReadUInt64(), Port: r.ReadUInt32());
+            default:
+                throw new InvalidDataException($"unknown journal entry kind {(byte)kind}");
+        }
+    }
+}

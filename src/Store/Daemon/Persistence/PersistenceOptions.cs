@@ -1,0 +1,28 @@
+namespace XenStore.Daemon.Persistence;
+
+/// <summary>When journal writes are forced to disk.</summary>
+public enum FsyncPolicy
+{
+    /// <summary>Every acknowledged change is on disk before its reply leaves: survives power loss.</summary>
+    Always,
+    /// <summary>Written to the OS before the reply (survives a crash or SIGKILL of the daemon), forced to disk every interval.</summary>
+    Interval,
+    /// <summary>Written to the OS before the reply; the OS decides when it reaches the disk.</summary>
+    Never,
+}
+
+/// <summary>Where and how the daemon keeps the store across restarts.</summary>
+public sealed class PersistenceOptions
+{
+    public PersistenceOptions(string path) => Path = path;
+
+    /// <summary>Base path: PATH.snapshot and PATH.journal.NNNNNNNN live beside it.</summary>
+    public string Path { get; }
+
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Interval;
+
+    public TimeSpan FsyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Journal bytes after which a snapshot is taken and older journal segments go.</summary>
+    public long SnapshotAfterBytes { get; init; } = 16 << 20;
+}

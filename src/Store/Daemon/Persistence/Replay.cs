@@ -1,0 +1,41 @@
+using XenStore.Protocol;
+
+namespace XenStore.Daemon.Persistence;
+
+/// <summary>Re-applies journalled changes to a daemon being recovered (nothing is journalled again meanwhile).</summary>
+internal static class Replay
+{
+    public static void Apply(XenStoreDaemon daemon, JournalOp op)
+    {
+        var live = daemon.Live;
+        switch (op.Kind)
+        {
+            case JournalOpKind.PutNode:
+                if (live.Get(op.Path) is not null) live.Update(op.Path, op.Value!, op.Permissions!);
+                else
+                {
+                    // Parents are journalled before their children; a gap means a damaged history,
+                    // and the node is still kept rather than lost.
+                    var parent = XenStorePath.Parent(op.Path);
+                    if (live.Get(parent) is null) Apply(daemon, JournalOp.Put(parent, [], op.Permissions!));
+                    live.Create(op.Path, op.Value!, op.Permissions!);
+                }
+                break;
+            case JournalOpKind.DeleteNode:
+                live.DeleteSilently(op.Path);
+                break;
+            case JournalOpKind.SpecialPermissions:
+                daemon.Domains.SetSpecialPermissions(op.Path, op.Permissions!);
+                break;
+            case JournalOpKind.IntroduceDomain:
+                daemon.Domains.Introduce(op.DomainId, op.Frame, op.Port);
+                break;
+            case JournalOpKind.ReleaseDomain:
+                daemon.Domains.Remove(op.DomainId);
+                break;
+            case JournalOpKind.SetTarget:
+                daemon.Domains.SetTarget(op.DomainId, op.Port == uint.MaxValue ? null : op.Port);
+                break;
+        }
+    }
+}
