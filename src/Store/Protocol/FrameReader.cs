@@ -7,21 +7,39 @@ namespace XenStore.Protocol;
 /// </summary>
 public sealed class FrameReader
 {
+    private readonly int maxPayload;
     private byte[] buffer;
     private int start;
     private int end;
 
-    public FrameReader(int initialCapacity = 8192) => buffer = new byte[Math.Max(initialCapacity, Wire.HeaderSize + Wire.PayloadMax)];
+    /// <summary>
+    /// <paramref name="maxPayload"/> is the largest payload accepted: the protocol's 4096 for a
+    /// daemon reading requests; a client may allow more, because oxenstored sends DIRECTORY
+    /// replies beyond the limit instead of E2BIG.
+    /// </summary>
+    public FrameReader(int initialCapacity = 8192, int maxPayload = Wire.PayloadMax)
+    {
+        this.maxPayload = maxPayload;
+        buffer = new byte[Math.Max(initialCapacity, Wire.HeaderSize + Wire.PayloadMax)];
+    }
 
     /// <summary>Free space to receive into; call <see cref="Commit"/> with the count written.</summary>
     public Memory<byte> GetWriteMemory()
     {
-        if (start > 0 && (buffer.Length - end < Wire.HeaderSize + Wire.PayloadMax))
+        var needed = Wire.HeaderSize + Wire.PayloadMax;
+        if (end - start >= Wire.HeaderSize)
+        {
+            var length = Wire.ReadHeader(buffer.AsSpan(start)).Length;
+            if (length <= (uint)maxPayload) needed = Math.Max(needed, Wire.HeaderSize + (int)length);
+        }
+        if (buffer.Length - end < needed && start > 0)
         {
             Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
             end -= start;
             start = 0;
         }
+        if (buffer.Length - start < needed)
+            Array.Resize(ref buffer, Math.Max(buffer.Length * 2, start + needed));
         return buffer.AsMemory(end);
     }
 
@@ -31,14 +49,16 @@ public sealed class FrameReader
     /// <summary>Copies bytes in (for callers that do not receive into <see cref="GetWriteMemory"/>).</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
-        while (!data.IsEmpty)
+        if (buffer.Length - end < data.Length)
         {
-            var room = GetWriteMemory().Span;
-            var n = Math.Min(room.Length, data.Length);
-            data[..n].CopyTo(room);
-            Commit(n);
-            data = data[n..];
+            // Several whole messages may arrive at once: keep them all until they are read.
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+            if (buffer.Length - end < data.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, end + data.Length));
         }
+        data.CopyTo(buffer.AsSpan(end));
+        end += data.Length;
     }
 
     /// <summary>Bytes received but not yet returned as messages.</summary>
@@ -54,7 +74,7 @@ public sealed class FrameReader
         var available = end - start;
         if (available < Wire.HeaderSize) return FrameStatus.Incomplete;
         var header = Wire.ReadHeader(buffer.AsSpan(start));
-        if (header.Length > Wire.PayloadMax) return FrameStatus.Oversize;
+        if (header.Length > (uint)maxPayload) return FrameStatus.Oversize;
         var total = Wire.HeaderSize + (int)header.Length;
         if (available < total) return FrameStatus.Incomplete;
         var payload = buffer.AsSpan(start + Wire.HeaderSize, (int)header.Length).ToArray();

@@ -1,0 +1,274 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using XenStore.Protocol;
+using XenStore.Transport;
+
+namespace XenStore.Client;
+
+/// <summary>
+/// A XenStore client for any xenstored: ours, cxenstored, oxenstored, over a Unix socket, the
+/// xenbus device, a ring or in-process. Many requests may be in flight on one connection;
+/// replies are matched by req_id, watch events are routed by token, and requests queued
+/// together leave in one write. Thread-safe.
+/// </summary>
+public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposable, IDisposable
+{
+    private readonly ConcurrentDictionary<uint, Pending> pending = new();
+    private readonly ConcurrentDictionary<string, XenStoreWatch> watches = new(StringComparer.Ordinal);
+    private readonly Func<CancellationToken, ValueTask<IXenStoreTransport>>? reconnect;
+    private readonly object stateGate = new();
+    private IXenStoreTransport transport;
+    private Channel<byte[]> outgoing;
+    private CancellationTokenSource running;
+    private Task readLoop;
+    private Task writeLoop;
+    private int nextRequestId;
+    private int nextWatchToken;
+    private Exception? failure;
+
+    private XenStoreClient(IXenStoreTransport transport, Func<CancellationToken, ValueTask<IXenStoreTransport>>? reconnect)
+        : base(null, 0)
+    {
+        this.transport = transport;
+        this.reconnect = reconnect;
+        (outgoing, running, readLoop, writeLoop) = Start(transport);
+    }
+
+    /// <summary>The transport now in use ("socket /run/xenstored/socket"...).</summary>
+    public string Description => transport.Description;
+
+    /// <summary>True until the connection is lost or the client disposed.</summary>
+    public bool IsConnected => failure is null;
+
+    /// <summary>Requests sent and not yet answered.</summary>
+    public int PendingRequests => pending.Count;
+
+    /// <summary>Capacity of each watch's event queue (see <see cref="XenStoreWatch"/>).</summary>
+    public int WatchQueueCapacity { get; init; } = 1024;
+
+    /// <summary>Raised once when the connection is lost (not on dispose).</summary>
+    public event EventHandler<XenStoreConnectionException>? ConnectionLost;
+
+    /// <summary>A client over a transport that is already connected.</summary>
+    public static XenStoreClient Create(IXenStoreTransport transport, Func<CancellationToken, ValueTask<IXenStoreTransport>>? reconnect = null) =>
+        new(transport, reconnect);
+
+    /// <summary>Connects to a xenstored's Unix socket (default: XENSTORED_PATH, XENSTORED_RUNDIR/socket, /var/run/xenstored/socket).</summary>
+    public static async Task<XenStoreClient> ConnectSocketAsync(string? socketPath = null, CancellationToken cancellationToken = default)
+    {
+        var path = socketPath ?? UnixSocketTransport.DefaultPath;
+        var transport = await UnixSocketTransport.ConnectAsync(path, cancellationToken).ConfigureAwait(false);
+        return new XenStoreClient(transport, async ct => await UnixSocketTransport.ConnectAsync(path, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Opens the xenbus device (default /dev/xen/xenbus, else /proc/xen/xenbus).</summary>
+    public static XenStoreClient ConnectXenbus(string? devicePath = null) =>
+        new(XenbusTransport.Open(devicePath), _ => ValueTask.FromResult<IXenStoreTransport>(XenbusTransport.Open(devicePath)));
+
+    /// <summary>
+    /// Connects the way libxenstore does: the socket if one answers (XENSTORED_PATH first),
+    /// else the xenbus device. Fails with a clear message when there is neither.
+    /// </summary>
+    public static async Task<XenStoreClient> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        var socketPath = UnixSocketTransport.DefaultPath;
+        try
+        {
+            return await ConnectSocketAsync(socketPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException socketError)
+        {
+            if (XenbusTransport.DefaultPath is { } device) return ConnectXenbus(device);
+            throw new XenStoreConnectionException($"No xenstored found: nothing answers on {socketPath} and there is no xenbus device.", socketError);
+        }
+    }
+
+    /// <summary>Sends one request and returns its reply, or throws <see cref="XenStoreException"/> for an error reply.</summary>
+    public async Task<Message> RequestAsync(MessageType type, uint transactionId, byte[] payload, string? path = null, CancellationToken cancellationToken = default)
+    {
+        if (payload.Length > Wire.PayloadMax || (transport.OneMessagePerWrite && payload.Length + Wire.HeaderSize > XenbusTransport.MaxMessage))
+            throw new XenStoreException(XenStoreErrorCode.E2BIG, "E2BIG", path, $"XenStore E2BIG: a {type} request of {payload.Length} bytes exceeds the protocol's limit.");
+        if (failure is { } lost) throw Lost(lost);
+        var id = (uint)Interlocked.Increment(ref nextRequestId);
+        var waiter = new Pending(type, path);
+        pending[id] = waiter;
+        var bytes = new byte[Wire.HeaderSize + payload.Length];
+        Wire.WriteHeader(bytes, type, id, transactionId, payload.Length);
+        payload.CopyTo(bytes, Wire.HeaderSize);
+        if (!outgoing.Writer.TryWrite(bytes))
+        {
+            pending.TryRemove(id, out _);
+            throw Lost(failure ?? new ObjectDisposedException(nameof(XenStoreClient)));
+        }
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => { if (pending.TryRemove(id, out var p)) p.Completion.TrySetCanceled(cancellationToken); })
+            : default;
+        var reply = await waiter.Completion.Task.ConfigureAwait(false);
+        if (reply.Type == MessageType.Error)
+        {
+            var name = Wire.Decode(reply.Payload).TrimEnd('\0');
+            throw new XenStoreException(XenStoreErrors.Parse(name), name, path);
+        }
+        return reply;
+    }
+
+    /// <summary>Sends a request made of string arguments; returns the reply payload as text without its final NUL.</summary>
+    public async Task<string> RequestStringAsync(MessageType type, CancellationToken cancellationToken, params string[] args)
+    {
+        var reply = await RequestAsync(type, 0, Payloads.Strings(args), null, cancellationToken).ConfigureAwait(false);
+        return Wire.Decode(reply.Payload).TrimEnd('\0');
+    }
+
+    private (Channel<byte[]>, CancellationTokenSource, Task, Task) Start(IXenStoreTransport t)
+    {
+        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+        var cts = new CancellationTokenSource();
+        var reader = Task.Run(() => ReadLoopAsync(t, cts.Token));
+        var writer = Task.Run(() => WriteLoopAsync(t, channel.Reader, cts.Token));
+        return (channel, cts, reader, writer);
+    }
+
+    /// <summary>Sends queued requests, coalescing whatever is waiting into one write (unless the transport forbids it).</summary>
+    private async Task WriteLoopAsync(IXenStoreTransport t, ChannelReader<byte[]> queue, CancellationToken cancellationToken)
+    {
+        var batch = new ArrayBufferWriter<byte>(64 * 1024);
+        try
+        {
+            while (await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (t.OneMessagePerWrite)
+                {
+                    while (queue.TryRead(out var one)) await t.SendAsync(one, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                batch.Clear();
+                while (batch.WrittenCount < 256 * 1024 && queue.TryRead(out var message)) batch.Write(message);
+                await t.SendAsync(batch.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception ex)
+        {
+            Fail(t, ex);
+        }
+    }
+
+    private async Task ReadLoopAsync(IXenStoreTransport t, CancellationToken cancellationToken)
+    {
+        // Replies beyond the protocol's 4096 bytes are accepted: oxenstored sends them for big directories.
+        var reader = new FrameReader(64 * 1024, maxPayload: 16 << 20);
+        try
+        {
+            while (true)
+            {
+                var n = await t.ReceiveAsync(reader.GetWriteMemory(), cancellationToken).ConfigureAwait(false);
+                if (n == 0) throw new IOException($"{t.Description}: the xenstored closed the connection.");
+                reader.Commit(n);
+                FrameStatus status;
+                while ((status = reader.TryRead(out var message)) == FrameStatus.Message) Dispatch(t, message!);
+                if (status == FrameStatus.Oversize) throw new InvalidDataException($"{t.Description}: the xenstored sent a message longer than the protocol allows.");
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception ex)
+        {
+            Fail(t, ex);
+        }
+    }
+
+    /// <summary>A reply goes to the request with its req_id; an event to the watch with its token.</summary>
+    private void Dispatch(IXenStoreTransport t, Message message)
+    {
+        if (message.Type == MessageType.WatchEvent)
+        {
+            var parts = Payloads.Split(message.Payload);
+            if (parts.Count >= 2 && watches.TryGetValue(parts[1], out var watch))
+                watch.Deliver(new XenStoreWatchEvent(parts[0], parts[1], DateTime.Now));
+            return;
+        }
+        if (pending.TryRemove(message.ReqId, out var waiter))
+        {
+            waiter.Completion.TrySetResult(message);
+            return;
+        }
+        // The xenbus device of old kernels does not always echo req_id: the reply is for the
+        // oldest request still waiting, since the daemon answers in order.
+        if (t.TolerantReplyMatching && !pending.IsEmpty)
+        {
+            var oldest = pending.Keys.Min();
+            if (pending.TryRemove(oldest, out waiter)) waiter.Completion.TrySetResult(message);
+        }
+    }
+
+    private void Fail(IXenStoreTransport t, Exception cause)
+    {
+        XenStoreConnectionException lost;
+        lock (stateGate)
+        {
+            if (!ReferenceEquals(t, transport) || failure is not null) return;
+            failure = cause;
+            lost = Lost(cause);
+            outgoing.Writer.TryComplete();
+        }
+        foreach (var id in pending.Keys.ToList())
+            if (pending.TryRemove(id, out var waiter)) waiter.Completion.TrySetException(lost);
+        if (cause is not ObjectDisposedException) ConnectionLost?.Invoke(this, lost);
+    }
+
+    private XenStoreConnectionException Lost(Exception cause) =>
+        cause as XenStoreConnectionException ?? new XenStoreConnectionException($"The connection to the xenstored ({transport.Description}) is lost: {cause.Message}", cause);
+
+    /// <summary>
+    /// Opens a new connection the way the first was opened and registers every watch again
+    /// (each fires its initial event again: watches may always fire spuriously). Requests
+    /// that were waiting on the old connection have already failed.
+    /// </summary>
+    public async Task ReconnectAsync(CancellationToken cancellationToken = default)
+    {
+        if (reconnect is null) throw new InvalidOperationException("This client was created over a transport that cannot be reopened.");
+        var fresh = await reconnect(cancellationToken).ConfigureAwait(false);
+        IXenStoreTransport old;
+        lock (stateGate)
+        {
+            old = transport;
+            running.Cancel();
+            transport = fresh;
+            failure = null;
+            (outgoing, running, readLoop, writeLoop) = Start(fresh);
+        }
+        await old.DisposeAsync().ConfigureAwait(false);
+        foreach (var watch in watches.Values)
+            await RequestAsync(MessageType.Watch, 0, Payloads.Strings(watch.Path, watch.Token), watch.Path, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (stateGate)
+        {
+            if (failure is null) failure = new ObjectDisposedException(nameof(XenStoreClient));
+            outgoing.Writer.TryComplete();
+        }
+        foreach (var watch in watches.Values) watch.Complete();
+        watches.Clear();
+        await running.CancelAsync().ConfigureAwait(false);
+        await transport.DisposeAsync().ConfigureAwait(false);
+        var disposed = Lost(new ObjectDisposedException(nameof(XenStoreClient), "The client was disposed."));
+        foreach (var id in pending.Keys.ToList())
+            if (pending.TryRemove(id, out var waiter)) waiter.Completion.TrySetException(disposed);
+        try { await Task.WhenAll(readLoop, writeLoop).ConfigureAwait(false); } catch (Exception) { }
+        running.Dispose();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private sealed class Pending(MessageType type, string? path)
+    {
+        public MessageType Type { get; } = type;
+        public string? Path { get; } = path;
+        public TaskCompletionSource<Message> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private string NewToken() => "xsps-" + Interlocked.Increment(ref nextWatchToken).ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using XenStore.Protocol;
+
+namespace XenStore.Client;
+
+/// <summary>
+/// Backups of a subtree: JSON (path, value, permissions, children, nested) or the flat text
+/// of xenstore-ls -fp. Import writes everything back in one transaction, retried on conflict.
+/// </summary>
+public static class XenStoreExport
+{
+    /// <summary>Reads a subtree (pipelined) and returns it as JSON.</summary>
+    public static async Task<string> ExportJsonAsync(XenStoreOperations store, string path, CancellationToken cancellationToken = default)
+    {
+        var nodes = await store.ListRecursiveAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return ToJson(nodes, path).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Reads a subtree (pipelined) as the lines xenstore-ls -fp prints, the top node included.</summary>
+    public static async Task<string> ExportTextAsync(XenStoreOperations store, string path, CancellationToken cancellationToken = default)
+    {
+        var nodes = await store.ListRecursiveAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var text = new StringBuilder();
+        foreach (var node in DepthFirst(nodes, path)) text.Append(XenStoreLsFormat.Line(node, withPermissions: true)).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>Nodes in the order xenstore-ls prints them: each node, then its children's subtrees.</summary>
+    public static IEnumerable<XenStoreNode> DepthFirst(IReadOnlyList<XenStoreNode> nodes, string top)
+    {
+        var byPath = nodes.ToDictionary(n => n.Path, StringComparer.Ordinal);
+        var stack = new Stack<string>();
+        stack.Push(top);
+        while (stack.Count > 0)
+        {
+            if (!byPath.TryGetValue(stack.Pop(), out var node)) continue;
+            yield return node;
+            for (var i = node.Children.Count - 1; i >= 0; i--) stack.Push(XenStorePath.Combine(node.Path, node.Children[i]));
+        }
+    }
+
+    /// <summary>Writes an exported subtree (either format) back, under <paramref name="destination"/> if given, atomically.</summary>
+    public static Task ImportAsync(XenStoreClient client, string exported, string? destination = null, CancellationToken cancellationToken = default)
+    {
+        var nodes = exported.TrimStart().StartsWith('{') ? FromJson(exported) : FromText(exported);
+        if (nodes.Count == 0) return Task.CompletedTask;
+        var top = nodes[0].Path;
+        string Target(string path) => destination is null ? path : destination + path[top.Length..].TrimEnd('/');
+        return client.RunTransactionAsync(async tx =>
+        {
+            foreach (var (path, value, permissions) in nodes)
+            {
+                var target = Target(path);
+                await tx.WriteAsync(target, value, cancellationToken).ConfigureAwait(false);
+                if (permissions is not null) await tx.SetPermissionsAsync(target, permissions, cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken: cancellationToken);
+    }
+
+    private static JsonObject ToJson(IReadOnlyList<XenStoreNode> nodes, string top)
+    {
+        var byPath = nodes.ToDictionary(n => n.Path, StringComparer.Ordinal);
+        JsonObject Build(XenStoreNode node)
+        {
+            var children = new JsonObject();
+            foreach (var child in node.Children)
+                if (byPath.TryGetValue(XenStorePath.Combine(node.Path, child), out var c)) children[child] = Build(c);
+            return new JsonObject
+            {
+                ["path"] = node.Path,
+                ["value"] = XenStoreLsFormat.Escape(node.Value),
+                ["permissions"] = new JsonArray(node.Permissions.Entries.Select(e => (JsonNode)e.ToString()).ToArray()),
+                ["children"] = children,
+            };
+        }
+        return byPath.TryGetValue(top, out var root) ? Build(root) : new JsonObject();
+    }
+
+    private static List<(string Path, byte[] Value, PermissionList? Permissions)> FromJson(string json)
+    {
+        var result = new List<(string, byte[], PermissionList?)>();
+        var stack = new Stack<JsonObject>();
+        stack.Push(JsonNode.Parse(json)!.AsObject());
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            var permissions = node["permissions"] is JsonArray p ? PermissionList.Parse(string.Join(' ', p.Select(e => e!.GetValue<string>()))) : null;
+            result.Add((node["path"]!.GetValue<string>(), XenStoreLsFormat.Unescape(node["value"]?.GetValue<string>() ?? ""), permissions));
+            if (node["children"] is JsonObject children)
+                foreach (var child in children.Reverse()) stack.Push(child.Value!.AsObject());
+        }
+        return result;
+    }
+
+    private static List<(string Path, byte[] Value, PermissionList? Permissions)> FromText(string text)
+    {
+        var result = new List<(string, byte[], PermissionList?)>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            var eq = line.IndexOf(" = \"", StringComparison.Ordinal);
+            if (eq < 0) continue;
+            var path = line[..eq];
+            var rest = line[(eq + 4)..];
+            PermissionList? permissions = null;
+            var permsAt = rest.LastIndexOf("\"   (", StringComparison.Ordinal);
+            string value;
+            if (permsAt >= 0 && rest.EndsWith(')'))
+            {
+                value = rest[..permsAt];
+                permissions = PermissionList.Parse(rest[(permsAt + 5)..^1]);
+            }
+            else value = rest.EndsWith('"') ? rest[..^1] : rest;
+            result.Add((path, XenStoreLsFormat.Unescape(value), permissions));
+        }
+        return result;
+    }
+}

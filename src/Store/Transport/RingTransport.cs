@@ -1,0 +1,132 @@
+using XenStore.Ring;
+
+namespace XenStore.Transport;
+
+/// <summary>
+/// The guest's end of a xenstore_domain_interface ring: the client becomes a guest domain.
+/// Works over any mapped page and event channel: the simulated hypervisor's, or a page a
+/// real guest has mapped itself. Waits are woken by notifications and also poll, since a
+/// notification is only a hint.
+/// </summary>
+public sealed class RingTransport : IXenStoreTransport
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    private readonly RingEndpoint endpoint;
+    private readonly SemaphoreSlim sendWake = new(0);
+    private readonly SemaphoreSlim receiveWake = new(0);
+    private readonly CancellationTokenSource stop = new();
+    /// <summary>Held around every touch of the page, so disposing never unmaps it under a reader or writer.</summary>
+    private readonly object pageGate = new();
+    private bool unmapped;
+
+    public RingTransport(RingEndpoint endpoint, string description)
+    {
+        if (endpoint.Ring.Side != RingSide.Guest) throw new ArgumentException("A client needs the guest's end of the ring.", nameof(endpoint));
+        this.endpoint = endpoint;
+        Description = description;
+        _ = Task.Run(ListenAsync);
+    }
+
+    /// <summary>Becomes guest <paramref name="domid"/> of the simulated hypervisor in <paramref name="simDirectory"/> (creates its ring page).</summary>
+    public static RingTransport CreateSimulatedGuest(string simDirectory, uint domid) =>
+        new(new SimulatedXen(simDirectory).CreateGuest(domid), $"ring of domain {domid} (simulated Xen in {simDirectory})");
+
+    public string Description { get; }
+    public bool OneMessagePerWrite => false;
+    public bool TolerantReplyMatching => false;
+
+    /// <summary>The ring's page, for its features and error field.</summary>
+    public SharedRing Ring => endpoint.Ring;
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int n;
+            lock (pageGate) n = unmapped ? throw new ObjectDisposedException(Description) : endpoint.Ring.Write(data.Span);
+            if (n < 0) throw new IOException($"{Description}: the ring's indices are corrupt.");
+            if (n > 0)
+            {
+                endpoint.Channel.Notify();
+                data = data[n..];
+                continue;
+            }
+            ThrowIfStopped();
+            await sendWake.WaitAsync(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int n;
+            lock (pageGate) n = unmapped ? 0 : endpoint.Ring.Read(buffer.Span);
+            if (n < 0) throw new IOException($"{Description}: the ring's indices are corrupt.");
+            if (n > 0)
+            {
+                endpoint.Channel.Notify();
+                return n;
+            }
+            ThrowIfStopped();
+            await receiveWake.WaitAsync(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Asks the daemon for a fresh ring (the reconnection feature): it drops this domain's
+    /// watches, transactions and partial messages, and answers by clearing the request.
+    /// </summary>
+    public async Task ResetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if ((endpoint.Ring.ServerFeatures & RingLayout.FeatureReconnection) == 0)
+            throw new NotSupportedException("This xenstored does not offer ring reconnection.");
+        endpoint.Ring.Connection = RingLayout.Reconnect;
+        endpoint.Channel.Notify();
+        var deadline = DateTime.UtcNow + timeout;
+        while (endpoint.Ring.Connection != RingLayout.Connected)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The xenstored did not answer the ring reset.");
+            await receiveWake.WaitAsync(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ThrowIfStopped()
+    {
+        lock (pageGate)
+        {
+            if (unmapped) throw new ObjectDisposedException(Description);
+            if (endpoint.Ring.Error is var error and not RingError.None)
+                throw new IOException($"{Description}: the xenstored stopped serving this ring ({error}).");
+        }
+    }
+
+    private async Task ListenAsync()
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await endpoint.Channel.WaitAsync(stop.Token).ConfigureAwait(false);
+                sendWake.Release();
+                receiveWake.Release();
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+        catch (System.Net.Sockets.SocketException) { }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (pageGate)
+        {
+            if (unmapped) return ValueTask.CompletedTask;
+            unmapped = true;
+            stop.Cancel();
+            endpoint.Dispose();
+        }
+        return ValueTask.CompletedTask;
+    }
+}
