@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ./build.sh          builds everything (Release) and lays the module out in ./module
-# ./build.sh test     builds, then runs every test suite and prints "N passed, N failed"
+# ./build.sh test     installs the real peers the tests use (Debian packages, Xen's reference
+#                     daemons), builds, runs every test suite and prints "N passed, N failed"
 set -euo pipefail
 cd "$(dirname "$0")"
+[[ "${1:-}" == test ]] && scripts/install-test-peers.sh
 dotnet build XenStorePS.sln -c Release --nologo -v quiet
 [[ "${1:-}" == test ]] || exit 0
 
