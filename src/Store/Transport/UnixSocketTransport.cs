@@ -30,16 +30,25 @@ public sealed class UnixSocketTransport : IXenStoreTransport
     public static async ValueTask<UnixSocketTransport> ConnectAsync(string? path = null, CancellationToken cancellationToken = default)
     {
         path ??= DefaultPath;
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-            return new UnixSocketTransport(socket, path);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                return new UnixSocketTransport(socket, path);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TryAgain or SocketError.WouldBlock && attempt < 100)
+            {
+                // A full listen backlog (oxenstored keeps a tiny one) answers EAGAIN: try again shortly.
+                socket.Dispose();
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
     }
 

@@ -1,0 +1,116 @@
+using XenStore.Tests.Infrastructure;
+
+namespace XenStore.Tests.Peers;
+
+/// <summary>
+/// Clients nobody here wrote, against a daemon: Debian's xenstore-utils, Xen's own
+/// test-xenstore and pyxs. The same suite runs against our daemon and cxenstored, so every
+/// expectation is one the reference daemon meets too.
+/// </summary>
+public abstract class RealClientSuite(DaemonFixture fixture)
+{
+    private readonly string root = "/peer" + Guid.NewGuid().ToString("N")[..8];
+
+    private ProcessResult Tool(string name, params string[] args) =>
+        TestEnvironment.Run(TestEnvironment.RequireTool(name), args, new Dictionary<string, string> { ["XENSTORED_PATH"] = fixture.Daemon.SocketPath });
+
+    private string Ok(string name, params string[] args)
+    {
+        var result = Tool(name, args);
+        Assert.True(result.ExitCode == 0, $"{name} {string.Join(' ', args)} against {fixture.Daemon.Name}: {result}");
+        return result.Stdout;
+    }
+
+    [Fact]
+    public void XenstoreWriteReadListExistsAndRm()
+    {
+        Ok("xenstore-write", $"{root}/a", "hello", $"{root}/b/c", "world");
+        Assert.Equal("hello\nworld\n", Ok("xenstore-read", $"{root}/a", $"{root}/b/c"));
+        Assert.Equal("a\nb\n", Ok("xenstore-list", root));
+        Assert.Equal(0, Tool("xenstore-exists", $"{root}/a").ExitCode);
+        Assert.NotEqual(0, Tool("xenstore-exists", $"{root}/nope").ExitCode);
+        var missing = Tool("xenstore-read", $"{root}/nope");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("couldn't read path", missing.Stderr);
+        Ok("xenstore-rm", $"{root}/b");
+        Assert.NotEqual(0, Tool("xenstore-read", $"{root}/b/c").ExitCode);
+        Ok("xenstore-rm", root);
+        Assert.NotEqual(0, Tool("xenstore-exists", root).ExitCode);
+    }
+
+    [Fact]
+    public void XenstoreLsFlatAndWithPermissions()
+    {
+        Ok("xenstore-write", $"{root}/a", "1", $"{root}/b/c", "x y", $"{root}/b/d", "");
+        Ok("xenstore-chmod", $"{root}/a", "n0", "r1");
+        Assert.Equal($"{root}/a = \"1\"\n{root}/b = \"\"\n{root}/b/c = \"x y\"\n{root}/b/d = \"\"\n", Ok("xenstore-ls", "-f", root));
+        var withPerms = Ok("xenstore-ls", "-fp", root);
+        Assert.Contains($"{root}/a = \"1\"   (n0,r1)", withPerms);
+        Assert.Contains($"{root}/b/c = \"x y\"   (n0)", withPerms);
+        var tree = Ok("xenstore-ls", root);
+        Assert.Contains("a = \"1\"", tree);
+        Assert.Contains(" c = \"x y\"", tree);
+        Ok("xenstore-rm", root);
+    }
+
+    [Fact]
+    public void XenstoreChmodSetsWhatGetPermsShows()
+    {
+        Ok("xenstore-write", $"{root}/p", "v");
+        Ok("xenstore-chmod", $"{root}/p", "b0", "r3", "w4");
+        Assert.Contains("(b0,r3,w4)", Ok("xenstore-ls", "-p", root));
+        Assert.NotEqual(0, Tool("xenstore-chmod", $"{root}/p", "q7").ExitCode);
+        Ok("xenstore-rm", root);
+    }
+
+    [Fact]
+    public void XenstoreWatchSeesTheInitialEventAndChanges()
+    {
+        Ok("xenstore-write", $"{root}/w", "");
+        var watchPath = TestEnvironment.RequireTool("xenstore-watch");
+        var env = new Dictionary<string, string> { ["XENSTORED_PATH"] = fixture.Daemon.SocketPath };
+        var watcher = Task.Run(() => TestEnvironment.Run(watchPath, ["-n", "3", $"{root}/w"], env, timeoutMs: 20_000));
+        // Give the watch time to register, then change the subtree twice.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!watcher.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(200);
+            Ok("xenstore-write", $"{root}/w/x", "1");
+            if (watcher.Wait(300)) break;
+        }
+        var result = watcher.Result;
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal($"{root}/w", lines[0]);
+        Assert.Equal($"{root}/w/x", lines[1]);
+        Ok("xenstore-rm", root);
+    }
+
+    [Fact]
+    public void XensTestXenstorePassesEveryTestOnceAHundredTimesAndRandomly()
+    {
+        var testXenstore = TestEnvironment.RequireTool(TestEnvironment.TestXenstore);
+        foreach (var args in new[] { Array.Empty<string>(), ["-i", "100"], ["-r", "20"] })
+        {
+            var result = TestEnvironment.Run(testXenstore, args,
+                new Dictionary<string, string> { ["XENSTORED_PATH"] = fixture.Daemon.SocketPath }, timeoutMs: 300_000);
+            Assert.True(result.ExitCode == 0, $"test-xenstore {string.Join(' ', args)} against {fixture.Daemon.Name}: {result}");
+            Assert.DoesNotContain("failed", result.Stdout + result.Stderr, StringComparison.OrdinalIgnoreCase);
+            if (args.Length == 0) Assert.Contains("ta rmw", result.Stdout);
+        }
+    }
+
+    [Fact]
+    public void PyxsWritesReadsListsTransactsAndWatches()
+    {
+        var python = TestEnvironment.RequireTool("/usr/bin/python3");
+        var check = Path.Combine(TestEnvironment.AnchorDir, "pyxs-check.py");
+        var result = TestEnvironment.Run(python, [check, fixture.Daemon.SocketPath], timeoutMs: 60_000);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("PYXS PASS", result.Stdout);
+    }
+}
+
+public sealed class RealClientsOnOurDaemon(OurSocketFixture f) : RealClientSuite(f), IClassFixture<OurSocketFixture>;
+public sealed class RealClientsOnCxenstored(CxenstoredFixture f) : RealClientSuite(f), IClassFixture<CxenstoredFixture>;
