@@ -48,15 +48,15 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
         var node = Get(path) ?? throw new InvalidOperationException($"{path} does not exist");
         daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
         var parent = Get(XenStorePath.Parent(path));
-        // C fires the removed node's own event first (while its permissions are visible), then
-        // one "exact" event per removed node, children before parents.
-        Notify(new ChangeEvent(path, false, node.Permissions, null, parent?.Permissions));
+        // As cxenstored 4.17: one "exact" event per removed node, children before parents,
+        // then the removed node's own event for the watches at and above it.
         foreach (var (p, n) in NodeTree.PostOrder(node, path))
         {
             Count(n.Permissions.Owner, -1);
             var nodeParent = p == path ? parent : Get(XenStorePath.Parent(p));
             Notify(new ChangeEvent(p, true, n.Permissions, null, nodeParent?.Permissions));
         }
+        Notify(new ChangeEvent(path, false, node.Permissions, null, parent?.Permissions));
         Root = NodeTree.Replace(Root, path, null, daemon.NextGeneration());
     }
 

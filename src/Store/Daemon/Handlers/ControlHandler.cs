@@ -123,7 +123,8 @@ internal static class ControlHandler
         if (args.Count != 1 || !CParse.TryDecimal(args[0], DomainTable.FirstReserved - 1, out var domid) || domid == 0)
             return XenStoreErrorCode.EINVAL;
         if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        Ok(r);
         r.Daemon.ReleaseDomain(domid);
-        return Ok(r);
+        return null;
     }
 }

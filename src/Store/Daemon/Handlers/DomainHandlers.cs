@@ -25,8 +25,9 @@ internal static class DomainHandlers
         if (DomainArgument(r) is not { } domid) return XenStoreErrorCode.EINVAL;
         if (domid == 0) return XenStoreErrorCode.EINVAL;
         if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
-        r.Daemon.ReleaseDomain(domid);
+        // cxenstored acknowledges first; the domain's cleanup (and @releaseDomain) follows.
         r.Ok();
+        r.Daemon.ReleaseDomain(domid);
         return null;
     }
 

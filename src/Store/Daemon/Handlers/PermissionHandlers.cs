@@ -34,7 +34,8 @@ internal static class PermissionHandlers
         var raw = args[0];
         if (XenStorePath.IsSpecial(raw))
         {
-            if (!r.Daemon.Domains.IsSpecial(raw)) return XenStoreErrorCode.EINVAL;
+            // cxenstored knows no node by another special name: ENOENT.
+            if (!r.Daemon.Domains.IsSpecial(raw)) return XenStoreErrorCode.ENOENT;
             if (!Access.IsOwner(r.Daemon, r.Connection, r.Daemon.Domains.SpecialPermissions(raw))) return XenStoreErrorCode.EACCES;
             r.Daemon.Domains.SetSpecialPermissions(raw, permissions!);
             r.Ok();
