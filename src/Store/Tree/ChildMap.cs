@@ -19,6 +19,9 @@ public abstract class ChildMap
     /// <summary>The child called <paramref name="name"/>, or null.</summary>
     public abstract Node? Get(string name);
 
+    /// <summary>The child called <paramref name="name"/>, or null; allocates nothing for small maps (the lookup hot path).</summary>
+    public abstract Node? Get(ReadOnlySpan<char> name);
+
     /// <summary>Replaces the child of the same name in place, or appends it (creation order).</summary>
     public abstract ChildMap Set(Node child);
 
@@ -36,6 +39,13 @@ public abstract class ChildMap
         {
             foreach (var n in items)
                 if (string.Equals(n.Name, name, StringComparison.Ordinal)) return n;
+            return null;
+        }
+
+        public override Node? Get(ReadOnlySpan<char> name)
+        {
+            foreach (var n in items)
+                if (name.SequenceEqual(n.Name)) return n;
             return null;
         }
 
@@ -86,6 +96,8 @@ public abstract class ChildMap
         public override int Count => sequenceOf.Count;
 
         public override Node? Get(string name) => sequenceOf.TryGetValue(name, out var seq) ? bySequence[seq] : null;
+
+        public override Node? Get(ReadOnlySpan<char> name) => Get(name.ToString());
 
         public override ChildMap Set(Node child)
         {

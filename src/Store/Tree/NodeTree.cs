@@ -15,7 +15,7 @@ public static class NodeTree
         {
             var slash = path.IndexOf('/', start);
             var end = slash < 0 ? path.Length : slash;
-            node = node.Children.Get(path[start..end]);
+            node = node.Children.Get(path.AsSpan(start, end - start));
             if (node is null) return null;
             start = end + 1;
         }
