@@ -12,7 +12,18 @@
     FormatsToProcess     = @('src/Module/XenStore.format.ps1xml')
     TypesToProcess       = @('src/Module/XenStore.types.ps1xml')
     CmdletsToExport      = @(
+        'Connect-XenStore'
+        'Disconnect-XenStore'
+        'Watch-XenStore'
+        'Start-XenStoreTransaction'
+        'Complete-XenStoreTransaction'
+        'Undo-XenStoreTransaction'
+        'Invoke-XenStoreTransaction'
+        'Get-XenStorePermission'
+        'Set-XenStorePermission'
         'Get-XenStoreDomainPath'
+        'Start-XenStoreDaemon'
+        'Stop-XenStoreDaemon'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

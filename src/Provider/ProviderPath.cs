@@ -6,7 +6,7 @@ namespace XenStore.PowerShell;
 /// and a node name can never contain a separator, so everything here is pure string work
 /// and costs no round trip.
 /// </summary>
-internal static class ProviderPath
+public static class ProviderPath
 {
     /// <summary>
     /// The XenStore path for a provider path: '\' accepted as '/', doubled and trailing

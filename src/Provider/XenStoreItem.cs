@@ -1,4 +1,5 @@
 using System.Text;
+using XenStore.Client;
 using XenStore.Protocol;
 
 namespace XenStore.PowerShell;
@@ -6,40 +7,39 @@ namespace XenStore.PowerShell;
 /// <summary>One XenStore node as the xs: drive shows it.</summary>
 public sealed class XenStoreItem
 {
-    public XenStoreItem(string path, byte[] rawValue, PermissionList permissions, int childCount)
-    {
-        Path = path;
-        RawValue = rawValue;
-        PermissionList = permissions;
-        ChildCount = childCount;
-    }
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    public XenStoreItem(XenStoreNode node) => Node = node;
+
+    /// <summary>The node as the client read it.</summary>
+    public XenStoreNode Node { get; }
 
     /// <summary>The absolute XenStore path, e.g. /local/domain/0/name.</summary>
-    public string Path { get; }
+    public string Path => Node.Path;
 
     /// <summary>The last component of the path ("/" for the root).</summary>
     public string Name => Path == "/" ? "/" : XenStorePath.Name(Path);
 
-    /// <summary>The value as text (UTF-8; values are normally ASCII).</summary>
-    public string Value => ValueText(RawValue);
+    /// <summary>The value as text: UTF-8 when it is valid UTF-8 (values are normally ASCII), else byte for char.</summary>
+    public string Value => ValueText(Node.Value);
 
     /// <summary>The value bytes exactly as stored.</summary>
-    public byte[] RawValue { get; }
+    public byte[] RawValue => Node.Value;
 
     /// <summary>The permission entries, owner first: "n0", "r5".</summary>
-    public string[] Permissions => PermissionList.Entries.Select(e => e.ToString()).ToArray();
+    public string[] Permissions => Node.Permissions.Entries.Select(e => e.ToString()).ToArray();
 
     /// <summary>The owning domain (first permission entry).</summary>
-    public uint Owner => PermissionList.Owner;
+    public uint Owner => Node.Permissions.Owner;
 
     /// <summary>How many children the node has.</summary>
-    public int ChildCount { get; }
+    public int ChildCount => Node.Children.Count;
 
-    /// <summary>The parsed permission list.</summary>
-    public PermissionList PermissionList { get; }
+    /// <summary>The names of the children.</summary>
+    public IReadOnlyList<string> Children => Node.Children;
 
     /// <summary>The line xenstore-ls -f prints for this node.</summary>
-    public string ToFlatString() => $"{Path} = \"{Escape(Value)}\"";
+    public string ToFlatString() => XenStoreLsFormat.Line(Node);
 
     public override string ToString() => Path;
 
@@ -47,33 +47,11 @@ public sealed class XenStoreItem
     {
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(value);
+            return StrictUtf8.GetString(value);
         }
         catch (DecoderFallbackException)
         {
             return Wire.Decode(value);
         }
-    }
-
-    /// <summary>Escapes like xenstore-ls: backslash, quote and non-printable bytes.</summary>
-    internal static string Escape(string value)
-    {
-        var sb = new StringBuilder(value.Length);
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append(@"\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\t': sb.Append(@"\t"); break;
-                case '\n': sb.Append(@"\n"); break;
-                case '\r': sb.Append(@"\r"); break;
-                default:
-                    if (c < ' ' || c == 0x7f) sb.Append($"\\x{(int)c:x2}");
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
     }
 }

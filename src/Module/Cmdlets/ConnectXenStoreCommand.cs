@@ -1,0 +1,102 @@
+using System.Management.Automation;
+
+namespace XenStore.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Mounts a XenStore as a drive.</para>
+/// <para type="description">Connects to a xenstored's socket, the xenbus device, a daemon embedded in this session, or (as a guest) a ring of the simulated hypervisor, and mounts it as drive NAME: rooted at -Root.</para>
+/// </summary>
+/// <example><code>Connect-XenStore -Name guest -SocketPath /run/xenstored/socket -Root /local/domain/19; Get-ChildItem guest:</code></example>
+[Cmdlet(VerbsCommunications.Connect, "XenStore", DefaultParameterSetName = "Socket", SupportsShouldProcess = true)]
+[OutputType(typeof(PSDriveInfo))]
+public sealed class ConnectXenStoreCommand : XenStoreCmdlet
+{
+    /// <summary>The drive name (without the colon).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidatePattern("^[A-Za-z0-9_-]+$")]
+    public string Name { get; set; } = "";
+
+    /// <summary>A xenstored's Unix socket (default: XENSTORED_PATH, XENSTORED_RUNDIR/socket, /var/run/xenstored/socket).</summary>
+    [Parameter(ParameterSetName = "Socket")]
+    public string? SocketPath { get; set; }
+
+    /// <summary>Use the xenbus device.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Xenbus")]
+    public SwitchParameter Xenbus { get; set; }
+
+    /// <summary>The xenbus device (default /dev/xen/xenbus).</summary>
+    [Parameter(ParameterSetName = "Xenbus")]
+    public string? DevicePath { get; set; }
+
+    /// <summary>Host a XenStore daemon in this session for the drive.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Embedded")]
+    public SwitchParameter Embedded { get; set; }
+
+    /// <summary>Connect as a guest domain through the simulated hypervisor's ring.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Ring")]
+    public SwitchParameter Ring { get; set; }
+
+    /// <summary>The simulated hypervisor's directory (the daemon's --sim-xen).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Ring")]
+    public string SimXen { get; set; } = "";
+
+    /// <summary>The guest's domain id.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Ring")]
+    [ValidateRange(1, 32751)]
+    public int DomainId { get; set; }
+
+    /// <summary>The XenStore path the drive is rooted at.</summary>
+    [Parameter]
+    public string Root { get; set; } = "/";
+
+    /// <summary>Make the drive visible beyond the caller's scope.</summary>
+    [Parameter]
+    public string Scope { get; set; } = "global";
+
+    protected override void EndProcessing()
+    {
+        if (!ShouldProcess($"{Name}: ({ParameterSetName})", "Connect XenStore drive")) return;
+        XenStoreConnector.Connection connection;
+        try
+        {
+            connection = ParameterSetName switch
+            {
+                "Xenbus" => XenStoreConnector.Xenbus(DevicePath),
+                "Embedded" => XenStoreConnector.Embedded(),
+                "Ring" => XenStoreConnector.Ring(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen), (uint)DomainId),
+                _ => XenStoreConnector.Socket(SocketPath ?? Transport.UnixSocketTransport.DefaultPath),
+            };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or XenStore.Client.XenStoreException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "XenStore.ConnectFailed", ErrorCategory.ConnectionError, Name));
+            return;
+        }
+        var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
+        var root = ProviderPath.ToStorePath(Root);
+        var drive = new XenStoreDriveInfo(new PSDriveInfo(Name, provider, root, $"XenStore ({connection.Description})", null),
+            connection.Client, connection.EmbeddedDaemon, connection.Description);
+        WriteObject(SessionState.Drive.New(drive, Scope));
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Unmounts a XenStore drive and closes its connection.</para>
+/// </summary>
+/// <example><code>Disconnect-XenStore -Name guest</code></example>
+[Cmdlet(VerbsCommunications.Disconnect, "XenStore", SupportsShouldProcess = true)]
+public sealed class DisconnectXenStoreCommand : XenStoreCmdlet
+{
+    /// <summary>The drive name.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DriveNameCompleter))]
+    public string Name { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        var drive = ResolveDrive(Name);
+        if (!ShouldProcess($"{drive.Name}: ({drive.Connection})", "Disconnect XenStore drive")) return;
+        SessionState.Drive.Remove(drive.Name, force: true, "global");
+        drive.Dispose();
+    }
+}

@@ -1,0 +1,106 @@
+using System.Management.Automation;
+using XenStore.Daemon;
+using XenStore.Daemon.Persistence;
+using XenStore.Ring;
+
+namespace XenStore.PowerShell.Cmdlets;
+
+/// <summary>A XenStore daemon hosted in this session.</summary>
+public sealed class XenStoreDaemonInfo : IDisposable
+{
+    internal XenStoreDaemonInfo(XenStoreDaemon daemon, UnixSocketServer server, string runDirectory)
+    {
+        Daemon = daemon;
+        Server = server;
+        RunDirectory = runDirectory;
+    }
+
+    public XenStoreDaemon Daemon { get; }
+    internal UnixSocketServer Server { get; }
+    public string RunDirectory { get; }
+    public string SocketPath => Server.SocketPath;
+    public int NodeCount => Daemon.NodeCount;
+    public int Connections => Server.SessionCount;
+
+    public void Dispose()
+    {
+        Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Daemon.Dispose();
+    }
+
+    /// <summary>Daemons started in this process, by run directory.</summary>
+    internal static readonly Dictionary<string, XenStoreDaemonInfo> Running = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// <para type="synopsis">Hosts a XenStore daemon in this session, serving DIR/socket.</para>
+/// <para type="description">The daemon answers as Xen's xenstored does; xenstore-* tools reach it with XENSTORED_PATH=DIR/socket. -SimXen serves guests on rings through the simulated hypervisor; -PersistPath keeps the store across restarts.</para>
+/// </summary>
+/// <example><code>Start-XenStoreDaemon -RunDirectory /tmp/xs; Connect-XenStore -Name hosted -SocketPath /tmp/xs/socket</code></example>
+[Cmdlet(VerbsLifecycle.Start, "XenStoreDaemon", SupportsShouldProcess = true)]
+[OutputType(typeof(XenStoreDaemonInfo))]
+public sealed class StartXenStoreDaemonCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public string RunDirectory { get; set; } = "";
+
+    /// <summary>Serve guests through the simulated hypervisor in this directory.</summary>
+    [Parameter]
+    public string? SimXen { get; set; }
+
+    /// <summary>Journal and snapshot base path: the store survives restarts.</summary>
+    [Parameter]
+    public string? PersistPath { get; set; }
+
+    /// <summary>Start with cxenstored's bare tree instead of dom0's boot-time nodes.</summary>
+    [Parameter]
+    public SwitchParameter Bare { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var dir = SessionState.Path.GetUnresolvedProviderPathFromPSPath(RunDirectory);
+        if (!ShouldProcess(dir, "Start XenStore daemon")) return;
+        lock (XenStoreDaemonInfo.Running)
+        {
+            if (XenStoreDaemonInfo.Running.ContainsKey(dir))
+                ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"A daemon already serves {dir}."), "XenStore.DaemonRunning", ErrorCategory.ResourceExists, dir));
+            Directory.CreateDirectory(dir);
+            var daemon = new XenStoreDaemon(new DaemonOptions
+            {
+                CreateDom0Nodes = !Bare,
+                RingPlatform = SimXen is null ? null : new SimulatedXen(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen)),
+                Persistence = PersistPath is null ? null : new PersistenceOptions(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PersistPath)),
+            });
+            var info = new XenStoreDaemonInfo(daemon, UnixSocketServer.Start(daemon, Path.Combine(dir, "socket")), dir);
+            XenStoreDaemonInfo.Running[dir] = info;
+            WriteObject(info);
+        }
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Stops a XenStore daemon hosted in this session.</para>
+/// </summary>
+/// <example><code>Stop-XenStoreDaemon -RunDirectory /tmp/xs</code></example>
+[Cmdlet(VerbsLifecycle.Stop, "XenStoreDaemon", SupportsShouldProcess = true)]
+public sealed class StopXenStoreDaemonCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string RunDirectory { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        var dir = SessionState.Path.GetUnresolvedProviderPathFromPSPath(RunDirectory);
+        XenStoreDaemonInfo? info;
+        lock (XenStoreDaemonInfo.Running)
+        {
+            if (!XenStoreDaemonInfo.Running.Remove(dir, out info))
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException($"No daemon of this session serves {dir}."), "XenStore.DaemonNotFound", ErrorCategory.ObjectNotFound, dir));
+                return;
+            }
+        }
+        if (ShouldProcess(dir, "Stop XenStore daemon")) info.Dispose();
+        else lock (XenStoreDaemonInfo.Running) XenStoreDaemonInfo.Running[dir] = info;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Management.Automation;
+using XenStore.Client;
+using XenStore.Protocol;
+
+namespace XenStore.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Starts a transaction that every provider operation on the drive joins.</para>
+/// <para type="description">Until Complete-XenStoreTransaction or Undo-XenStoreTransaction, Get-Item, Set-Item, New-Item, Remove-Item... on the drive run inside the transaction: others see nothing until it commits.</para>
+/// </summary>
+/// <example><code>Start-XenStoreTransaction; Set-Item xs:/vm/a 1; Set-Item xs:/vm/b 2; Complete-XenStoreTransaction</code></example>
+[Cmdlet(VerbsLifecycle.Start, "XenStoreTransaction", SupportsShouldProcess = true)]
+[OutputType(typeof(XenStoreTransaction))]
+public sealed class StartXenStoreTransactionCommand : XenStoreCmdlet
+{
+    /// <summary>The drive (default: the current XenStore drive, else xs:).</summary>
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(DriveNameCompleter))]
+    public string? Drive { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var drive = ResolveDrive(Drive);
+        if (drive.Transaction is { IsOpen: true })
+        {
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"Drive {drive.Name}: already has a transaction open; complete or undo it first."),
+                "XenStore.EBUSY", ErrorCategory.ResourceBusy, drive.Name));
+        }
+        if (!ShouldProcess($"{drive.Name}:", "Start XenStore transaction")) return;
+        var transaction = Run(() => drive.Client.StartTransactionAsync(), drive.Name);
+        if (transaction is null) return;
+        drive.Transaction = transaction;
+        WriteObject(transaction);
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Commits the drive's transaction.</para>
+/// <para type="description">A conflict with a change made meanwhile is a terminating error with id XenStore.EAGAIN: the transaction is gone and must be run again (Invoke-XenStoreTransaction does that for you).</para>
+/// </summary>
+/// <example><code>Complete-XenStoreTransaction -Drive xs</code></example>
+[Cmdlet(VerbsLifecycle.Complete, "XenStoreTransaction", SupportsShouldProcess = true)]
+public sealed class CompleteXenStoreTransactionCommand : XenStoreCmdlet
+{
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(DriveNameCompleter))]
+    public string? Drive { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var drive = ResolveDrive(Drive);
+        var transaction = drive.Transaction ?? throw new PSInvalidOperationException($"Drive {drive.Name}: has no transaction open.");
+        if (!ShouldProcess($"{drive.Name}: {transaction}", "Commit XenStore transaction")) return;
+        drive.Transaction = null;
+        try
+        {
+            transaction.CommitAsync().GetAwaiter().GetResult();
+        }
+        catch (XenStoreException e)
+        {
+            ThrowTerminatingError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, drive.Name + ":"));
+        }
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Abandons the drive's transaction: none of its changes happen.</para>
+/// </summary>
+/// <example><code>Undo-XenStoreTransaction</code></example>
+[Cmdlet(VerbsCommon.Undo, "XenStoreTransaction", SupportsShouldProcess = true)]
+public sealed class UndoXenStoreTransactionCommand : XenStoreCmdlet
+{
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(DriveNameCompleter))]
+    public string? Drive { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var drive = ResolveDrive(Drive);
+        var transaction = drive.Transaction ?? throw new PSInvalidOperationException($"Drive {drive.Name}: has no transaction open.");
+        if (!ShouldProcess($"{drive.Name}: {transaction}", "Abort XenStore transaction")) return;
+        drive.Transaction = null;
+        Run(() => transaction.AbortAsync(), drive.Name);
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Runs a script block in a transaction, again if it conflicts.</para>
+/// <para type="description">Provider operations on the drive inside the block join the transaction. On EAGAIN the block runs again in a new transaction, up to -MaxAttempts times; the block's output of the successful run is written.</para>
+/// </summary>
+/// <example><code>Invoke-XenStoreTransaction { $n = [int](Get-Content xs:/counter); Set-Content xs:/counter ($n + 1) }</code></example>
+[Cmdlet(VerbsLifecycle.Invoke, "XenStoreTransaction", SupportsShouldProcess = true)]
+public sealed class InvokeXenStoreTransactionCommand : XenStoreCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public ScriptBlock ScriptBlock { get; set; } = ScriptBlock.Create("");
+
+    [Parameter]
+    [ArgumentCompleter(typeof(DriveNameCompleter))]
+    public string? Drive { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int MaxAttempts { get; set; } = 16;
+
+    protected override void EndProcessing()
+    {
+        var drive = ResolveDrive(Drive);
+        if (drive.Transaction is not null)
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"Drive {drive.Name}: already has a transaction open."), "XenStore.EBUSY", ErrorCategory.ResourceBusy, drive.Name));
+        if (!ShouldProcess($"{drive.Name}:", "Run script block in a XenStore transaction")) return;
+        for (var attempt = 1; ; attempt++)
+        {
+            var transaction = Run(() => drive.Client.StartTransactionAsync(), drive.Name);
+            if (transaction is null) return;
+            drive.Transaction = transaction;
+            System.Collections.ObjectModel.Collection<PSObject> output;
+            try
+            {
+                output = ScriptBlock.Invoke();
+            }
+            catch
+            {
+                drive.Transaction = null;
+                transaction.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+            drive.Transaction = null;
+            try
+            {
+                transaction.CommitAsync().GetAwaiter().GetResult();
+                WriteObject(output, enumerateCollection: true);
+                return;
+            }
+            catch (XenStoreException e) when (e.Code == XenStoreErrorCode.EAGAIN && attempt < MaxAttempts)
+            {
+                WriteVerbose($"Transaction conflicted (attempt {attempt}); running the block again.");
+                Thread.Sleep(Random.Shared.Next(0, Math.Min(100, 1 << Math.Min(attempt, 7))));
+            }
+            catch (XenStoreException e)
+            {
+                ThrowTerminatingError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, drive.Name + ":"));
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using XenStore.Client;
+
+namespace XenStore.PowerShell;
+
+/// <summary>What a watcher's Changed event carries: the path that changed and the watch's token.</summary>
+public sealed class XenStoreWatchEventArgs(string path, string token, DateTime timeGenerated) : EventArgs
+{
+    public string Path { get; } = path;
+    public string Token { get; } = token;
+    public DateTime TimeGenerated { get; } = timeGenerated;
+
+    public override string ToString() => Path;
+}
+
+/// <summary>
+/// A XenStore watch shaped like FileSystemWatcher, for Register-ObjectEvent: the watch is
+/// registered while <see cref="EnableRaisingEvents"/> is true (Register-ObjectEvent sets it),
+/// and <see cref="Changed"/> is raised for every event, the initial one included.
+/// </summary>
+public sealed class XenStoreWatcher : IDisposable
+{
+    private readonly XenStoreClient client;
+    private XenStoreWatch? watch;
+
+    internal XenStoreWatcher(XenStoreClient client, string path, string token, string drive)
+    {
+        this.client = client;
+        Path = path;
+        Token = token;
+        Drive = drive;
+    }
+
+    /// <summary>The watched XenStore path (or special name such as @releaseDomain).</summary>
+    public string Path { get; }
+
+    /// <summary>The token of the watch.</summary>
+    public string Token { get; }
+
+    /// <summary>The drive whose connection carries the watch.</summary>
+    public string Drive { get; }
+
+    /// <summary>Events dropped because nobody took them fast enough (the queue is bounded).</summary>
+    public long DroppedEvents => watch?.DroppedEvents ?? 0;
+
+    /// <summary>Raised for each event, on a thread pool thread (the engine queues it to the session).</summary>
+    public event EventHandler<XenStoreWatchEventArgs>? Changed;
+
+    /// <summary>Registers (true) or removes (false) the watch on the daemon.</summary>
+    public bool EnableRaisingEvents
+    {
+        get => watch is { IsActive: true };
+        set
+        {
+            if (value == EnableRaisingEvents) return;
+            if (value) Start();
+            else Stop();
+        }
+    }
+
+    /// <summary>Registers the watch; its initial event follows at once.</summary>
+    public void Start()
+    {
+        if (EnableRaisingEvents) return;
+        var w = client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+        w.Changed += (_, e) => Changed?.Invoke(this, new XenStoreWatchEventArgs(e.Path, e.Token, e.TimeGenerated));
+        watch = w;
+    }
+
+    /// <summary>Removes the watch (UNWATCH).</summary>
+    public void Stop()
+    {
+        var w = watch;
+        watch = null;
+        if (w is not null && client.IsConnected) w.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>The underlying client watch, for the streaming form of Watch-XenStore.</summary>
+    internal XenStoreWatch? ClientWatch => watch;
+
+    internal void StartStreaming() => watch = client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+
+    public void Dispose() => Stop();
+
+    public override string ToString() => $"{Drive}:{Path} ({Token})";
+}
