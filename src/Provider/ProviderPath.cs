@@ -5,9 +5,15 @@ namespace XenStore.PowerShell;
 /// case-insensitively and probe the store to split them; XenStore paths are case-sensitive
 /// and a node name can never contain a separator, so everything here is pure string work
 /// and costs no round trip.
+/// Provider paths carry no leading '/' ("local/domain/0", the root is ""): on Unix the engine
+/// takes any path that starts with '/' for a file system path and would never qualify it
+/// with the drive. XenStore paths are the same with the '/' in front.
 /// </summary>
 public static class ProviderPath
 {
+    /// <summary>The provider path of a XenStore path ("/local/domain" → "local/domain", "/" → "").</summary>
+    public static string FromStorePath(string storePath) => storePath.TrimStart('/');
+
     /// <summary>
     /// The XenStore path for a provider path: '\' accepted as '/', doubled and trailing
     /// separators dropped, always absolute ("" and "/" are the root).

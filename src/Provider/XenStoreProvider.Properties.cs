@@ -32,7 +32,7 @@ public sealed partial class XenStoreProvider
             };
             result.Properties.Add(new PSNoteProperty(name, value));
         }
-        WritePropertyObject(result, store);
+        WritePropertyObject(result, ProviderPath.FromStorePath(store));
     }
 
     /// <summary>Set-ItemProperty: Value writes the value; Permissions ("n0 r5" or an array) and Owner change the permission list.</summary>

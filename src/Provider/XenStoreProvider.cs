@@ -35,7 +35,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             connection = XenStoreConnector.Embedded();
             WriteWarning("No xenstored is reachable (no socket, no xenbus device): xs: is served by a XenStore daemon embedded in this session. Its contents live only as long as the session.");
         }
-        var drive = new PSDriveInfo("xs", ProviderInfo, "/", $"XenStore ({connection.Description})", null);
+        var drive = new PSDriveInfo("xs", ProviderInfo, "", $"XenStore ({connection.Description})", null);
         return [new XenStoreDriveInfo(drive, connection.Client, connection.EmbeddedDaemon, connection.Description)];
     }
 
@@ -51,7 +51,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
                 : parameters.Xenbus ? XenStoreConnector.Xenbus(parameters.DevicePath)
                 : parameters.SocketPath is { } socket ? XenStoreConnector.Socket(socket)
                 : XenStoreConnector.Discover() ?? throw new XenStoreConnectionException("No xenstored is reachable; give -SocketPath, -Xenbus or -Embedded.");
-            var root = string.IsNullOrEmpty(drive.Root) ? "/" : ProviderPath.ToStorePath(drive.Root);
+            var root = ProviderPath.FromStorePath(ProviderPath.ToStorePath(drive.Root));
             var rooted = new PSDriveInfo(drive.Name, drive.Provider, root, drive.Description, drive.Credential);
             return new XenStoreDriveInfo(rooted, connection.Client, connection.EmbeddedDaemon, connection.Description);
         }
@@ -109,7 +109,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             }
             current = next;
         }
-        return current.Where(p => Run(() => Store.ExistsAsync(p), p)).ToArray();
+        return current.Where(p => Run(() => Store.ExistsAsync(p), p)).Select(ProviderPath.FromStorePath).ToArray();
     }
 
     #endregion
@@ -179,7 +179,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         foreach (var name in TryList(store))
         {
             if (Stopping) return;
-            if (filter is null || filter.IsMatch(name)) WriteItemObject(name, XenStorePath.Combine(store, name), true);
+            if (filter is null || filter.IsMatch(name)) WriteItemObject(name, ProviderPath.FromStorePath(XenStorePath.Combine(store, name)), true);
         }
     }
 
@@ -264,7 +264,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     #endregion
 
-    private void WriteItem(XenStoreNode node) => WriteItemObject(new XenStoreItem(node), node.Path, true);
+    private void WriteItem(XenStoreNode node) => WriteItemObject(new XenStoreItem(node), ProviderPath.FromStorePath(node.Path), true);
 
     private List<string> TryList(string store) => Run(() => Store.ListAsync(store), store)?.ToList() ?? [];
 

@@ -11,7 +11,7 @@ public sealed class DriveNameCompleter : IArgumentCompleter
     {
         var pattern = new WildcardPattern(wordToComplete + "*", WildcardOptions.IgnoreCase);
         using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        var drives = ps.AddCommand("Get-PSDrive").AddParameter("PSProvider", XenStoreProvider.ProviderName).Invoke<PSDriveInfo>();
+        var drives = ps.AddScript($"$ExecutionContext.SessionState.Drive.GetAllForProvider('{XenStoreProvider.ProviderName}')").Invoke<PSDriveInfo>();
         return drives.Select(d => d.Name).Where(pattern.IsMatch).Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
     }
 }
@@ -22,7 +22,7 @@ public sealed class DomainIdCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        var names = ps.AddScript("if (Test-Path xs:/local/domain) { $ExecutionContext.InvokeProvider.ChildItem.GetNames('xs:/local/domain', 'ReturnMatchingContainers', $false) }").Invoke<string>();
+        var names = ps.AddScript("if ($ExecutionContext.InvokeProvider.Item.Exists('xs:/local/domain')) { $ExecutionContext.InvokeProvider.ChildItem.GetNames('xs:/local/domain', 'ReturnMatchingContainers', $false) }").Invoke<string>();
         return names.Where(n => n.StartsWith(wordToComplete, StringComparison.Ordinal) && uint.TryParse(n, out _))
             .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, $"domain {n}"));
     }

@@ -73,7 +73,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
             return;
         }
         var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
-        var root = ProviderPath.ToStorePath(Root);
+        var root = ProviderPath.FromStorePath(ProviderPath.ToStorePath(Root));
         var drive = new XenStoreDriveInfo(new PSDriveInfo(Name, provider, root, $"XenStore ({connection.Description})", null),
             connection.Client, connection.EmbeddedDaemon, connection.Description);
         WriteObject(SessionState.Drive.New(drive, Scope));

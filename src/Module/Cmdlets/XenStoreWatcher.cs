@@ -20,7 +20,10 @@ public sealed class XenStoreWatchEventArgs(string path, string token, DateTime t
 public sealed class XenStoreWatcher : IDisposable
 {
     private readonly XenStoreClient client;
+    private readonly object gate = new();
+    private EventHandler<XenStoreWatchEventArgs>? changed;
     private XenStoreWatch? watch;
+    private bool forwarding;
 
     internal XenStoreWatcher(XenStoreClient client, string path, string token, string drive)
     {
@@ -42,8 +45,26 @@ public sealed class XenStoreWatcher : IDisposable
     /// <summary>Events dropped because nobody took them fast enough (the queue is bounded).</summary>
     public long DroppedEvents => watch?.DroppedEvents ?? 0;
 
-    /// <summary>Raised for each event, on a thread pool thread (the engine queues it to the session).</summary>
-    public event EventHandler<XenStoreWatchEventArgs>? Changed;
+    /// <summary>
+    /// Raised for each event, on a thread pool thread (the engine queues it to the session).
+    /// Events wait in the watch's queue until the first handler is attached, so the initial
+    /// event is not lost when a subscriber arms the watch before attaching its handler.
+    /// </summary>
+    public event EventHandler<XenStoreWatchEventArgs>? Changed
+    {
+        add
+        {
+            lock (gate)
+            {
+                changed += value;
+                Forward();
+            }
+        }
+        remove
+        {
+            lock (gate) changed -= value;
+        }
+    }
 
     /// <summary>Registers (true) or removes (false) the watch on the daemon.</summary>
     public bool EnableRaisingEvents
@@ -62,8 +83,25 @@ public sealed class XenStoreWatcher : IDisposable
     {
         if (EnableRaisingEvents) return;
         var w = client.WatchAsync(Path, Token).GetAwaiter().GetResult();
-        w.Changed += (_, e) => Changed?.Invoke(this, new XenStoreWatchEventArgs(e.Path, e.Token, e.TimeGenerated));
-        watch = w;
+        lock (gate)
+        {
+            watch = w;
+            forwarding = false;
+            Forward();
+        }
+    }
+
+    /// <summary>Starts passing the watch's events on once there is a watch and someone to tell.</summary>
+    private void Forward()
+    {
+        if (forwarding || watch is null || changed is null) return;
+        forwarding = true;
+        watch.Changed += (_, e) =>
+        {
+            EventHandler<XenStoreWatchEventArgs>? handlers;
+            lock (gate) handlers = changed;
+            handlers?.Invoke(this, new XenStoreWatchEventArgs(e.Path, e.Token, e.TimeGenerated));
+        };
     }
 
     /// <summary>Removes the watch (UNWATCH).</summary>
