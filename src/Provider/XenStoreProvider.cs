@@ -235,13 +235,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         var to = ProviderPath.ToStorePath(destination);
         // Moving into an existing node puts the item below it, as Move-Item does with folders.
         if (Run(() => Store.ExistsAsync(to), to)) to = XenStorePath.Combine(to, XenStorePath.Name(from));
-        if (!ShouldProcess($"{from} -> {to}", "Move XenStore node")) return;
-        Atomically(async ops =>
-        {
-            await CopyAsync(ops, from, to, int.MaxValue).ConfigureAwait(false);
-            await ops.RemoveAsync(from).ConfigureAwait(false);
-        }, from);
-        GetItem(to);
+        if (ShouldProcess($"{from} -> {to}", "Move XenStore node")) Relocate(from, to);
     }
 
     protected override void RenameItem(string path, string newName)
@@ -253,7 +247,14 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             return;
         }
         var to = XenStorePath.Combine(XenStorePath.Parent(from), newName);
-        if (!ShouldProcess($"{from} -> {to}", "Rename XenStore node")) return;
+        if (ShouldProcess($"{from} -> {to}", "Rename XenStore node")) Relocate(from, to);
+    }
+
+    #endregion
+
+    /// <summary>Move and rename: copy the subtree and remove the original, in one transaction.</summary>
+    private void Relocate(string from, string to)
+    {
         Atomically(async ops =>
         {
             await CopyAsync(ops, from, to, int.MaxValue).ConfigureAwait(false);
@@ -261,8 +262,6 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         }, from);
         GetItem(to);
     }
-
-    #endregion
 
     private void WriteItem(XenStoreNode node) => WriteItemObject(new XenStoreItem(node), ProviderPath.FromStorePath(node.Path), true);
 

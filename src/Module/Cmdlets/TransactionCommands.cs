@@ -40,18 +40,11 @@ public sealed class StartXenStoreTransactionCommand : XenStoreCmdlet
 /// </summary>
 /// <example><code>Complete-XenStoreTransaction -Drive xs</code></example>
 [Cmdlet(VerbsLifecycle.Complete, "XenStoreTransaction", SupportsShouldProcess = true)]
-public sealed class CompleteXenStoreTransactionCommand : XenStoreCmdlet
+public sealed class CompleteXenStoreTransactionCommand : EndTransactionCmdlet
 {
-    [Parameter(Position = 0)]
-    [ArgumentCompleter(typeof(DriveNameCompleter))]
-    public string? Drive { get; set; }
-
     protected override void EndProcessing()
     {
-        var drive = ResolveDrive(Drive);
-        var transaction = drive.Transaction ?? throw new PSInvalidOperationException($"Drive {drive.Name}: has no transaction open.");
-        if (!ShouldProcess($"{drive.Name}: {transaction}", "Commit XenStore transaction")) return;
-        drive.Transaction = null;
+        if (TakeTransaction("Commit XenStore transaction") is not (var drive, var transaction)) return;
         try
         {
             transaction.CommitAsync().GetAwaiter().GetResult();
@@ -68,19 +61,31 @@ public sealed class CompleteXenStoreTransactionCommand : XenStoreCmdlet
 /// </summary>
 /// <example><code>Undo-XenStoreTransaction</code></example>
 [Cmdlet(VerbsCommon.Undo, "XenStoreTransaction", SupportsShouldProcess = true)]
-public sealed class UndoXenStoreTransactionCommand : XenStoreCmdlet
+public sealed class UndoXenStoreTransactionCommand : EndTransactionCmdlet
 {
+    protected override void EndProcessing()
+    {
+        if (TakeTransaction("Abort XenStore transaction") is (var drive, var transaction))
+            Run(() => transaction.AbortAsync(), drive.Name);
+    }
+}
+
+/// <summary>What Complete- and Undo-XenStoreTransaction share: the drive, and taking its transaction off it.</summary>
+public abstract class EndTransactionCmdlet : XenStoreCmdlet
+{
+    /// <summary>The drive (default: the current XenStore drive, else xs:).</summary>
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(DriveNameCompleter))]
     public string? Drive { get; set; }
 
-    protected override void EndProcessing()
+    /// <summary>The drive's open transaction, detached from the drive; null when -WhatIf or declined.</summary>
+    protected (XenStoreDriveInfo Drive, XenStoreTransaction Transaction)? TakeTransaction(string action)
     {
         var drive = ResolveDrive(Drive);
         var transaction = drive.Transaction ?? throw new PSInvalidOperationException($"Drive {drive.Name}: has no transaction open.");
-        if (!ShouldProcess($"{drive.Name}: {transaction}", "Abort XenStore transaction")) return;
+        if (!ShouldProcess($"{drive.Name}: {transaction}", action)) return null;
         drive.Transaction = null;
-        Run(() => transaction.AbortAsync(), drive.Name);
+        return (drive, transaction);
     }
 }
 

@@ -1,0 +1,71 @@
+# Pester 5: the xs: drive with the real cmdlets, against a daemon hosted in the session.
+BeforeAll {
+    $ProjectRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
+    Import-Module (Join-Path $ProjectRoot 'XenStore.psd1') -Force
+    $RunDir = Join-Path ([IO.Path]::GetTempPath()) "xsps-pester-$PID"
+    Start-XenStoreDaemon -RunDirectory $RunDir | Out-Null
+    Connect-XenStore -Name px -SocketPath (Join-Path $RunDir 'socket') | Out-Null
+}
+
+AfterAll {
+    Disconnect-XenStore -Name px
+    Stop-XenStoreDaemon -RunDirectory $RunDir
+}
+
+Describe 'The XenStore provider' -Tags 'CI' {
+    It 'creates, reads, changes and removes nodes' {
+        New-Item px:/pester/a -Value 'hello' | Out-Null
+        (Get-Item px:/pester/a).Value | Should -Be 'hello'
+        Set-Item px:/pester/a -Value 'world'
+        Get-Content px:/pester/a | Should -Be 'world'
+        Test-Path px:/pester/a | Should -BeTrue
+        Remove-Item px:/pester -Recurse
+        Test-Path px:/pester/a | Should -BeFalse
+    }
+
+    It 'lists children recursively with depth' {
+        New-Item px:/pester/x/b/c -Value '1' -Force | Out-Null
+        New-Item px:/pester/x/d -Value '2' -Force | Out-Null
+        (Get-ChildItem px:/pester/x -Name) | Should -Be @('b', 'd')
+        (Get-ChildItem px:/pester/x -Recurse).Count | Should -Be 3
+        (Get-ChildItem px:/pester/x -Recurse -Depth 0).Count | Should -Be 2
+    }
+
+    It 'moves around with cd and relative paths' {
+        New-Item px:/pester/loc/inner -Value 'in' -Force | Out-Null
+        Push-Location px:/pester/loc
+        (Get-Item inner).Value | Should -Be 'in'
+        Set-Location ..
+        (Get-Location).Path | Should -Be 'px:/pester'
+        Pop-Location
+    }
+
+    It 'names errors after the XenStore error' {
+        { Get-Item px:/pester/missing -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+    }
+
+    It 'groups changes in a transaction' {
+        Start-XenStoreTransaction -Drive px | Out-Null
+        Set-Item px:/pester/tx -Value 'inside'
+        Complete-XenStoreTransaction -Drive px
+        (Get-Item px:/pester/tx).Value | Should -Be 'inside'
+    }
+
+    It 'raises watch events through Register-ObjectEvent' {
+        New-Item px:/pester/w -Value '' -Force | Out-Null
+        $watcher = Watch-XenStore -Path px:/pester/w
+        Register-ObjectEvent -InputObject $watcher -EventName Changed -SourceIdentifier pester-watch | Out-Null
+        try {
+            $first = Wait-Event -SourceIdentifier pester-watch -Timeout 10
+            $first.SourceEventArgs.Path | Should -Be '/pester/w'
+            Remove-Event -SourceIdentifier pester-watch
+            Set-Item px:/pester/w -Value 'changed'
+            $next = Wait-Event -SourceIdentifier pester-watch -Timeout 10
+            $next.SourceEventArgs.Path | Should -Be '/pester/w'
+        }
+        finally {
+            Unregister-Event -SourceIdentifier pester-watch
+            $watcher.Dispose()
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using XenStore.Protocol;
+using XenStore.Tree;
+
+namespace XenStore.Tests.Tree;
+
+public sealed class TreeTests
+{
+    private static Node Leaf(string name, string value = "") => Node.Leaf(name, Wire.Encode(value), PermissionList.Dom0Only, 1);
+
+    [Fact]
+    public void AnOldRootIsASnapshotThatLaterChangesNeverTouch()
+    {
+        var root = Leaf("");
+        var v1 = NodeTree.Replace(root, "/a", Leaf("a", "1"), 2);
+        var v2 = NodeTree.Replace(v1, "/a/b", Leaf("b", "2"), 3);
+        var v3 = NodeTree.Replace(v2, "/a", NodeTree.Lookup(v2, "/a")!.WithContent(Wire.Encode("changed"), PermissionList.Dom0Only, 4), 4);
+        Assert.Null(NodeTree.Lookup(v1, "/a/b"));
+        Assert.Equal("1", Wire.Decode(NodeTree.Lookup(v2, "/a")!.Value));
+        Assert.Equal("changed", Wire.Decode(NodeTree.Lookup(v3, "/a")!.Value));
+        Assert.NotNull(NodeTree.Lookup(v3, "/a/b"));
+        // Untouched subtrees are shared, not copied.
+        var v4 = NodeTree.Replace(v3, "/other", Leaf("other"), 5);
+        Assert.Same(NodeTree.Lookup(v3, "/a"), NodeTree.Lookup(v4, "/a"));
+    }
+
+    [Fact]
+    public void AddingOrRemovingAChildChangesTheParentsGenerationChangingAChildDoesNot()
+    {
+        var root = NodeTree.Replace(Leaf(""), "/p", Leaf("p"), 2);
+        var withChild = NodeTree.Replace(root, "/p/c", Leaf("c"), 7);
+        Assert.Equal(7ul, NodeTree.Lookup(withChild, "/p")!.Generation);
+        var childChanged = NodeTree.Replace(withChild, "/p/c", NodeTree.Lookup(withChild, "/p/c")!.WithContent([1], PermissionList.Dom0Only, 9), 9);
+        Assert.Equal(7ul, NodeTree.Lookup(childChanged, "/p")!.Generation);
+        var removed = NodeTree.Replace(childChanged, "/p/c", null, 11);
+        Assert.Equal(11ul, NodeTree.Lookup(removed, "/p")!.Generation);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(ChildMap.ArrayLimit + 1)]
+    [InlineData(2000)]
+    public void ChildrenKeepCreationOrderInBothForms(int count)
+    {
+        var map = ChildMap.Empty;
+        var names = Enumerable.Range(0, count).Select(i => $"n{(i * 7919) % count}").Distinct().ToList();
+        foreach (var n in names) map = map.Set(Leaf(n));
+        Assert.Equal(names, map.InOrder().Select(n => n.Name));
+        map = map.Remove(names[1]).Set(Leaf(names[0], "replaced in place"));
+        Assert.Equal(names.Where((_, i) => i != 1), map.InOrder().Select(n => n.Name));
+        Assert.Equal("replaced in place", Wire.Decode(map.Get(names[0])!.Value));
+        Assert.Equal("replaced in place", Wire.Decode(map.Get(names[0].AsSpan())!.Value));
+        Assert.Null(map.Get("absent"));
+        Assert.Equal(names.Count - 1, map.Count);
+    }
+
+    [Fact]
+    public void DeepTreesAreWalkedWithoutRecursion()
+    {
+        var root = Leaf("");
+        var path = "";
+        for (var i = 0; i < 1000; i++)
+        {
+            path += "/d";
+            root = NodeTree.Replace(root, path, Leaf("d"), (ulong)i + 2);
+        }
+        Assert.Equal(1001, NodeTree.Walk(root, "/").Count());
+        var post = NodeTree.PostOrder(root, "/");
+        Assert.Equal(path, post[0].Path);
+        Assert.Equal("/", post[^1].Path);
+    }
+}
