@@ -1,6 +1,7 @@
 using XenStore.Client;
 using XenStore.Protocol;
 using XenStore.Ring;
+using XenStore.Tests.Infrastructure;
 using XenStore.Transport;
 
 namespace XenStore.Tests.Ring;
