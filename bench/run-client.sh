@@ -22,6 +22,8 @@ for d in ours c; do
     R[$d]=$(dotnet "$ROOT/bench/ClientBench/bin/Release/net8.0/ClientBench.dll" "$sock" 10000;
             dotnet "$ROOT/bench/ModuleBench/bin/Release/net10.0/ModuleBench.dll" "$ROOT/XenStore.psd1" "$sock" 10000)
 done
+RING=$(for _ in 1 2 3; do dotnet "$ROOT/bench/ClientBench/bin/Release/net8.0/ClientBench.dll" --ring; done)
+ringmed() { grep "^$1 " <<<"$RING" | cut -d' ' -f2 | sort -n | sed -n 2p; }
 get() { grep "^$2 " <<<"${R[$1]}" | cut -d' ' -f2; }
 cat <<EOF2
 ## Client and provider, run of $(date -u +%Y-%m-%d) on $(nproc) cores
@@ -36,4 +38,11 @@ Command: \`bench/run-client.sh\` (medians of five listings each).
 | the same with \`xenstore-ls -f\` (ms) | $(get ours xenstore-ls-f-ms | head -1) | $(get c xenstore-ls-f-ms | head -1) |
 | Get-ChildItem -Recurse path through the engine, $(get ours get-childitem-recurse-items) items (ms) | $(get ours get-childitem-recurse-ms) | $(get c get-childitem-recurse-ms) |
 | the same tree with \`xenstore-ls -f\` (ms) | $(get ours xenstore-ls-f-ms | tail -1) | $(get c xenstore-ls-f-ms | tail -1) |
+
+Rings of the simulated hypervisor (our daemon; each guest does sequential round trips; median of three runs):
+
+| measure | req/s |
+|---|---:|
+| ring round trips, one guest | $(ringmed ring-round-trips/s-1-guest) |
+| ring round trips, 16 guests together | $(ringmed ring-round-trips/s-16-guests) |
 EOF2

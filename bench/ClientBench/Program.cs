@@ -4,6 +4,14 @@ using XenStore.Client;
 // ClientBench SOCKET [TREE=10000]
 // Prints: round trips/s on one connection, pipelined reads/s, and the time to read a tree of
 // TREE nodes recursively, beside `xenstore-ls -f` reading the same tree from the same daemon.
+// ClientBench --ring
+// Prints ring round trips/s for one guest and in aggregate for 16 guests (our daemon with the
+// simulated hypervisor, guests on their rings through the client's ring transport).
+if (args[0] == "--ring")
+{
+    await RingBench.RunAsync();
+    return;
+}
 var socket = args[0];
 var treeSize = args.Length > 1 ? int.Parse(args[1]) : 10_000;
 await using var client = await XenStoreClient.ConnectSocketAsync(socket);
