@@ -1,0 +1,52 @@
+using XenStore.PowerShell.Tests.Infrastructure;
+using XenStore.Tests.Infrastructure;
+
+namespace XenStore.PowerShell.Tests;
+
+public sealed class HelpTests
+{
+    [Fact]
+    public void EveryCmdletHasSynopsisDescriptionAndExamples()
+    {
+        using var session = new EngineSession();
+        var cmdlets = session.Run("(Get-Module XenStore).ExportedCmdlets.Keys").Select(o => o.ToString()).ToList();
+        Assert.NotEmpty(cmdlets);
+        foreach (var cmdlet in cmdlets)
+        {
+            var synopsis = session.Single<string>($"(Get-Help {cmdlet}).Synopsis");
+            Assert.False(string.IsNullOrWhiteSpace(synopsis) || synopsis.StartsWith(cmdlet, StringComparison.Ordinal), $"{cmdlet} has no synopsis: {synopsis}");
+            Assert.NotEmpty(session.Run($"(Get-Help {cmdlet}).examples.example"));
+        }
+        Assert.Contains("Register-ObjectEvent", session.Single<string>("(Get-Help Watch-XenStore).description.Text"));
+    }
+
+    [Fact]
+    public void TheAboutTopicsAreFound()
+    {
+        using var session = new EngineSession();
+        Assert.Contains("XenStore", session.Single<string>("[string](Get-Help about_XenStore)"));
+        Assert.Contains("Get-ChildItem", session.Single<string>("[string](Get-Help about_XenStore_Provider)"));
+    }
+
+    [Fact]
+    public void TheCommittedHelpIsBuiltFromTheCurrentCmdlets()
+    {
+        var result = TestEnvironment.Run(TestEnvironment.RequireTool("python3"), [Path.Combine(TestEnvironment.RepoRoot, "scripts", "make-help.py"), "--check"]);
+        Assert.True(result.ExitCode == 0, "en-US/XenStore.PowerShell.dll-Help.xml is stale: run scripts/make-help.py. " + result);
+    }
+}
+
+public sealed class CompletionTests
+{
+    [Fact]
+    public void DriveNamesAndDomainIdsComplete()
+    {
+        using var session = new EngineSession();
+        session.Run("$ExecutionContext.InvokeProvider.Item.New('xs:/local/domain/17', $null, 'node', '') | Out-Null");
+        string[] Complete(string input) => session.Run($"(TabExpansion2 -inputScript '{input}' -cursorColumn {input.Length}).CompletionMatches | ForEach-Object CompletionText")
+            .Select(o => o.ToString()).ToArray();
+        Assert.Contains("xs", Complete("Disconnect-XenStore -Name "));
+        Assert.Contains("17", Complete("Set-XenStorePermission -Path xs:/a -Owner 1"));
+        Assert.DoesNotContain("0", Complete("Set-XenStorePermission -Path xs:/a -Owner 1"));
+    }
+}
