@@ -96,7 +96,7 @@ public sealed class DisconnectXenStoreCommand : XenStoreCmdlet
     {
         var drive = ResolveDrive(Name);
         if (!ShouldProcess($"{drive.Name}: ({drive.Connection})", "Disconnect XenStore drive")) return;
+        // Removing the drive closes its connection (the provider's RemoveDrive).
         SessionState.Drive.Remove(drive.Name, force: true, "global");
-        drive.Dispose();
     }
 }

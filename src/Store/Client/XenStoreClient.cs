@@ -27,6 +27,7 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     private int nextRequestId;
     private int nextWatchToken;
     private Exception? failure;
+    private bool disposed;
 
     private XenStoreClient(IXenStoreTransport transport, Func<CancellationToken, ValueTask<IXenStoreTransport>>? reconnect)
         : base(null, 0)
@@ -247,6 +248,8 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     {
         lock (stateGate)
         {
+            if (disposed) return;
+            disposed = true;
             if (failure is null) failure = new ObjectDisposedException(nameof(XenStoreClient));
             outgoing.Writer.TryComplete();
         }
@@ -254,9 +257,9 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         watches.Clear();
         await running.CancelAsync().ConfigureAwait(false);
         await transport.DisposeAsync().ConfigureAwait(false);
-        var disposed = Lost(new ObjectDisposedException(nameof(XenStoreClient), "The client was disposed."));
+        var closed = Lost(new ObjectDisposedException(nameof(XenStoreClient), "The client was disposed."));
         foreach (var id in pending.Keys.ToList())
-            if (pending.TryRemove(id, out var waiter)) waiter.Completion.TrySetException(disposed);
+            if (pending.TryRemove(id, out var waiter)) waiter.Completion.TrySetException(closed);
         try { await Task.WhenAll(readLoop, writeLoop).ConfigureAwait(false); } catch (Exception) { }
         running.Dispose();
     }

@@ -13,10 +13,10 @@ public sealed class EngineSession : IDisposable
 {
     private readonly Runspace runspace;
 
-    public EngineSession(bool importModule = true)
+    public EngineSession(bool importModule = true, System.Management.Automation.Host.PSHost? host = null)
     {
         var state = InitialSessionState.CreateDefault2();
-        runspace = RunspaceFactory.CreateRunspace(state);
+        runspace = host is null ? RunspaceFactory.CreateRunspace(state) : RunspaceFactory.CreateRunspace(host, state);
         runspace.Open();
         if (importModule) Run($"Import-Module '{ModuleManifest}' -ErrorAction Stop");
     }

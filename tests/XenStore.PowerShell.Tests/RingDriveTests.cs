@@ -1,0 +1,39 @@
+using XenStore.PowerShell.Tests.Infrastructure;
+using XenStore.Tests.Infrastructure;
+
+namespace XenStore.PowerShell.Tests;
+
+/// <summary>A session as a guest domain: Connect-XenStore -Ring against Start-XenStoreDaemon -SimXen.</summary>
+public sealed class RingDriveTests
+{
+    [Fact]
+    public void AGuestDriveReadsAndWritesItsHomeAndIsRefusedElsewhere()
+    {
+        var runDir = TestEnvironment.NewRunDir("psring");
+        var sim = Path.Combine(runDir, "sim");
+        using var session = new EngineSession();
+        session.Run($"Start-XenStoreDaemon -RunDirectory '{runDir}' -SimXen '{sim}' | Out-Null");
+        try
+        {
+            session.Run($"Connect-XenStore -Name d0 -SocketPath '{runDir}/socket' | Out-Null");
+            session.Run($"Connect-XenStore -Name guest -Ring -SimXen '{sim}' -DomainId 12 | Out-Null");
+            session.Run("""
+                $c = $ExecutionContext.SessionState.Drive.Get('d0').Client
+                $c.IntroduceAsync(12, 1, 1).GetAwaiter().GetResult()
+                $ExecutionContext.InvokeProvider.Item.New('d0:/local/domain/12/data', $null, 'node', '') | Out-Null
+                Set-XenStorePermission -Path d0:/local/domain/12/data -Permission n12
+                """);
+            session.Run("$ExecutionContext.InvokeProvider.Item.New('guest:/local/domain/12/data/x', $null, 'node', 'from the guest') | Out-Null");
+            Assert.Equal("from the guest", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('d0:/local/domain/12/data/x')[0].Value"));
+            Assert.Equal("n12", session.Single<string>("(Get-XenStorePermission -Path d0:/local/domain/12/data/x).ToString()"));
+            var (_, errors) = session.TryRun("$ExecutionContext.InvokeProvider.Item.Get('guest:/local/domain/0/name')");
+            Assert.Contains(errors, e => e.ToString().Contains("EACCES", StringComparison.Ordinal) || (e.Exception?.InnerException?.Message.Contains("EACCES", StringComparison.Ordinal) ?? false));
+            session.Run("Disconnect-XenStore -Name guest; Disconnect-XenStore -Name d0");
+        }
+        finally
+        {
+            session.TryRun($"Stop-XenStoreDaemon -RunDirectory '{runDir}'");
+            try { Directory.Delete(runDir, recursive: true); } catch (IOException) { }
+        }
+    }
+}
