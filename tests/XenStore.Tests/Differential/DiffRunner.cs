@@ -11,7 +11,8 @@ namespace XenStore.Tests.Differential;
 /// </summary>
 public static partial class DiffRunner
 {
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(25);
+    /// <summary>req_ids of the barrier reads, far from the steps' own.</summary>
+    private const uint BarrierBase = 0x7000_0000;
 
     public static List<string> Run(string socketPath, DiffCase diffCase, string prefix, string relative)
     {
@@ -52,7 +53,7 @@ public static partial class DiffRunner
                     if (step.Type == MessageType.TransactionStart && reply.Type == MessageType.TransactionStart)
                         transactions[step.Connection] = uint.Parse(Wire.Decode(reply.Payload).TrimEnd('\0'));
                 }
-                foreach (var other in connections.Values) other.Drain(transcript);
+                foreach (var other in connections.Values) other.Sync(transcript, BarrierBase + (uint)i);
             }
         }
         finally
@@ -108,13 +109,25 @@ public static partial class DiffRunner
             }
         }
 
-        /// <summary>Takes whatever events arrive within a short quiet period.</summary>
-        public void Drain(List<string> transcript)
+        /// <summary>
+        /// A barrier: a READ of "/" on this connection, read back with the events queued before
+        /// it. A daemon queues the events a change causes before it handles the next request, so
+        /// every event of the step just played is in the transcript once the barrier returns,
+        /// without guessing how long to wait. The barrier's own reply is not recorded.
+        /// </summary>
+        public void Sync(List<string> transcript, uint barrierId)
         {
-            while (!Closed && Next(Quiet) is { } m)
-                transcript.Add(m.Type == MessageType.WatchEvent
-                    ? $"c{index} EVENT {Wire.Decode(m.Payload).Replace('\0', '|')}"
-                    : $"c{index} UNEXPECTED {Describe(m)} req={m.ReqId}");
+            if (Closed) return;
+            try
+            {
+                Socket.Send(new Message(MessageType.Read, barrierId, 0, Payloads.Strings("/")).ToBytes());
+            }
+            catch (SocketException)
+            {
+                Closed = true;
+                return;
+            }
+            ReadUntil(barrierId, transcript);
         }
 
         private Message? Next(TimeSpan timeout)
