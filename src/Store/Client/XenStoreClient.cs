@@ -47,7 +47,7 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     public int PendingRequests => pending.Count;
 
     /// <summary>Capacity of each watch's event queue (see <see cref="XenStoreWatch"/>).</summary>
-    public int WatchQueueCapacity { get; init; } = 1024;
+    public int WatchQueueCapacity { get; set; } = 1024;
 
     /// <summary>Raised once when the connection is lost (not on dispose).</summary>
     public event EventHandler<XenStoreConnectionException>? ConnectionLost;
