@@ -31,6 +31,23 @@ Describe 'The XenStore provider' -Tags 'CI' {
         (Get-ChildItem px:/pester/x -Recurse -Depth 0).Count | Should -Be 2
     }
 
+    It 'filters, includes and excludes by case-sensitive name' {
+        foreach ($n in 'vif0', 'vif1', 'VIF2', 'vbd0') { New-Item "px:/pester/f/$n" -Value '' -Force | Out-Null }
+        (Get-ChildItem px:/pester/f -Filter 'vif*' -Name) | Should -Be @('vif0', 'vif1')
+        (Get-ChildItem px:/pester/f/* -Include 'v*' -Exclude 'vbd*' -Name) | Should -Be @('vif0', 'vif1')
+    }
+
+    It 'clears, renames and moves' {
+        New-Item px:/pester/m/a -Value 'v' -Force | Out-Null
+        Clear-Item px:/pester/m/a
+        (Get-Item px:/pester/m/a).Value | Should -Be ''
+        Rename-Item px:/pester/m/a -NewName b
+        Test-Path px:/pester/m/b | Should -BeTrue
+        Move-Item px:/pester/m/b px:/pester/moved
+        Test-Path px:/pester/moved | Should -BeTrue
+        Test-Path px:/pester/m/b | Should -BeFalse
+    }
+
     It 'moves around with cd and relative paths' {
         New-Item px:/pester/loc/inner -Value 'in' -Force | Out-Null
         Push-Location px:/pester/loc

@@ -126,6 +126,14 @@ public abstract class ProviderSuite : IDisposable
     }
 
     [Fact]
+    public void ClearItemEmptiesTheValue()
+    {
+        Session.Run($"$ExecutionContext.InvokeProvider.Item.New('{Root}/clear', $null, 'node', 'full') | Out-Null");
+        Session.Run($"$ExecutionContext.InvokeProvider.Item.Clear('{Root}/clear') | Out-Null");
+        Assert.Equal("", Value("clear"));
+    }
+
+    [Fact]
     public void ContentIsTheValue()
     {
         Session.Run($"$ExecutionContext.InvokeProvider.Item.New('{Root}/c', $null, 'node', 'first') | Out-Null");
