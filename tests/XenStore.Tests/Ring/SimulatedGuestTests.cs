@@ -51,7 +51,7 @@ public sealed class SimulatedGuestTests
     }
 
     [Fact]
-    public void GuestTransactionConflictsWithDom0()
+    public async Task GuestTransactionConflictsWithDom0()
     {
         using var s = new GuestSession();
         var guest = s.StartGuest(7);
@@ -60,7 +60,12 @@ public sealed class SimulatedGuestTests
         var tx = uint.Parse(id.TrimEnd('|'));
         Assert.Equal((MessageType.Read, "1"), guest.Request(MessageType.Read, ["data/counter"], tx: tx));
         guest.Request(MessageType.Write, ["data/counter"], "2", tx: tx);
-        s.Dom0.Ok(s.Dom0.Write("/local/domain/7/data/counter", "dom0"));
+        // dom0 as the toolstack is: a client of the daemon's Unix socket.
+        var socketPath = Path.Combine(s.SimDirectory, "socket");
+        var server = UnixSocketServer.Start(s.Daemon, socketPath);
+        using (var dom0Socket = new RawSocketClient(socketPath))
+            Assert.Equal("OK|", dom0Socket.Write("/local/domain/7/data/counter", "dom0").Text());
+        await server.DisposeAsync();
         Assert.Equal((MessageType.Error, "EAGAIN|"), guest.Request(MessageType.TransactionEnd, ["T"], tx: tx));
         Assert.Equal("dom0", s.Dom0.Send(MessageType.Read, "/local/domain/7/data/counter").Text());
 
