@@ -103,7 +103,12 @@ internal sealed class OutputBuffer
             length -= n;
             headCopied += n;
             while (messageLengths.Count > 0 && headCopied >= messageLengths.Peek()) headCopied -= messageLengths.Dequeue();
-            if (length == 0) queuedEvents.Clear();
+            if (length == 0)
+            {
+                // Drained: the next message must wake the ring's loop again, as it wakes a socket's sender.
+                queuedEvents.Clear();
+                scheduled = false;
+            }
             return n;
         }
     }
