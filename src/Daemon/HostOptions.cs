@@ -20,6 +20,7 @@ internal sealed class HostOptions
     public string? PersistPath { get; private set; }
     public XenStore.Daemon.Persistence.FsyncPolicy Fsync { get; private set; } = XenStore.Daemon.Persistence.FsyncPolicy.Interval;
     public QuotaSettings Quotas { get; } = new();
+    public TimeSpan WatchEventTimeout { get; private set; } = TimeSpan.FromSeconds(20);
 
     public string Socket => SocketPath ?? Path.Combine(RunDirectory, "socket");
     public string Pid => PidFile ?? Path.Combine(RunDirectory, "xenstored.pid");
@@ -40,6 +41,8 @@ internal sealed class HostOptions
           -Q, --quota WHAT=NB          set a quota: outstanding, transaction-nodes, memory, nodes,
                                        watches, transactions, node-size, path-max, permissions
           -q, --quota-soft memory=NB   soft memory quota (warning only)
+          -w, --timeout watch-event=S  discard watch events a guest leaves unread for S seconds
+                                       (default 20; 0 keeps them)
           -T, --trace-file FILE        trace every message to FILE
           -V, --verbose                log every message to standard output
           -N, --no-fork                accepted for compatibility (this daemon never forks)
@@ -79,6 +82,7 @@ internal sealed class HostOptions
                 case "-M" or "--path-max": o.Quotas.PathMax = Math.Min(Number(), 2048); break;
                 case "-Q" or "--quota": o.SetQuota(Value(), soft: false); break;
                 case "-q" or "--quota-soft": o.SetQuota(Value(), soft: true); break;
+                case "-w" or "--timeout": o.SetTimeout(Value()); break;
                 case "-T" or "--trace-file": o.TraceFile = Value(); break;
                 case "-V" or "--verbose": o.Verbose = true; break;
                 case "-N" or "--no-fork": break;
@@ -99,10 +103,24 @@ internal sealed class HostOptions
 
     private void SetQuota(string assignment, bool soft)
     {
+        var (name, value) = NameAndNumber(assignment, "quota");
+        if (!Quotas.TrySet((soft ? "soft-" : "") + name, value))
+            throw new ArgumentException($"unknown quota '{name}'");
+    }
+
+    /// <summary>cxenstored's -w: only the watch-event timeout applies to this daemon.</summary>
+    private void SetTimeout(string assignment)
+    {
+        var (name, seconds) = NameAndNumber(assignment, "timeout");
+        if (name != "watch-event") throw new ArgumentException($"unknown timeout '{name}' (this daemon has watch-event)");
+        WatchEventTimeout = TimeSpan.FromSeconds(seconds);
+    }
+
+    private static (string Name, int Value) NameAndNumber(string assignment, string what)
+    {
         var eq = assignment.IndexOf('=');
         if (eq <= 0 || !int.TryParse(assignment[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            throw new ArgumentException($"quota '{assignment}' is not NAME=NUMBER");
-        if (!Quotas.TrySet((soft ? "soft-" : "") + assignment[..eq], value))
-            throw new ArgumentException($"unknown quota '{assignment[..eq]}'");
+            throw new ArgumentException($"{what} '{assignment}' is not NAME=NUMBER");
+        return (assignment[..eq], value);
     }
 }

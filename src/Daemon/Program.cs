@@ -49,6 +49,7 @@ internal static class Program
         using var daemon = CreateDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
+            WatchEventTimeout = options.WatchEventTimeout,
             CreateDom0Nodes = !options.BareTree,
             RingPlatform = platform,
             Persistence = options.PersistPath is null ? null

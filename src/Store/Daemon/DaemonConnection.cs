@@ -11,13 +11,20 @@ public sealed class DaemonConnection
     private readonly XenStoreDaemon daemon;
     private uint nextTransactionId = 1;
 
-    internal DaemonConnection(XenStoreDaemon daemon, uint domainId, bool privileged, long sequence, string description)
+    /// <summary>
+    /// Queued output at which a connection is cut off: it is not reading at all, and the
+    /// daemon will not hold more for it. Guests reach their memory quota long before this.
+    /// </summary>
+    public const int OutputCutOff = 64 << 20;
+
+    internal DaemonConnection(XenStoreDaemon daemon, uint domainId, bool privileged, long sequence, string description, OutputBuffer output)
     {
         this.daemon = daemon;
         DomainId = domainId;
         Privileged = privileged;
         Sequence = sequence;
         Description = description;
+        Output = output;
     }
 
     /// <summary>The domain whose requests this connection carries (0 for sockets).</summary>
@@ -41,10 +48,33 @@ public sealed class DaemonConnection
     /// <summary>True once closed; requests are no longer processed.</summary>
     public bool IsClosed { get; internal set; }
 
+    /// <summary>True when the daemon closed it for queueing more than <see cref="OutputCutOff"/>.</summary>
+    public bool WasCutOff { get; internal set; }
+
+    /// <summary>Watch events not queued because the domain was at its memory quota.</summary>
+    public long DroppedEvents { get; private set; }
+
+    /// <summary>Watch events discarded after waiting longer than the event timeout.</summary>
+    public long ExpiredEvents => Output.ExpiredEvents;
+
     internal long Sequence { get; }
-    internal OutputBuffer Output { get; } = new();
+    internal OutputBuffer Output { get; }
     internal Dictionary<uint, Transaction> Transactions { get; } = [];
     internal int WatchCount { get; set; }
+
+    /// <summary>Memory its watches are charged (<see cref="MemoryCharge.Watch"/>).</summary>
+    internal long WatchBytes { get; set; }
+
+    /// <summary>What this connection holds beyond the nodes its domain owns: watches, transactions, queued output.</summary>
+    internal long MemoryUsed
+    {
+        get
+        {
+            var used = WatchBytes + Output.Pending;
+            foreach (var transaction in Transactions.Values) used += transaction.ChargedBytes;
+            return used;
+        }
+    }
 
     /// <summary>Processes requests already framed (in-process callers, tests). Thread-safe.</summary>
     public void Process(Message request) => daemon.ProcessOne(this, request);
@@ -75,17 +105,35 @@ public sealed class DaemonConnection
     internal void Send(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
         if (IsClosed) return;
+        if (Output.Pending + Wire.HeaderSize + payload.Length > OutputCutOff)
+        {
+            daemon.CutOff(this);
+            return;
+        }
         daemon.BeforeOutput();
         if (Output.Append(type, reqId, txId, payload)) daemon.MarkOutputReady(this);
     }
 
     /// <summary>
     /// Queues a watch event unless the same (path, token) is still queued undelivered, as C
-    /// does; events that would exceed the payload limit are not sent (XSA-324).
+    /// does. Events that would exceed the payload limit are not sent (XSA-324), nor those that
+    /// would take a guest past its memory quota: nobody can grow another domain's memory by
+    /// making its watches fire (XSA-326).
     /// </summary>
     internal void SendEvent(string path, string token)
     {
-        if (IsClosed || path.Length + token.Length + 2 > Wire.PayloadMax) return;
+        var size = path.Length + token.Length + 2;
+        if (IsClosed || size > Wire.PayloadMax) return;
+        if (!Privileged && daemon.MemoryQuotaExceeded(this, Wire.HeaderSize + size))
+        {
+            DroppedEvents++;
+            return;
+        }
+        if (Output.Pending + Wire.HeaderSize + size > OutputCutOff)
+        {
+            daemon.CutOff(this);
+            return;
+        }
         daemon.BeforeOutput();
         if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
     }

@@ -27,6 +27,15 @@ public sealed class DaemonOptions
     /// <summary>Keep the store across restarts (journal and snapshots); null keeps it in memory only, as cxenstored does.</summary>
     public Persistence.PersistenceOptions? Persistence { get; init; }
 
+    /// <summary>
+    /// How long a watch event may wait for an unprivileged connection before it is discarded
+    /// (cxenstored -w watch-event=, 20 s); zero keeps events until delivered.
+    /// </summary>
+    public TimeSpan WatchEventTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The clock for event timeouts (tests substitute their own).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>Where the trace of every message goes (cxenstored -T), or null.</summary>
     public TextWriter? Trace { get; init; }
 }

@@ -4,29 +4,42 @@ using XenStore.Tree;
 namespace XenStore.Daemon;
 
 /// <summary>
-/// The committed store: an immutable tree behind one root reference, plus per-owner node
-/// counts for the nodes quota. Used under the daemon lock only.
+/// The committed store: an immutable tree behind one root reference, plus what each owner
+/// holds (node count for the nodes quota, bytes for the memory quota). Used under the daemon
+/// lock only.
 /// </summary>
-internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
+internal sealed class LiveStore : INodeStore
 {
-    private readonly Dictionary<uint, int> ownedNodes = new() { [root.Permissions.Owner] = 1 };
+    private readonly XenStoreDaemon daemon;
+    private readonly Dictionary<uint, Holding> owned = [];
+
+    public LiveStore(XenStoreDaemon daemon, Node root)
+    {
+        this.daemon = daemon;
+        Root = root;
+        Count("/", root, +1);
+    }
 
     /// <summary>The current root: a consistent snapshot of the whole store.</summary>
-    public Node Root { get; private set; } = root;
+    public Node Root { get; private set; }
 
     public Node? Get(string path) => NodeTree.Lookup(Root, path);
 
-    public int NodesOwnedBy(uint domid) => ownedNodes.GetValueOrDefault(domid);
+    public int NodesOwnedBy(uint domid) => owned.GetValueOrDefault(domid).Nodes;
+
+    /// <summary>Memory the nodes owned by <paramref name="domid"/> are charged (<see cref="MemoryCharge.Node"/>).</summary>
+    public long BytesOwnedBy(uint domid) => owned.GetValueOrDefault(domid).Bytes;
 
     /// <summary>How many nodes exist in all.</summary>
-    public int NodeCount => ownedNodes.Values.Sum();
+    public int NodeCount => owned.Values.Sum(h => h.Nodes);
 
     public void Create(string path, byte[] value, PermissionList permissions)
     {
         daemon.Journal?.Record(Persistence.JournalOp.Put(path, value, permissions));
         var generation = daemon.NextGeneration();
-        Root = NodeTree.Replace(Root, path, Node.Leaf(XenStorePath.Name(path), value, permissions, generation), generation);
-        Count(permissions.Owner, +1);
+        var node = Node.Leaf(XenStorePath.Name(path), value, permissions, generation);
+        Root = NodeTree.Replace(Root, path, node, generation);
+        Count(path, node, +1);
     }
 
     public void Update(string path, byte[] value, PermissionList permissions)
@@ -36,11 +49,8 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
         var generation = daemon.NextGeneration();
         var updated = node.WithContent(value, permissions, generation);
         Root = path == "/" ? updated : NodeTree.Replace(Root, path, updated, generation);
-        if (node.Permissions.Owner != permissions.Owner)
-        {
-            Count(node.Permissions.Owner, -1);
-            Count(permissions.Owner, +1);
-        }
+        Count(path, node, -1);
+        Count(path, updated, +1);
     }
 
     public void Delete(string path)
@@ -52,7 +62,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
         // then the removed node's own event for the watches at and above it.
         foreach (var (p, n) in NodeTree.PostOrder(node, path))
         {
-            Count(n.Permissions.Owner, -1);
+            Count(p, n, -1);
             var nodeParent = p == path ? parent : Get(XenStorePath.Parent(p));
             Notify(new ChangeEvent(p, true, n.Permissions, null, nodeParent?.Permissions));
         }
@@ -66,7 +76,7 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
         var node = Get(path);
         if (node is null) return;
         daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
-        foreach (var (_, n) in NodeTree.Walk(node, path)) Count(n.Permissions.Owner, -1);
+        foreach (var (p, n) in NodeTree.Walk(node, path)) Count(p, n, -1);
         Root = NodeTree.Replace(Root, path, null, daemon.NextGeneration());
     }
 
@@ -75,8 +85,8 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
     /// <summary>Recounts owners from scratch (after bulk changes such as a domain's removal).</summary>
     public void Recount()
     {
-        ownedNodes.Clear();
-        foreach (var (_, n) in NodeTree.Walk(Root, "/")) Count(n.Permissions.Owner, +1);
+        owned.Clear();
+        foreach (var (p, n) in NodeTree.Walk(Root, "/")) Count(p, n, +1);
     }
 
     /// <summary>Replaces the whole tree (restoring a snapshot).</summary>
@@ -86,10 +96,16 @@ internal sealed class LiveStore(XenStoreDaemon daemon, Node root) : INodeStore
         Recount();
     }
 
-    private void Count(uint owner, int delta)
+    /// <summary>Adds (+1) or removes (-1) one node from its owner's holding.</summary>
+    private void Count(string path, Node node, int sign)
     {
-        var n = ownedNodes.GetValueOrDefault(owner) + delta;
-        if (n <= 0) ownedNodes.Remove(owner);
-        else ownedNodes[owner] = n;
+        var owner = node.Permissions.Owner;
+        var held = owned.GetValueOrDefault(owner);
+        held = new Holding(held.Nodes + sign, held.Bytes + sign * MemoryCharge.Node(path, node));
+        if (held.Nodes <= 0) owned.Remove(owner);
+        else owned[owner] = held;
     }
+
+    /// <summary>What one owner holds in the committed store.</summary>
+    private readonly record struct Holding(int Nodes, long Bytes);
 }

@@ -6,16 +6,17 @@ namespace XenStore.Daemon;
 /// <summary>
 /// Replies and watch events queued for one connection, as wire bytes. The daemon appends
 /// under its lock; the transport takes everything queued in one piece, so a burst of
-/// pipelined requests leaves in one send.
+/// pipelined requests leaves in one send. Events that wait longer than the connection's
+/// event timeout are discarded, as cxenstored does for unprivileged connections.
 /// </summary>
-internal sealed class OutputBuffer
+internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
 {
     private readonly object gate = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
     private int length;
 
-    /// <summary>Lengths of the queued messages, oldest first, to count what a ring has not yet taken.</summary>
-    private readonly Queue<int> messageLengths = new();
+    /// <summary>The queued messages, oldest first: what a ring has not yet taken, and which are events.</summary>
+    private readonly Queue<Queued> messages = new();
 
     /// <summary>Bytes of the oldest queued message already copied out.</summary>
     private int headCopied;
@@ -23,6 +24,9 @@ internal sealed class OutputBuffer
 
     /// <summary>True from the first queued byte until a transport finds the queue empty: one sender at a time.</summary>
     private bool scheduled;
+
+    /// <summary>A buffer without an event timeout (privileged connections).</summary>
+    public OutputBuffer() : this(TimeProvider.System, TimeSpan.Zero) { }
 
     /// <summary>Bytes queued and not yet taken by the transport.</summary>
     public int Pending
@@ -33,24 +37,16 @@ internal sealed class OutputBuffer
     /// <summary>Messages (replies and events) queued and not yet wholly taken.</summary>
     public int PendingMessages
     {
-        get { lock (gate) return messageLengths.Count; }
+        get { lock (gate) return messages.Count; }
     }
+
+    /// <summary>Events discarded because they waited longer than the timeout.</summary>
+    public long ExpiredEvents { get; private set; }
 
     /// <summary>Queues one message; true when the transport is idle and must be told.</summary>
     public bool Append(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
-        lock (gate)
-        {
-            var total = Wire.HeaderSize + payload.Length;
-            Ensure(total);
-            Wire.WriteHeader(buffer.AsSpan(length), type, reqId, txId, payload.Length);
-            payload.CopyTo(buffer.AsSpan(length + Wire.HeaderSize));
-            length += total;
-            messageLengths.Enqueue(total);
-            if (scheduled) return false;
-            scheduled = true;
-            return true;
-        }
+        lock (gate) return Enqueue(type, reqId, txId, payload, null);
     }
 
     /// <summary>
@@ -61,9 +57,16 @@ internal sealed class OutputBuffer
     {
         lock (gate)
         {
+            DiscardExpiredLocked();
             if (!queuedEvents.Add((path, token))) return false;
-            return Append(MessageType.WatchEvent, 0, 0, Payloads.Strings(path, token));
+            return Enqueue(MessageType.WatchEvent, 0, 0, Payloads.Strings(path, token), (path, token));
         }
+    }
+
+    /// <summary>Drops the events that have waited longer than the timeout; returns how many.</summary>
+    public int DiscardExpired()
+    {
+        lock (gate) return DiscardExpiredLocked();
     }
 
     /// <summary>
@@ -85,7 +88,7 @@ internal sealed class OutputBuffer
             takenLength = length;
             buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, Math.Min(takenLength, 1 << 20)));
             length = 0;
-            messageLengths.Clear();
+            messages.Clear();
             headCopied = 0;
             queuedEvents.Clear();
             return true;
@@ -102,7 +105,7 @@ internal sealed class OutputBuffer
             Buffer.BlockCopy(buffer, n, buffer, 0, length - n);
             length -= n;
             headCopied += n;
-            while (messageLengths.Count > 0 && headCopied >= messageLengths.Peek()) headCopied -= messageLengths.Dequeue();
+            while (messages.Count > 0 && headCopied >= messages.Peek().Length) headCopied -= messages.Dequeue().Length;
             if (length == 0)
             {
                 // Drained: the next message must wake the ring's loop again, as it wakes a socket's sender.
@@ -125,10 +128,67 @@ internal sealed class OutputBuffer
         lock (gate)
         {
             length = 0;
-            messageLengths.Clear();
+            messages.Clear();
             headCopied = 0;
             queuedEvents.Clear();
         }
+    }
+
+    private bool Enqueue(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload, (string, string)? eventKey)
+    {
+        var total = Wire.HeaderSize + payload.Length;
+        Ensure(total);
+        Wire.WriteHeader(buffer.AsSpan(length), type, reqId, txId, payload.Length);
+        payload.CopyTo(buffer.AsSpan(length + Wire.HeaderSize));
+        length += total;
+        messages.Enqueue(new Queued(total, eventTimeout > TimeSpan.Zero ? clock.GetTimestamp() : 0, eventKey));
+        if (scheduled) return false;
+        scheduled = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Removes expired events that no transport has begun to take. Messages are queued in
+    /// time order, so only the stretch of messages older than the timeout is looked at; the
+    /// replies in it stay (the outstanding quota bounds those).
+    /// </summary>
+    private int DiscardExpiredLocked()
+    {
+        if (eventTimeout <= TimeSpan.Zero || messages.Count == 0) return 0;
+        var now = clock.GetTimestamp();
+        bool Expired(Queued m) => m.EventKey is not null && clock.GetElapsedTime(m.QueuedAt, now) >= eventTimeout;
+        if (!messages.Skip(headCopied > 0 ? 1 : 0).TakeWhile(m => clock.GetElapsedTime(m.QueuedAt, now) >= eventTimeout).Any(Expired))
+            return 0;
+
+        var kept = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        var keptLength = 0;
+        var from = 0;
+        var dropped = 0;
+        var count = messages.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var m = messages.Dequeue();
+            // The head may be partly in a ring already: its bytes in the buffer are only its remainder.
+            var bytes = i == 0 ? m.Length - headCopied : m.Length;
+            if (!(i == 0 && headCopied > 0) && Expired(m))
+            {
+                queuedEvents.Remove(m.EventKey!.Value);
+                dropped++;
+            }
+            else
+            {
+                buffer.AsSpan(from, bytes).CopyTo(kept.AsSpan(keptLength));
+                keptLength += bytes;
+                messages.Enqueue(m);
+            }
+            from += bytes;
+        }
+        // A partly taken head is always kept and stays first, so headCopied still describes it.
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = kept;
+        length = keptLength;
+        ExpiredEvents += dropped;
+        return dropped;
     }
 
     private void Ensure(int extra)
@@ -139,4 +199,7 @@ internal sealed class OutputBuffer
         ArrayPool<byte>.Shared.Return(buffer);
         buffer = bigger;
     }
+
+    /// <summary>One queued message: its size on the wire, when it was queued, and for an event its (path, token).</summary>
+    private readonly record struct Queued(int Length, long QueuedAt, (string Path, string Token)? EventKey);
 }

@@ -89,18 +89,25 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
         {
             if (Daemon.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing.Count))
                 return XenStoreErrorCode.ENOSPC;
-            if (RecordTooBig(value.Length, permissions, 0)) return XenStoreErrorCode.ENOSPC;
+            if (RecordTooBig(value.Length, permissions, null)) return XenStoreErrorCode.ENOSPC;
         }
         for (var i = missing.Count - 1; i >= 0; i--)
             Store.Create(missing[i], i == 0 ? value : [], permissions);
         return null;
     }
 
-    /// <summary>C's node-size quota: the stored record of a node must stay within "node-size".</summary>
-    public bool RecordTooBig(int valueLength, PermissionList permissions, int childBytes)
+    /// <summary>
+    /// C's node-size quota: the stored record of a node (<paramref name="existing"/>'s children
+    /// included) must stay within "node-size". Children are counted only as far as the limit,
+    /// so a write to a huge directory costs no more than a write anywhere else.
+    /// </summary>
+    public bool RecordTooBig(int valueLength, PermissionList permissions, Node? existing)
     {
         var limit = Daemon.Quota(Connection, q => q.NodeSize);
-        return !Privileged && limit > 0 && 24 + 8 * permissions.Entries.Count + valueLength + childBytes > limit;
+        if (Privileged || limit <= 0) return false;
+        var size = 24 + 8 * permissions.Entries.Count + valueLength;
+        if (size > limit) return true;
+        return existing is not null && size + Handlers.NodeHandlers.ChildBytes(existing, limit - size) > limit;
     }
 
     /// <summary>Notifies watches of a change to <paramref name="path"/>.</summary>

@@ -95,6 +95,12 @@ internal sealed class RingSession : IDisposable
     private void Service()
     {
         if (broken) return;
+        if (Connection.IsClosed)
+        {
+            // Cut off by the daemon for not reading: served no more, its domain stays (XSA-325).
+            Fail(RingError.Protocol);
+            return;
+        }
         var ring = endpoint.Ring;
         var moved = false;
         if (ring.Connection == RingLayout.Reconnect)
@@ -102,6 +108,7 @@ internal sealed class RingSession : IDisposable
             Reset();
             return;
         }
+        Connection.Output.DiscardExpired();
         moved |= Flush();
         // C's "outstanding" quota: requests are read only while fewer replies and events than
         // the quota wait for the guest, so a guest that stops reading stops being read.

@@ -7,15 +7,13 @@ namespace XenStore.Daemon;
 /// One socket client: reads whatever arrived, lets the daemon answer every whole request in
 /// it, and sends all queued output in one write. A malformed stream closes this session only.
 /// A client that does not read its replies stops being read once <see cref="MaxQueuedOutput"/>
-/// is queued, and is cut off if events from others push it past <see cref="CutOffOutput"/>.
+/// is queued, and the daemon cuts it off if events from others push it past
+/// <see cref="DaemonConnection.OutputCutOff"/>, even while a send to it is stuck.
 /// </summary>
 internal sealed class SocketSession(Socket socket, DaemonConnection connection, Action<SocketSession> closed)
 {
     /// <summary>Queued output above which the client's requests are not read until it catches up.</summary>
     public const int MaxQueuedOutput = 1 << 20;
-
-    /// <summary>Queued output at which the client is disconnected: it is not reading at all.</summary>
-    public const int CutOffOutput = 64 << 20;
 
     private readonly FrameReader reader = new(64 * 1024);
     private readonly SemaphoreSlim drained = new(0, 1);
@@ -23,7 +21,12 @@ internal sealed class SocketSession(Socket socket, DaemonConnection connection, 
 
     public void Start()
     {
-        connection.OutputReady = ready => { _ = SendLoopAsync(); };
+        connection.OutputReady = ready =>
+        {
+            // Closed by the daemon (cut off): dropping the socket also ends a send that is stuck.
+            if (ready.IsClosed) Close();
+            else _ = SendLoopAsync();
+        };
         _ = Task.Run(ReceiveLoopAsync);
     }
 
@@ -52,12 +55,6 @@ internal sealed class SocketSession(Socket socket, DaemonConnection connection, 
         {
             while (connection.TryTakeOutput(out var buffer, out var length))
             {
-                if (length >= CutOffOutput)
-                {
-                    DaemonConnection.ReturnOutput(buffer);
-                    Close();
-                    return;
-                }
                 try
                 {
                     var sent = 0;

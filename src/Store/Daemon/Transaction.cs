@@ -31,6 +31,13 @@ internal sealed class Transaction : INodeStore
 
     public uint Id { get; }
 
+    /// <summary>
+    /// Memory the transaction's private versions hold, charged to its connection's domain
+    /// while it is open: each node written counts, rewrites included (the transaction-nodes
+    /// quota bounds how many distinct nodes there are, this bounds their size).
+    /// </summary>
+    public long ChargedBytes { get; private set; } = MemoryCharge.Bookkeeping;
+
     /// <summary>Set when an operation failed half-way or a limit was hit: the commit must fail (XSA-415).</summary>
     public XenStoreErrorCode? Failure { get; private set; }
 
@@ -52,6 +59,7 @@ internal sealed class Transaction : INodeStore
         if (entry.Recorded != Absent && entry.Node is null) entry.Recreated = true;
         entry.Node = Node.Leaf(XenStorePath.Name(path), value, permissions, generation);
         entry.Dirty = true;
+        ChargedBytes += MemoryCharge.Node(path, entry.Node);
         var parent = Touch(XenStorePath.Parent(path));
         parent.Node = parent.Node!.WithChildren(parent.Node.Children.Set(entry.Node), generation);
         Adjust(permissions.Owner, +1);
@@ -63,6 +71,7 @@ internal sealed class Transaction : INodeStore
         var old = entry.Node!;
         entry.Node = old.WithContent(value, permissions, daemon.NextGeneration());
         entry.Dirty = true;
+        ChargedBytes += MemoryCharge.Node(path, entry.Node);
         if (old.Permissions.Owner != permissions.Owner)
         {
             Adjust(old.Permissions.Owner, -1);

@@ -24,6 +24,7 @@ internal sealed class WatchRegistry
         if (!byPath.TryGetValue(path, out var list)) byPath[path] = list = [];
         list.Add(watch);
         owner.WatchCount++;
+        owner.WatchBytes += MemoryCharge.Watch(path, token);
         Count++;
         return watch;
     }
@@ -33,6 +34,7 @@ internal sealed class WatchRegistry
         if (!byPath.TryGetValue(watch.Path, out var list) || !list.Remove(watch)) return;
         if (list.Count == 0) byPath.Remove(watch.Path);
         watch.Owner.WatchCount--;
+        watch.Owner.WatchBytes -= MemoryCharge.Watch(watch.Path, watch.Token);
         Count--;
     }
 

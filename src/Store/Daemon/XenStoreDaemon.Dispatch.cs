@@ -72,6 +72,12 @@ public sealed partial class XenStoreDaemon
             return;
         }
         if (transaction is not null) request = new Request(this, connection, message, transaction);
+        if (!connection.Privileged && MayGrowMemory(message.Type)
+            && MemoryQuotaExceeded(connection, MemoryCharge.RequestGrowth(message.Payload.Length)))
+        {
+            request.Error(XenStoreErrorCode.ENOMEM);
+            return;
+        }
         try
         {
             if (handler(request) is { } error) request.Error(error);

@@ -14,6 +14,9 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal readonly object Sync = new();
     private readonly List<DaemonConnection> connections = [];
     private readonly List<DaemonConnection> outputReady = [];
+
+    /// <summary>The unprivileged connections of each domain, whose holdings count against its memory quota.</summary>
+    private readonly Dictionary<uint, List<DaemonConnection>> guestConnections = [];
     private ulong generation;
     private long nextConnectionSequence;
 
@@ -48,6 +51,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal LiveStore Live { get; }
     internal DomainTable Domains { get; }
     internal WatchRegistry Watches { get; } = new();
+    internal ChildListCache ChildListCache { get; } = new();
 
     /// <summary>The write-ahead journal, when the store is persistent (null while recovering).</summary>
     internal Persistence.Journal? Journal { get; private set; }
@@ -66,8 +70,15 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         lock (Sync)
         {
-            var connection = new DaemonConnection(this, domainId, privileged, nextConnectionSequence++, description ?? $"connection {nextConnectionSequence}");
+            // cxenstored discards undelivered events only for unprivileged connections.
+            var output = privileged ? new OutputBuffer() : new OutputBuffer(Options.Clock, Options.WatchEventTimeout);
+            var connection = new DaemonConnection(this, domainId, privileged, nextConnectionSequence++, description ?? $"connection {nextConnectionSequence}", output);
             connections.Add(connection);
+            if (!privileged)
+            {
+                if (!guestConnections.TryGetValue(domainId, out var ofDomain)) guestConnections[domainId] = ofDomain = [];
+                ofDomain.Add(connection);
+            }
             return connection;
         }
     }
@@ -103,8 +114,24 @@ public sealed partial class XenStoreDaemon : IDisposable
             connection.IsClosed = true;
             Watches.RemoveAll(connection);
             connection.Transactions.Clear();
+            connection.Output.Clear();
             connections.Remove(connection);
+            if (guestConnections.TryGetValue(connection.DomainId, out var ofDomain) && ofDomain.Remove(connection) && ofDomain.Count == 0)
+                guestConnections.Remove(connection.DomainId);
         }
+    }
+
+    /// <summary>
+    /// Closes a connection that has queued more than it may (it does not read). Its transport
+    /// learns of it through its output callback, outside the lock, and drops the socket or
+    /// stops serving the ring; a domain's state other than the connection stays (XSA-325).
+    /// </summary>
+    internal void CutOff(DaemonConnection connection)
+    {
+        Trace($"{connection}: cut off with {connection.PendingOutput} bytes queued and unread");
+        connection.WasCutOff = true;
+        CloseConnection(connection);
+        MarkOutputReady(connection);
     }
 
     /// <summary>Drops a connection's watches, transactions and queued output (ring reset, re-introduction).</summary>

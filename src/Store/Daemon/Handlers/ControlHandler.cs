@@ -100,8 +100,8 @@ internal static class ControlHandler
             .Append(CultureInfo.InvariantCulture, $"{"nodes",-16}: {daemon.Live.NodesOwnedBy(domid),8}\n")
             .Append(CultureInfo.InvariantCulture, $"{"watches",-16}: {connection?.WatchCount ?? 0,8}\n")
             .Append(CultureInfo.InvariantCulture, $"{"transactions",-16}: {connection?.Transactions.Count ?? 0,8}\n")
-            .Append(CultureInfo.InvariantCulture, $"{"outstanding",-16}: {0,8}\n")
-            .Append(CultureInfo.InvariantCulture, $"{"memory",-16}: {connection?.PendingOutput ?? 0,8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"outstanding",-16}: {connection?.PendingMessages ?? 0,8}\n")
+            .Append(CultureInfo.InvariantCulture, $"{"memory",-16}: {daemon.MemoryUsedBy(domid),8}\n")
             .ToString();
     }
 

@@ -27,7 +27,7 @@ internal static class NodeHandlers
         }
         else
         {
-            if (r.RecordTooBig(value.Length, node.Permissions, ChildBytes(node))) return XenStoreErrorCode.ENOSPC;
+            if (r.RecordTooBig(value.Length, node.Permissions, node)) return XenStoreErrorCode.ENOSPC;
             r.Store.Update(path, value, node.Permissions);
         }
         r.Changed(path);
@@ -93,7 +93,7 @@ internal static class NodeHandlers
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
         var generation = Wire.Encode(node.Generation.ToString(CultureInfo.InvariantCulture) + "\0");
-        var children = ChildList(node, ChildBytes(node));
+        var children = r.Daemon.ChildListCache.Get(node);
         if (offset < 0 || offset >= children.Length)
         {
             r.Reply([.. generation, 0]);
@@ -115,15 +115,19 @@ internal static class NodeHandlers
         return null;
     }
 
-    /// <summary>Bytes of the child list: each name plus its NUL.</summary>
-    internal static int ChildBytes(Tree.Node node)
+    /// <summary>Bytes of the child list: each name plus its NUL; counting stops once past <paramref name="stopAbove"/>.</summary>
+    internal static int ChildBytes(Tree.Node node, int stopAbove = int.MaxValue)
     {
         var size = 0;
-        foreach (var child in node.Children.InOrder()) size += child.Name.Length + 1;
+        foreach (var child in node.Children.InOrder())
+        {
+            size += child.Name.Length + 1;
+            if (size > stopAbove) break;
+        }
         return size;
     }
 
-    private static byte[] ChildList(Tree.Node node, int size)
+    internal static byte[] ChildList(Tree.Node node, int size)
     {
         var bytes = new byte[size];
         var at = 0;

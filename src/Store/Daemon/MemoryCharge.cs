@@ -1,0 +1,32 @@
+using XenStore.Tree;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// What each piece of a domain's state costs against its "memory" quota, in bytes. As in
+/// cxenstored, a domain pays for the nodes it owns, its watches, its open transactions and
+/// the replies and events queued for it; the fixed parts stand for the daemon's own records,
+/// so that even empty nodes and watches cost something.
+/// </summary>
+internal static class MemoryCharge
+{
+    /// <summary>C's stored record header (generation, counts); the same figure as the node-size quota uses.</summary>
+    public const int RecordHeader = 24;
+
+    /// <summary>The daemon's record of one watch or one transaction.</summary>
+    public const int Bookkeeping = 64;
+
+    /// <summary>A node: its key, its record (header, permissions, value) and its name in its parent's child list.</summary>
+    public static int Node(string path, Node node) =>
+        path.Length + 1 + RecordHeader + 8 * node.Permissions.Entries.Count + node.Value.Length + node.Name.Length + 1;
+
+    /// <summary>A watch: its path and token and the record holding them.</summary>
+    public static int Watch(string path, string token) => Bookkeeping + path.Length + token.Length + 2;
+
+    /// <summary>
+    /// The most a request can add to its sender's memory: its payload (path and value, or path
+    /// and token) plus a record. Checked before handling, so a domain at its quota is refused
+    /// with ENOMEM before anything changes.
+    /// </summary>
+    public static int RequestGrowth(int payloadLength) => Bookkeeping + payloadLength;
+}
