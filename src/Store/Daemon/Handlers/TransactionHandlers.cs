@@ -10,8 +10,8 @@ internal static class TransactionHandlers
     {
         if (r.Transaction is not null) return XenStoreErrorCode.EBUSY;
         var limit = r.Daemon.Quota(r.Connection, q => q.Transactions);
-        // C refuses only when more than the quota are already open.
-        if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count > limit) return XenStoreErrorCode.ENOSPC;
+        // Exactly the quota: C and O let one more through (xenstored-security.md, "do not copy").
+        if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count >= limit) return XenStoreErrorCode.ENOSPC;
         var id = r.Connection.AllocateTransactionId();
         r.Connection.Transactions[id] = new Transaction(r.Daemon, r.Connection, id);
         r.ReplyString(id.ToString(CultureInfo.InvariantCulture));

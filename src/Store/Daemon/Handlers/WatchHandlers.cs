@@ -26,8 +26,8 @@ internal static class WatchHandlers
         var watches = r.Daemon.Watches;
         if (watches.Find(r.Connection, path, token) is not null) return XenStoreErrorCode.EEXIST;
         var limit = r.Daemon.Quota(r.Connection, q => q.Watches);
-        // C refuses only when more than the quota already exist (so quota + 1 fit); 4.17 says E2BIG.
-        if (!r.Privileged && limit > 0 && r.Connection.WatchCount > limit) return XenStoreErrorCode.E2BIG;
+        // Exactly the quota, where C and O let one more through ("do not copy"); 4.17's error, E2BIG.
+        if (!r.Privileged && limit > 0 && r.Connection.WatchCount >= limit) return XenStoreErrorCode.E2BIG;
         var watch = watches.Add(r.Connection, path, token, relative);
         r.Ok();
         // Every watch fires once at once, with the path as registered.
