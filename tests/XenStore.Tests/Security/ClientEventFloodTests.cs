@@ -8,7 +8,7 @@ namespace XenStore.Tests.Security;
 public sealed class ClientEventFloodTests
 {
     [Fact]
-    public async Task AFloodOfEventsIsBoundedAndCoalesced()
+    public async Task Xsa349_AFloodOfEventsIsBoundedAndCoalesced()
     {
         using var daemon = new XenStoreDaemon();
         await using var writer = XenStoreClient.Create(new InProcessTransport(daemon));

@@ -1,6 +1,7 @@
 using XenStore.Daemon;
 using XenStore.Protocol;
 using XenStore.Tests.Infrastructure;
+using XenStore.Tree;
 
 namespace XenStore.Tests.Security;
 
@@ -209,5 +210,78 @@ public sealed class SecurityRegressionTests
         }
         Assert.Equal(1, daemon.Live.NodesOwnedBy(5));
         StillServes();
+    }
+
+    [Fact]
+    public void Xsa325_AMisbehavingConnectionDoesNotTearItsDomainDown()
+    {
+        var g = Guest(5);
+        g.Ok(g.Write("data/state", "kept"));
+        dom0.Ok(dom0.Send(MessageType.Watch, "@releaseDomain", "rel"));
+        var events = dom0.Events.Count;
+        // The guest sends a message longer than the protocol allows: only its connection goes.
+        var bad = daemon.Connect(5, privileged: false, "misbehaving domain 5");
+        var reader = new FrameReader();
+        var header = new byte[Wire.HeaderSize];
+        Wire.WriteHeader(header, MessageType.Write, 1, 0, Wire.PayloadMax + 1);
+        reader.Append(header);
+        Assert.Equal(FrameStatus.Oversize, bad.ProcessAvailable(reader));
+        bad.Close();
+        Assert.Equal("T|", dom0.Send(MessageType.IsDomainIntroduced, "5").Text());
+        Assert.Equal("kept", dom0.Send(MessageType.Read, "/local/domain/5/data/state").Text());
+        Assert.DoesNotContain(dom0.Events.Skip(events), e => e.Token == "rel");
+    }
+
+    [Fact]
+    public void Xsa414_AFailedCreationRollsBackEveryNodeAndCounter()
+    {
+        var g = Guest(5);
+        for (var i = 1; i < 48; i++) g.Ok(g.Write($"data/fill{i}", "x"));
+        var (nodes, memory) = Holdings(5);
+        // Four new nodes are needed and two are left: nothing may be created.
+        Assert.Equal("ENOSPC", g.Write("data/a/b/c/d", "x").ErrorName());
+        Assert.Equal("ENOENT", dom0.Send(MessageType.Read, "/local/domain/5/data/a").ErrorName());
+        Assert.Equal((nodes, memory), Holdings(5));
+        g.Ok(g.Write("data/a/b", "x"));
+        Assert.Equal(50, daemon.Live.NodesOwnedBy(5));
+    }
+
+    [Fact]
+    public void Xsa415_NothingHalfMadeInATransactionReachesTheStore()
+    {
+        var g = Guest(5);
+        for (var i = 0; i < 46; i++) g.Ok(g.Write($"data/fill{i}", "x"));
+        var tx = uint.Parse(g.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
+        Assert.Equal("ENOSPC", g.Write("data/x/y/z/w", "x", tx).ErrorName());
+        g.Ok(g.Write("data/single", "x", tx));
+        g.Ok(g.SendIn(tx, MessageType.TransactionEnd, "T"));
+        // Every node has its parent, and the counts are those of a fresh walk.
+        lock (daemon.Sync)
+        {
+            var all = NodeTree.Walk(daemon.Live.Root, "/").ToList();
+            var paths = all.Select(e => e.Path).ToHashSet();
+            Assert.All(all.Where(e => e.Path != "/"), e => Assert.Contains(XenStorePath.Parent(e.Path), paths));
+            Assert.Equal(all.Count(e => e.Node.Permissions.Owner == 5), daemon.Live.NodesOwnedBy(5));
+        }
+        Assert.Equal("ENOENT", dom0.Send(MessageType.Read, "/local/domain/5/data/x").ErrorName());
+    }
+
+    [Fact]
+    public void Xsa272_TheNodeQuotaIsCheckedBeforeAnyChangeOnEveryPath()
+    {
+        var g = Guest(5);
+        for (var i = 1; i < 50; i++) g.Ok(g.Write($"data/n{i}", "x"));
+        Assert.Equal(50, daemon.Live.NodesOwnedBy(5));
+        Assert.Equal("ENOSPC", g.Write("data/one-more", "x").ErrorName());
+        Assert.Equal("ENOSPC", g.Send(MessageType.Mkdir, "data/one-more").ErrorName());
+        var tx = uint.Parse(g.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
+        Assert.Equal("ENOSPC", g.Write("data/in-tx", "x", tx).ErrorName());
+        g.Ok(g.SendIn(tx, MessageType.TransactionEnd, "T"));
+        Assert.Equal(50, daemon.Live.NodesOwnedBy(5));
+    }
+
+    private (int Nodes, long Memory) Holdings(uint domid)
+    {
+        lock (daemon.Sync) return (daemon.Live.NodesOwnedBy(domid), daemon.MemoryUsedBy(domid));
     }
 }
