@@ -26,6 +26,25 @@ public sealed class RingAbuseTests
     }
 
     [Fact]
+    public void Xsa326_EventsForAGuestThatStopsReadingItsRingStayWithinItsMemoryQuota()
+    {
+        const int quota = 64 * 1024;
+        using var s = new GuestSession(new QuotaSettings { Memory = quota });
+        var victim = s.StartGuest(27);
+        Assert.Equal(MessageType.Watch, victim.Request(MessageType.Watch, ["device", "dev"]).Type);
+        // The guest reads nothing more while dom0 makes its watch fire 2000 times (460 KiB of events).
+        for (var i = 0; i < 2000; i++) s.Dom0.Ok(s.Dom0.Write($"/local/domain/27/device/{new string('n', 200)}{i}", "x"));
+        var connection = s.Daemon.DomainConnection(27)!;
+        Assert.InRange(connection.PendingOutput, 1, quota);
+        Assert.True(connection.DroppedEvents > 1000);
+        // Its domain is intact, and once it reads again it is served.
+        Assert.Equal("T|", s.Dom0.Send(MessageType.IsDomainIntroduced, "27").Text());
+        var events = new List<string>();
+        Assert.Equal((MessageType.Read, ""), victim.Request(MessageType.Read, ["data"], events: events));
+        Assert.NotEmpty(events);
+    }
+
+    [Fact]
     public void CorruptIndicesStopOnlyThatGuestAndAreReportedInTheErrorField()
     {
         using var s = new GuestSession();
