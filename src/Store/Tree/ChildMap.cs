@@ -1,11 +1,10 @@
-using System.Collections.Immutable;
-
 namespace XenStore.Tree;
 
 /// <summary>
 /// The immutable, creation-ordered children of a node. Small maps (the common case) are a
-/// plain array; large ones switch to persistent trees so that adding or removing one child
-/// of a directory with 200,000 entries costs O(log n), not a copy of the whole list.
+/// plain array; large ones switch to a persistent hash trie (<see cref="HashChildMap"/>) so
+/// that adding or removing one child of a directory with 200,000 entries copies a few small
+/// arrays, not the whole list.
 /// </summary>
 public abstract class ChildMap
 {
@@ -58,7 +57,7 @@ public abstract class ChildMap
                 copy[i] = child;
                 return new ArrayChildMap(copy);
             }
-            if (items.Length >= ArrayLimit) return TreeChildMap.From(items).Set(child);
+            if (items.Length >= ArrayLimit) return HashChildMap.From(items).Set(child);
             var grown = new Node[items.Length + 1];
             items.CopyTo(grown, 0);
             grown[^1] = child;
@@ -76,42 +75,5 @@ public abstract class ChildMap
         }
 
         public override IEnumerable<Node> InOrder() => items;
-    }
-
-    /// <summary>Name → creation sequence, and sequence → node: both persistent, O(log n) per change.</summary>
-    private sealed class TreeChildMap(ImmutableDictionary<string, long> sequenceOf, ImmutableSortedDictionary<long, Node> bySequence, long nextSequence) : ChildMap
-    {
-        public static TreeChildMap From(Node[] items)
-        {
-            var names = ImmutableDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
-            var nodes = ImmutableSortedDictionary.CreateBuilder<long, Node>();
-            for (var i = 0; i < items.Length; i++)
-            {
-                names[items[i].Name] = i;
-                nodes[i] = items[i];
-            }
-            return new TreeChildMap(names.ToImmutable(), nodes.ToImmutable(), items.Length);
-        }
-
-        public override int Count => sequenceOf.Count;
-
-        public override Node? Get(string name) => sequenceOf.TryGetValue(name, out var seq) ? bySequence[seq] : null;
-
-        public override Node? Get(ReadOnlySpan<char> name) => Get(name.ToString());
-
-        public override ChildMap Set(Node child)
-        {
-            if (sequenceOf.TryGetValue(child.Name, out var seq))
-                return new TreeChildMap(sequenceOf, bySequence.SetItem(seq, child), nextSequence);
-            return new TreeChildMap(sequenceOf.Add(child.Name, nextSequence), bySequence.Add(nextSequence, child), nextSequence + 1);
-        }
-
-        public override ChildMap Remove(string name)
-        {
-            if (!sequenceOf.TryGetValue(name, out var seq)) return this;
-            return new TreeChildMap(sequenceOf.Remove(name), bySequence.Remove(seq), nextSequence);
-        }
-
-        public override IEnumerable<Node> InOrder() => bySequence.Values;
     }
 }

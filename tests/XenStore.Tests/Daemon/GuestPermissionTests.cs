@@ -128,8 +128,7 @@ public sealed class GuestPermissionTests
         // A quota refusal leaves nothing half made (XSA-414/415).
         Assert.Equal("ENOSPC", g.Write("data/x/y/z", "deep").ErrorName());
         Assert.Equal("ENOENT", root.Send(MessageType.Read, "/local/domain/5/data/x").ErrorName());
-        Assert.Equal(["OK|", "OK|", "OK|", "E2BIG|"], Enumerable.Range(0, 4).Select(i => g.Send(MessageType.Watch, "data", $"t{i}").Text()));
-        g.Send(MessageType.TransactionStart, "");
+        Assert.Equal(["OK|", "OK|", "E2BIG|"], Enumerable.Range(0, 3).Select(i => g.Send(MessageType.Watch, "data", $"t{i}").Text()));
         g.Send(MessageType.TransactionStart, "");
         Assert.Equal("ENOSPC", g.Send(MessageType.TransactionStart, "").ErrorName());
         root.Ok(root.Write("/local/domain/5/data/by-dom0-1", "x"));
