@@ -1,106 +1,220 @@
 #!/usr/bin/env bash
-# bench/run.sh: our daemon beside cxenstored and oxenstored, measured in one run, interleaved.
+# bench/run.sh: our daemon beside cxenstored and oxenstored (Xen 4.17, started by the shared
+# anchor scripts), measured in ONE run, interleaved repetition by repetition (the order of the
+# three daemons rotates every repetition), medians over REPS repetitions.
 #
-#   1. daemon CPU time per request with 64 READs pipelined on one connection
-#      (from /proc/PID/task/*/schedstat: on-CPU time, unaffected by wake-up latency)
-#   2. throughput with 8 and with 100 connections doing READ round trips
-#   3. new-node writes per second (pipelined, 64 in flight) on an empty store, then into a
-#      directory already holding 200,000 nodes
+#   1. daemon CPU per request, 64 requests pipelined on one connection (READ, and WRITE
+#      overwriting existing nodes); CPU from /proc/PID/task/*/schedstat around the timed part
+#   2. throughput (requests/s summed over all clients) with 8 and with 100 connections, each
+#      client a forked process doing sequential WRITE/READ round trips (alternating) on its
+#      own node for DURATION seconds
+#   3. the shared bench-anchor.sh figure (one client, sequential WRITE+READ round trips),
+#      for context only: a single client's round-trip rate is bound by wake-ups
+#   4. new-node writes per second by one client, sequential (1 in flight) and pipelined
+#      (64 in flight): into an empty directory /fill of an otherwise bare store, then into
+#      /fill holding FILL (200,000) nodes /fill/n<i> (cxenstored's worst case: it rewrites a
+#      directory's whole child list for every new child)
 #
-# Prints a Markdown report (machine, date, medians of REPS interleaved runs) on stdout.
-# Knobs: REPS (5), SECONDS_PER_RUN (2), FILL (200000), XENSTOREPS_SHARED (../shared beside the checkout).
+# Prints a Markdown report on stdout, progress on stderr. Needs gcc, dotnet, and the shared
+# anchor scripts (which install what the reference daemons need).
+#
+# Knobs (environment): XENSTOREPS_SHARED (default: ../shared beside the checkout), REPS (5),
+# DURATION (3 s per throughput run), PIPE_N (50000 requests per pipelined CPU run),
+# FILL (200000), WRITES_N (20000 new nodes per write-rate run), WRITE_MAX_S (2: a write-rate
+# run stops early after this long), SEQ_N (10000 bench-anchor iterations), SEQ_REPS (3),
+# TMPDIR (where the run directories go; socket paths must stay under 108 bytes).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-SHARED=${XENSTOREPS_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+SHARED=${XENSTOREPS_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
+ANCHOR=$SHARED/anchor
 REPS=${REPS:-5}
-SECS=${SECONDS_PER_RUN:-2}
+DURATION=${DURATION:-3}
+PIPE_N=${PIPE_N:-50000}
 FILL=${FILL:-200000}
-WORK=$(mktemp -d /tmp/xsps-bench-XXXXXX)
-LOAD=$WORK/xsload
-log() { echo "bench: $*" >&2; }
+WRITES_N=${WRITES_N:-20000}
+WRITE_MAX_S=${WRITE_MAX_S:-2}
+SEQ_N=${SEQ_N:-10000}
+SEQ_REPS=${SEQ_REPS:-3}
+T_START=$(date +%s)
+log() { echo "bench [$(( $(date +%s) - T_START ))s]: $*" >&2; }
 
+[[ -x $ANCHOR/start-anchor.sh ]] || { echo "no anchor scripts at $ANCHOR (set XENSTOREPS_SHARED)" >&2; exit 2; }
+WORK=$(mktemp -d -t xsb.XXXXXX)
+LOAD=$WORK/xsload
 gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
+log "building the daemon (Release)"
 dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
 
 declare -A SOCK PID
+OURS_LAUNCHER=
 start_ours() {
-    mkdir -p "$WORK/ours"
-    dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll" --rundir "$WORK/ours" --bare > "$WORK/ours.out" 2>&1 &
-    PID[ours]=$!
-    for _ in $(seq 100); do grep -q serving "$WORK/ours.out" 2>/dev/null && break; sleep 0.1; done
-    SOCK[ours]=$WORK/ours/socket
+    local dir=$WORK/ours
+    mkdir -p "$dir"
+    dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll" --rundir "$dir" --bare >"$WORK/ours.out" 2>&1 &
+    OURS_LAUNCHER=$!
+    for _ in $(seq 200); do grep -q "serving" "$WORK/ours.out" 2>/dev/null && break; sleep 0.05; done
+    grep -q "serving" "$WORK/ours.out" || { cat "$WORK/ours.out" >&2; exit 1; }
+    PID[ours]=$(tr -dc 0-9 <"$dir/xenstored.pid")
+    SOCK[ours]=$dir/socket
 }
 start_ref() {
-    PID[$1]=$(bash "$SHARED/anchor/start-anchor.sh" "$1" "$WORK/$1")
+    PID[$1]=$(bash "$ANCHOR/start-anchor.sh" "$1" "$WORK/$1")
     SOCK[$1]=$WORK/$1/socket
 }
 cleanup() {
-    kill "${PID[ours]:-0}" 2>/dev/null || true
-    for k in cxenstored oxenstored; do bash "$SHARED/anchor/stop-anchor.sh" "$WORK/$k" >/dev/null 2>&1 || true; done
+    if [[ -n $OURS_LAUNCHER ]]; then kill -TERM "$OURS_LAUNCHER" 2>/dev/null || true; wait "$OURS_LAUNCHER" 2>/dev/null || true; fi
+    for k in cxenstored oxenstored; do
+        [[ -d $WORK/$k ]] && bash "$ANCHOR/stop-anchor.sh" "$WORK/$k" >/dev/null 2>&1 || true
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 start_ours; start_ref cxenstored; start_ref oxenstored
 DAEMONS=(ours cxenstored oxenstored)
+log "pids: ours ${PID[ours]}, cxenstored ${PID[cxenstored]}, oxenstored ${PID[oxenstored]}"
 
-cpu_ns() { local s=0 t; for t in /proc/"$1"/task/*/schedstat; do s=$((s + $(cut -d' ' -f1 "$t" 2>/dev/null || echo 0))); done; echo "$s"; }
-rate() { sed -E 's/.*rate=([0-9]+).*/\1/'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+# The daemons in a different order each repetition, so none is always first after a pause.
+order() { local r=$1 i; for i in 0 1 2; do echo "${DAEMONS[$(( (i + r) % 3 ))]}"; done; }
+field() { grep -oE "(^| )$1=[0-9.]+" | cut -d= -f2; }   # field NAME < "ops=.. rate=.."
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+xs() { local d=$1; shift; "$LOAD" -p "${PID[$d]}" "$1" "${SOCK[$d]}" "${@:2}"; }
 
-declare -A CPU T8 T100
-# Warm-up: our daemon reaches its steady state only once the JIT has optimised the hot path.
-for d in "${DAEMONS[@]}"; do "$LOAD" pipeline "${SOCK[$d]}" 500000 64 >/dev/null; "$LOAD" clients "${SOCK[$d]}" 100 1 >/dev/null; done
-for ((r = 1; r <= REPS; r++)); do
-    for d in "${DAEMONS[@]}"; do
-        n=50000
-        c0=$(cpu_ns "${PID[$d]}"); "$LOAD" pipeline "${SOCK[$d]}" $n 64 >/dev/null; c1=$(cpu_ns "${PID[$d]}")
-        CPU[$d]+="$(( (c1 - c0) / n )) "
-        T8[$d]+="$("$LOAD" clients "${SOCK[$d]}" 8 "$SECS" | rate) "
-        T100[$d]+="$("$LOAD" clients "${SOCK[$d]}" 100 "$SECS" | rate) "
-        log "rep $r $d: cpu ${CPU[$d]##* } ..."
+declare -A R   # R[measure,daemon] = space-separated raw values, one per repetition
+add() { R[$1,$2]+="$3 "; }
+addw() {  # addw MEASURE DAEMON XSLOAD_OUTPUT: rate, CPU per op, and ops/seconds for pooled rates
+    add "$1" "$2" "$(field rate <<<"$3")"; add "$1cpu" "$2" "$(field cpu_per_op <<<"$3")"
+    add "$1ops" "$2" "$(field ops <<<"$3")"; add "$1secs" "$2" "$(field seconds <<<"$3")"
+    add "$1cpuns" "$2" "$(field cpu_ns <<<"$3")"
+}
+# Pooled over all repetitions: total ops / total seconds (or total CPU / total ops). A GC pause
+# of our daemon lands in some windows and not others; pooling charges it to every write.
+pooled_rate() { awk -v o="${R[$1ops,$2]}" -v t="${R[$1secs,$2]}" 'BEGIN { n = split(o, a, " "); split(t, b, " "); for (i = 1; i <= n; i++) { so += a[i]; st += b[i] } printf "%.0f", so / st }'; }
+pooled_cpu() { awk -v o="${R[$1ops,$2]}" -v c="${R[$1cpuns,$2]}" 'BEGIN { n = split(o, a, " "); split(c, b, " "); for (i = 1; i <= n; i++) { so += a[i]; sc += b[i] } printf "%.0f", sc / so }'; }
+med() { median ${R[$1,$2]}; }
+
+# ------------------------------------------------------------------ warm-up
+# Our daemon reaches steady state once the JIT has tiered up the hot paths (reads, writes of
+# existing and new nodes, many connections, removal); the same load is given to all three.
+log "warm-up"
+for d in "${DAEMONS[@]}"; do
+    xs "$d" pipeline read 200000 64 >/dev/null
+    xs "$d" pipeline write 200000 64 >/dev/null
+    xs "$d" clients rw 100 1 >/dev/null
+    for ((w = 0; w < 6; w++)); do
+        xs "$d" writes /warm s 0 2000 1 >/dev/null
+        xs "$d" writes /warm p 0 5000 64 >/dev/null
+        "$LOAD" rm "${SOCK[$d]}" /warm
     done
 done
 
-declare -A WEMPTY WFULL
-for d in "${DAEMONS[@]}"; do
-    w=""
-    for ((r = 1; r <= 3; r++)); do w+="$("$LOAD" writes "${SOCK[$d]}" $((r * 100000)) 20000 "/empty$r" | rate) "; done
-    WEMPTY[$d]=$(median $w)
-    log "$d: filling $FILL nodes"
-    "$LOAD" fill "${SOCK[$d]}" 0 "$FILL" /fill >/dev/null
-    w=""
-    for ((r = 1; r <= 3; r++)); do w+="$("$LOAD" writes "${SOCK[$d]}" $((FILL + r * 10000)) 5000 /fill | rate) "; done
-    WFULL[$d]=$(median $w)
+# ------------------------------------------------------------------ 1 + 2
+for ((r = 1; r <= REPS; r++)); do
+    log "rep $r/$REPS: pipelined CPU and throughput"
+    for d in $(order "$r"); do
+        out=$(xs "$d" pipeline read "$PIPE_N" 64);  add cpu_read "$d" "$(field cpu_per_op <<<"$out")"
+        out=$(xs "$d" pipeline write "$PIPE_N" 64); add cpu_write "$d" "$(field cpu_per_op <<<"$out")"
+        for n in 8 100; do
+            out=$(xs "$d" clients rw "$n" "$DURATION")
+            add "tp$n" "$d" "$(field rate <<<"$out")"
+            add "tpcpu$n" "$d" "$(field cpu_per_op <<<"$out")"
+        done
+    done
 done
 
-cpu() { median ${CPU[$1]}; }
-t8() { median ${T8[$1]}; }
-t100() { median ${T100[$1]}; }
+# ------------------------------------------------------------------ 3 (context)
+for ((r = 1; r <= SEQ_REPS; r++)); do
+    log "rep $r/$SEQ_REPS: bench-anchor.sh sequential round trips"
+    for d in $(order "$r"); do
+        out=$(bash "$ANCHOR/bench-anchor.sh" "${SOCK[$d]}" "${PID[$d]}" "$SEQ_N" 1 c | tail -1)
+        add seq "$d" "$(sed -nE 's/.*: ([0-9]+) ops\/s.*/\1/p' <<<"$out")"
+        add seqcpu "$d" "$(sed -nE 's/.*daemon cpu ([0-9]+) ns\/op.*/\1/p' <<<"$out")"
+    done
+done
+
+# ------------------------------------------------------------------ 4
+for d in "${DAEMONS[@]}"; do "$LOAD" rm "${SOCK[$d]}" /xsload; "$LOAD" rm "${SOCK[$d]}" /fill; done
+for ((r = 1; r <= REPS; r++)); do
+    log "rep $r/$REPS: new-node writes, empty store"
+    for d in $(order "$r"); do
+        addw wempty1 "$d" "$(xs "$d" writes /fill s$r- 0 "$WRITES_N" 1 "$WRITE_MAX_S")"
+        "$LOAD" rm "${SOCK[$d]}" /fill
+        addw wempty64 "$d" "$(xs "$d" writes /fill p$r- 0 "$WRITES_N" 64 "$WRITE_MAX_S")"
+        "$LOAD" rm "${SOCK[$d]}" /fill
+    done
+done
+declare -A FILLRATE FILLSECS
+for d in "${DAEMONS[@]}"; do
+    log "filling $d with $FILL nodes /fill/n<i> (64 pipelined)"
+    out=$(xs "$d" writes /fill n 0 "$FILL" 64)
+    FILLRATE[$d]=$(field rate <<<"$out"); FILLSECS[$d]=$(field seconds <<<"$out")
+done
+for ((r = 1; r <= REPS; r++)); do
+    log "rep $r/$REPS: new-node writes, directory of $FILL"
+    for d in $(order "$r"); do
+        addw wfull1 "$d" "$(xs "$d" writes /fill s$r- 0 "$WRITES_N" 1 "$WRITE_MAX_S")"
+        addw wfull64 "$d" "$(xs "$d" writes /fill p$r- 0 "$WRITES_N" 64 "$WRITE_MAX_S")"
+    done
+done
+ELAPSED=$(( $(date +%s) - T_START ))
+log "done in ${ELAPSED}s"
+
+# ------------------------------------------------------------------ report
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+yesno() { awk "BEGIN { print ($1) ? \"**yes**\" : \"**no**\" }"; }
+row() {  # row LABEL MEASURE
+    printf '| %s | %s | %s | %s |\n' "$1" "$(med "$2" ours)" "$(med "$2" cxenstored)" "$(med "$2" oxenstored)"
+}
+cpu_c=$(med cpu_read cxenstored); cpu_o=$(med cpu_read ours)
+cpuw_c=$(med cpu_write cxenstored); cpuw_o=$(med cpu_write ours)
+tp_c=$(med tp100 cxenstored); tp_o=$(med tp100 ours)
+we1=$(pooled_rate wempty1 ours); wf1=$(pooled_rate wfull1 ours); we64=$(pooled_rate wempty64 ours); wf64=$(pooled_rate wfull64 ours)
+mwe1=$(med wempty1 ours); mwf1=$(med wfull1 ours); mwe64=$(med wempty64 ours); mwf64=$(med wfull64 ours)
+prow() {  # prow LABEL MEASURE rate|cpu: pooled over repetitions
+    printf '| %s | %s | %s | %s |\n' "$1" "$(pooled_$3 "$2" ours)" "$(pooled_$3 "$2" cxenstored)" "$(pooled_$3 "$2" oxenstored)"
+}
 
-cat <<EOF2
-## Run of $(date -u +%Y-%m-%d) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB
+cat <<EOF
+## Daemon run of $(date -u '+%Y-%m-%d %H:%M UTC')
 
-Command: \`bench/run.sh\` (REPS=$REPS interleaved repetitions, medians; ${SECS} s per throughput run; $FILL nodes).
+Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr).
+Command: \`REPS=$REPS DURATION=$DURATION PIPE_N=$PIPE_N FILL=$FILL WRITES_N=$WRITES_N WRITE_MAX_S=$WRITE_MAX_S SEQ_N=$SEQ_N SEQ_REPS=$SEQ_REPS bench/run.sh\` (took ${ELAPSED} s).
+Medians of $REPS interleaved repetitions ($SEQ_REPS for the bench-anchor rows); "pooled" = total over the repetitions (total writes / total seconds, total CPU / total writes).
 
 | measure | ours | cxenstored | oxenstored |
 |---|---:|---:|---:|
-| daemon CPU per request, 64 pipelined (ns) | $(cpu ours) | $(cpu cxenstored) | $(cpu oxenstored) |
-| throughput, 8 connections (req/s) | $(t8 ours) | $(t8 cxenstored) | $(t8 oxenstored) |
-| throughput, 100 connections (req/s) | $(t100 ours) | $(t100 cxenstored) | $(t100 oxenstored) |
-| new-node writes, empty store (writes/s) | ${WEMPTY[ours]} | ${WEMPTY[cxenstored]} | ${WEMPTY[oxenstored]} |
-| new-node writes, directory of $FILL (writes/s) | ${WFULL[ours]} | ${WFULL[cxenstored]} | ${WFULL[oxenstored]} |
+$(row "daemon CPU per READ, 64 pipelined (ns)" cpu_read)
+$(row "daemon CPU per WRITE, 64 pipelined (ns)" cpu_write)
+$(row "throughput, 8 connections, WRITE/READ round trips (req/s)" tp8)
+$(row "throughput, 100 connections, WRITE/READ round trips (req/s)" tp100)
+$(row "daemon CPU per request at 8 connections (ns)" tpcpu8)
+$(row "daemon CPU per request at 100 connections (ns)" tpcpu100)
+$(row "new-node writes, empty store, sequential (writes/s, median)" wempty1)
+$(row "new-node writes, empty store, 64 pipelined (writes/s, median)" wempty64)
+$(row "new-node writes, directory of $FILL, sequential (writes/s, median)" wfull1)
+$(row "new-node writes, directory of $FILL, 64 pipelined (writes/s, median)" wfull64)
+$(prow "new-node writes, empty store, sequential (writes/s, pooled)" wempty1 rate)
+$(prow "new-node writes, empty store, 64 pipelined (writes/s, pooled)" wempty64 rate)
+$(prow "new-node writes, directory of $FILL, sequential (writes/s, pooled)" wfull1 rate)
+$(prow "new-node writes, directory of $FILL, 64 pipelined (writes/s, pooled)" wfull64 rate)
+$(prow "daemon CPU per new node, empty, sequential (ns, pooled)" wempty1 cpu)
+$(prow "daemon CPU per new node, empty, 64 pipelined (ns, pooled)" wempty64 cpu)
+$(prow "daemon CPU per new node, directory of $FILL, sequential (ns, pooled)" wfull1 cpu)
+$(prow "daemon CPU per new node, directory of $FILL, 64 pipelined (ns, pooled)" wfull64 cpu)
+| filling the directory: $FILL new nodes, 64 pipelined (writes/s; seconds) | ${FILLRATE[ours]}; ${FILLSECS[ours]} | ${FILLRATE[cxenstored]}; ${FILLSECS[cxenstored]} | ${FILLRATE[oxenstored]}; ${FILLSECS[oxenstored]} |
+$(row "context: bench-anchor.sh, one client, sequential WRITE+READ (ops/s)" seq)
+$(row "context: bench-anchor.sh daemon CPU per op (ns)" seqcpu)
 
-Targets:
-
-| target | value | met |
+| target | measured | met |
 |---|---:|:-:|
-| our CPU per request ≤ 1/3 of cxenstored's | $(ratio "$(cpu ours)" "$(cpu cxenstored)") of it | $(awk -v a="$(cpu ours)" -v b="$(cpu cxenstored)" 'BEGIN{print (a*3 <= b) ? "yes" : "no"}') |
-| our throughput with 100 connections ≥ 1.5× cxenstored's | $(ratio "$(t100 ours)" "$(t100 cxenstored)")× | $(awk -v a="$(t100 ours)" -v b="$(t100 cxenstored)" 'BEGIN{print (a >= 1.5*b) ? "yes" : "no"}') |
-| our write rate with $FILL nodes ≥ 0.8× our empty-store rate | $(ratio "${WFULL[ours]}" "${WEMPTY[ours]}")× | $(awk -v a="${WFULL[ours]}" -v b="${WEMPTY[ours]}" 'BEGIN{print (a >= 0.8*b) ? "yes" : "no"}') |
+| (a) our CPU per request, 64 pipelined, ≤ 1/3 of cxenstored's | READ $(ratio "$cpu_o" "$cpu_c"), WRITE $(ratio "$cpuw_o" "$cpuw_c") of cxenstored's | $(yesno "$cpu_o * 3 <= $cpu_c && $cpuw_o * 3 <= $cpuw_c") |
+| (b) our throughput with 100 connections ≥ 1.5× cxenstored's | $(ratio "$tp_o" "$tp_c")× | $(yesno "$tp_o >= 1.5 * $tp_c") |
+| (c) our new-node write rate with $FILL nodes ≥ 0.8× our empty-store rate, sequential (pooled; medians: $(ratio "$mwf1" "$mwe1")×) | $(ratio "$wf1" "$we1")× | $(yesno "$wf1 >= 0.8 * $we1") |
+| (c) the same, 64 pipelined (pooled; medians: $(ratio "$mwf64" "$mwe64")×) | $(ratio "$wf64" "$we64")× | $(yesno "$wf64 >= 0.8 * $we64") |
 
-Raw runs (ns/request; req/s with 8 and 100 connections):
+Raw values per repetition (in run order):
 
-$(for d in "${DAEMONS[@]}"; do echo "- $d: cpu [${CPU[$d]% }], 8 conns [${T8[$d]% }], 100 conns [${T100[$d]% }]"; done)
-EOF2
+$(for m in cpu_read cpu_write tp8 tp100 tpcpu8 tpcpu100 seq seqcpu wempty1 wempty64 wfull1 wfull64 wempty1cpu wempty64cpu wfull1cpu wfull64cpu; do
+    echo "- $m: ours [${R[$m,ours]% }], cxenstored [${R[$m,cxenstored]% }], oxenstored [${R[$m,oxenstored]% }]"
+done)
+EOF

@@ -1,33 +1,51 @@
 /*
  * xsload: load generator for any XenStore daemon socket (ours, cxenstored, oxenstored).
+ * Raw wire protocol (16-byte header, spec section 1), no libxenstore.
  *
- *   xsload pipeline SOCKET COUNT DEPTH        COUNT READs, DEPTH in flight at a time
- *   xsload clients  SOCKET CLIENTS SECONDS    CLIENTS processes doing READ round trips
- *   xsload fill     SOCKET FIRST COUNT DIR    pipelined WRITEs of DIR/n<i> (new nodes)
- *   xsload writes   SOCKET FIRST COUNT DIR    same, timed: new-node writes per second
+ *   xsload [-p PID] pipeline SOCKET read|write COUNT DEPTH
+ *       COUNT requests on one connection, DEPTH at a time: one write() holding DEPTH
+ *       requests with distinct req_ids, then the DEPTH replies, repeated. READs read, and
+ *       WRITEs overwrite, the DEPTH existing nodes /xsload/p/k<j> (16-byte values).
+ *   xsload [-p PID] clients SOCKET read|write|rw NCLIENTS SECONDS [DEPTH=1]
+ *       NCLIENTS forked processes, one connection each, doing round trips on their own node
+ *       /xsload/c/<k> for SECONDS (DEPTH requests in flight per client; 1 = sequential).
+ *       rw alternates WRITE and READ. Only round trips completed in the window count.
+ *   xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS=inf]
+ *       WRITEs of new nodes DIR/PREFIX<FIRST..FIRST+COUNT-1> (value "v"), DEPTH in flight
+ *       (1 = sequential round trips), stopping early after MAXSECONDS.
+ *   xsload rm SOCKET PATH
+ *       RM PATH (missing is fine).
  *
- * Each prints one line "ops=<n> seconds=<s> rate=<ops/s>". Replies are checked: an error
- * reply or a reply out of order aborts the run.
+ * Each measuring mode prints one line "ops=<n> seconds=<s> rate=<ops/s>", and with -p PID
+ * also "cpu_ns=<daemon CPU in the timed window> cpu_per_op=<ns>", the daemon's on-CPU time
+ * summed over /proc/PID/task/ * /schedstat (first field). Replies are checked: an error
+ * reply or a reply out of order aborts with status 3.
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #define XS_READ 2
 #define XS_WRITE 11
-#define XS_ERROR 16
+#define XS_MKDIR 12
+#define XS_RM 13
 #define XS_WATCH_EVENT 15
+#define XS_ERROR 16
 
 struct hdr { uint32_t type, req_id, tx_id, len; };
+
+static long daemon_pid;
 
 static double now(void)
 {
@@ -36,48 +54,105 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void sleep_until(double t)
+{
+    double d;
+    while ((d = t - now()) > 0) {
+        struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Daemon CPU so far (ns), summed over its threads; 0 without -p. */
+static unsigned long long daemon_cpu(void)
+{
+    if (!daemon_pid) return 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/task", daemon_pid);
+    DIR *d = opendir(path);
+    if (!d) { perror(path); exit(2); }
+    unsigned long long sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[320];
+        snprintf(p, sizeof(p), "/proc/%ld/task/%s/schedstat", daemon_pid, e->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f) continue; /* thread ended meanwhile */
+        unsigned long long ns;
+        if (fscanf(f, "%llu", &ns) == 1) sum += ns;
+        fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+static void report(long ops, double secs, unsigned long long cpu)
+{
+    printf("ops=%ld seconds=%.6f rate=%.0f", ops, secs, ops / secs);
+    if (daemon_pid) printf(" cpu_ns=%llu cpu_per_op=%.0f", cpu, ops ? (double)cpu / ops : 0.0);
+    printf("\n");
+    fflush(stdout);
+}
+
 static int connect_to(const char *path)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
-    for (int tries = 0; connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0; tries++) {
-        if (errno != EAGAIN || tries > 1000) { perror("connect"); exit(2); }
+    for (int tries = 0;; tries++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) return fd;
+        /* A full listen backlog (100 clients at once) answers EAGAIN: retry. */
+        if ((errno != EAGAIN && errno != ECONNREFUSED) || tries > 2000) { perror("connect"); exit(2); }
+        close(fd);
         usleep(1000);
     }
-    return fd;
 }
 
 static void write_all(int fd, const char *buf, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR) continue;
         if (w <= 0) { perror("write"); exit(2); }
         buf += w; n -= w;
     }
 }
 
-static void read_all(int fd, char *buf, size_t n)
+/* Buffered reader: one read() usually brings many pipelined replies. */
+struct conn { int fd; size_t have, off; char buf[1 << 16]; };
+
+static void conn_fill(struct conn *c, size_t need)
 {
-    while (n) {
-        ssize_t r = read(fd, buf, n);
+    if (c->off + need > sizeof(c->buf)) {
+        memmove(c->buf, c->buf + c->off, c->have - c->off);
+        c->have -= c->off; c->off = 0;
+    }
+    while (c->have - c->off < need) {
+        ssize_t r = read(c->fd, c->buf + c->have, sizeof(c->buf) - c->have);
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) { perror("read"); exit(2); }
-        buf += r; n -= r;
+        c->have += r;
     }
 }
 
-/* Reads one reply (skipping watch events) and checks it is not an error. */
-static void expect_reply(int fd, uint32_t req)
+/* Reads one reply (skipping watch events), checks type and req_id. */
+static void expect_reply(struct conn *c, uint32_t type, uint32_t req)
 {
-    static char body[65536];
     for (;;) {
         struct hdr h;
-        read_all(fd, (char *)&h, sizeof(h));
-        if (h.len > sizeof(body)) { fprintf(stderr, "reply too long\n"); exit(2); }
-        read_all(fd, body, h.len);
+        conn_fill(c, sizeof(h));
+        memcpy(&h, c->buf + c->off, sizeof(h));
+        if (h.len > 4096) { fprintf(stderr, "reply too long (%u)\n", h.len); exit(2); }
+        conn_fill(c, sizeof(h) + h.len);
+        const char *body = c->buf + c->off + sizeof(h);
+        c->off += sizeof(h) + h.len;
         if (h.type == XS_WATCH_EVENT) continue;
-        if (h.type == XS_ERROR) { fprintf(stderr, "error reply %.*s to %u\n", (int)h.len, body, req); exit(3); }
-        if (h.req_id != req) { fprintf(stderr, "reply %u out of order, wanted %u\n", h.req_id, req); exit(3); }
+        if (h.type == XS_ERROR) { fprintf(stderr, "error reply %.*s to req %u\n", (int)h.len, body, req); exit(3); }
+        if (h.type != type || h.req_id != req) {
+            fprintf(stderr, "reply type %u req %u, wanted type %u req %u\n", h.type, h.req_id, type, req);
+            exit(3);
+        }
         return;
     }
 }
@@ -93,89 +168,184 @@ static size_t put_request(char *out, uint32_t type, uint32_t req, const char *pa
     return sizeof(h) + h.len;
 }
 
-/* COUNT requests, DEPTH at a time in one write, then DEPTH replies. */
-static double pipelined(const char *sock, long count, int depth, uint32_t type, const char *dir, long first)
+static struct conn *open_conn(const char *sock)
 {
-    int fd = connect_to(sock);
-    char *batch = malloc((size_t)depth * 200);
-    char path[128];
-    uint32_t req = 1;
+    struct conn *c = calloc(1, sizeof(*c));
+    c->fd = connect_to(sock);
+    return c;
+}
+
+/* One synchronous request; for setup. */
+static void call(struct conn *c, uint32_t type, const char *path, const char *value, int ok_if_error)
+{
+    char buf[512];
+    size_t n = put_request(buf, type, 0x7fffffff, path, value);
+    write_all(c->fd, buf, n);
+    if (!ok_if_error) { expect_reply(c, type, 0x7fffffff); return; }
+    struct hdr h;
+    conn_fill(c, sizeof(h));
+    memcpy(&h, c->buf + c->off, sizeof(h));
+    conn_fill(c, sizeof(h) + h.len);
+    c->off += sizeof(h) + h.len;
+}
+
+static const char VALUE16[] = "0123456789abcdef";
+
+static void pipeline(const char *sock, int write, long count, int depth)
+{
+    struct conn *c = open_conn(sock);
+    char *batch = malloc((size_t)depth * 128);
+    char (*paths)[64] = malloc((size_t)depth * 64);
+    for (int j = 0; j < depth; j++) {
+        snprintf(paths[j], 64, "/xsload/p/k%d", j);
+        call(c, XS_WRITE, paths[j], VALUE16, 0);
+    }
+    uint32_t type = write ? XS_WRITE : XS_READ, req = 1;
+    unsigned long long c0 = daemon_cpu();
     double t0 = now();
-    for (long done = 0; done < count; ) {
+    for (long done = 0; done < count;) {
         int n = count - done < depth ? (int)(count - done) : depth;
         size_t len = 0;
-        for (int i = 0; i < n; i++) {
-            if (type == XS_WRITE) snprintf(path, sizeof(path), "%s/n%ld", dir, first + done + i);
-            else snprintf(path, sizeof(path), "/tool/xenstored");
-            len += put_request(batch + len, type, req + i, path, type == XS_WRITE ? "v" : NULL);
-        }
-        write_all(fd, batch, len);
-        for (int i = 0; i < n; i++) expect_reply(fd, req + i);
+        for (int i = 0; i < n; i++) len += put_request(batch + len, type, req + i, paths[i], write ? VALUE16 : NULL);
+        write_all(c->fd, batch, len);
+        for (int i = 0; i < n; i++) expect_reply(c, type, req + i);
         req += n;
         done += n;
     }
     double t = now() - t0;
-    close(fd);
-    free(batch);
-    return t;
+    unsigned long long c1 = daemon_cpu();
+    report(count, t, c1 - c0);
+    close(c->fd);
 }
 
-static void clients(const char *sock, int nclients, double seconds)
+static void clients(const char *sock, int kind, int nclients, double seconds, int depth)
 {
+    /* kind: 0 read, 1 write, 2 alternate write/read */
     long *counts = mmap(NULL, sizeof(long) * nclients, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    int *go = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    *go = 0;
-    for (int c = 0; c < nclients; c++) {
-        if (fork() == 0) {
-            int fd = connect_to(sock);
-            char buf[256];
-            while (!__atomic_load_n(go, __ATOMIC_ACQUIRE)) usleep(1000);
-            double end = now() + seconds;
+    volatile double *start = mmap(NULL, sizeof(double) * 2, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int *ready = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    start[0] = 0;
+    *ready = 0;
+    pid_t *kids = calloc(nclients, sizeof(pid_t));
+    for (int k = 0; k < nclients; k++) {
+        pid_t p = fork();
+        if (p < 0) { perror("fork"); exit(2); }
+        if (p == 0) {
+            struct conn *c = open_conn(sock);
+            char path[64], *buf = malloc((size_t)depth * 128);
+            snprintf(path, sizeof(path), "/xsload/c/%d", k);
+            call(c, XS_WRITE, path, VALUE16, 0);
+            __atomic_add_fetch(ready, 1, __ATOMIC_ACQ_REL);
+            while (start[0] == 0) usleep(2000);
+            double t_start = start[0], end = t_start + seconds;
+            sleep_until(t_start);
             long n = 0;
             uint32_t req = 1;
             while (now() < end) {
-                size_t len = put_request(buf, XS_READ, req, "/tool/xenstored", NULL);
-                write_all(fd, buf, len);
-                expect_reply(fd, req++);
-                n++;
+                size_t len = 0;
+                uint32_t types[256];
+                for (int i = 0; i < depth; i++) {
+                    int w = kind == 1 || (kind == 2 && ((req + i) & 1));
+                    types[i] = w ? XS_WRITE : XS_READ;
+                    len += put_request(buf + len, types[i], req + i, path, w ? VALUE16 : NULL);
+                }
+                write_all(c->fd, buf, len);
+                for (int i = 0; i < depth; i++) expect_reply(c, types[i], req + i);
+                req += depth;
+                if (now() <= end) n += depth;
             }
-            counts[c] = n;
+            counts[k] = n;
             _exit(0);
         }
+        kids[k] = p;
     }
-    usleep(300000); /* every client connected */
-    double t0 = now();
-    __atomic_store_n(go, 1, __ATOMIC_RELEASE);
+    double deadline = now() + 30;
+    while (__atomic_load_n(ready, __ATOMIC_ACQUIRE) < nclients) {
+        if (now() > deadline) { fprintf(stderr, "clients did not connect\n"); exit(2); }
+        usleep(2000);
+    }
+    double t_start = now() + 0.2;
+    start[0] = t_start;
+    sleep_until(t_start);
+    unsigned long long c0 = daemon_cpu();
+    sleep_until(t_start + seconds);
+    unsigned long long c1 = daemon_cpu();
     int failed = 0, status;
-    while (wait(&status) > 0) failed |= !WIFEXITED(status) || WEXITSTATUS(status);
-    double t = now() - t0;
-    long total = 0;
-    for (int c = 0; c < nclients; c++) total += counts[c];
+    for (int k = 0; k < nclients; k++) {
+        waitpid(kids[k], &status, 0);
+        failed |= !WIFEXITED(status) || WEXITSTATUS(status);
+    }
     if (failed) { fprintf(stderr, "a client failed\n"); exit(3); }
-    printf("ops=%ld seconds=%.3f rate=%.0f\n", total, t, total / (t < seconds ? seconds : t));
+    long total = 0;
+    for (int k = 0; k < nclients; k++) total += counts[k];
+    report(total, seconds, c1 - c0);
+}
+
+static void writes(const char *sock, const char *dir, const char *prefix, long first, long count, int depth, double maxsecs)
+{
+    struct conn *c = open_conn(sock);
+    char *batch = malloc((size_t)depth * 256);
+    char path[200];
+    uint32_t req = 1;
+    long done = 0;
+    unsigned long long c0 = daemon_cpu();
+    double t0 = now(), end = t0 + maxsecs;
+    while (done < count) {
+        int n = count - done < depth ? (int)(count - done) : depth;
+        size_t len = 0;
+        for (int i = 0; i < n; i++) {
+            snprintf(path, sizeof(path), "%s/%s%ld", dir, prefix, first + done + i);
+            len += put_request(batch + len, XS_WRITE, req + i, path, "v");
+        }
+        write_all(c->fd, batch, len);
+        for (int i = 0; i < n; i++) expect_reply(c, XS_WRITE, req + i);
+        req += n;
+        done += n;
+        if (now() >= end) break;
+    }
+    double t = now() - t0;
+    unsigned long long c1 = daemon_cpu();
+    report(done, t, c1 - c0);
+    close(c->fd);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: xsload [-p PID] pipeline SOCKET read|write COUNT DEPTH\n"
+            "       xsload [-p PID] clients SOCKET read|write|rw NCLIENTS SECONDS [DEPTH]\n"
+            "       xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS]\n"
+            "       xsload rm SOCKET PATH\n");
+    exit(2);
 }
 
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc < 5) {
-        fprintf(stderr, "usage: xsload pipeline|clients|fill|writes SOCKET ...\n");
-        return 2;
+    if (argc > 2 && !strcmp(argv[1], "-p")) {
+        daemon_pid = atol(argv[2]);
+        argv += 2; argc -= 2;
     }
+    if (argc < 4) usage();
     const char *mode = argv[1], *sock = argv[2];
-    if (!strcmp(mode, "pipeline")) {
-        long count = atol(argv[3]);
-        double t = pipelined(sock, count, atoi(argv[4]), XS_READ, NULL, 0);
-        printf("ops=%ld seconds=%.3f rate=%.0f\n", count, t, count / t);
-    } else if (!strcmp(mode, "clients")) {
-        clients(sock, atoi(argv[3]), atof(argv[4]));
-    } else if (!strcmp(mode, "fill") || !strcmp(mode, "writes")) {
-        long first = atol(argv[3]), count = atol(argv[4]);
-        double t = pipelined(sock, count, 64, XS_WRITE, argc > 5 ? argv[5] : "/fill", first);
-        printf("ops=%ld seconds=%.3f rate=%.0f\n", count, t, count / t);
+    if (!strcmp(mode, "pipeline") && argc >= 6) {
+        int depth = atoi(argv[5]);
+        if (depth < 1 || depth > 4096) usage();
+        pipeline(sock, !strcmp(argv[3], "write"), atol(argv[4]), depth);
+    } else if (!strcmp(mode, "clients") && argc >= 6) {
+        int kind = !strcmp(argv[3], "write") ? 1 : !strcmp(argv[3], "rw") ? 2 : 0;
+        int depth = argc > 6 ? atoi(argv[6]) : 1;
+        if (depth < 1 || depth > 256) usage();
+        clients(sock, kind, atoi(argv[4]), atof(argv[5]), depth);
+    } else if (!strcmp(mode, "writes") && argc >= 8) {
+        int depth = atoi(argv[7]);
+        if (depth < 1 || depth > 4096) usage();
+        writes(sock, argv[3], argv[4], atol(argv[5]), atol(argv[6]), depth, argc > 8 ? atof(argv[8]) : 1e9);
+    } else if (!strcmp(mode, "rm")) {
+        struct conn *c = open_conn(sock);
+        call(c, XS_RM, argv[3], NULL, 1);
     } else {
-        fprintf(stderr, "unknown mode %s\n", mode);
-        return 2;
+        usage();
     }
     return 0;
 }
