@@ -140,6 +140,24 @@ public sealed class ResourceBoundTests
     }
 
     [Fact]
+    public void Xsa326_ATransactionTouchingMoreNodesThanItsLimitCannotCommit()
+    {
+        var small = new XenStoreDaemon(new DaemonOptions { Quotas = new QuotaSettings { TransactionNodes = 50 } });
+        var root = new InProcessClient(small);
+        root.Ok(root.Send(MessageType.Introduce, "5", "1", "1"));
+        for (var i = 0; i < 100; i++) root.Ok(root.Write($"/local/domain/5/n{i}", "x"));
+        root.Ok(root.Send(MessageType.SetPerms, "/local/domain/5", "n5"));
+        var g = new InProcessClient(small, 5, privileged: false);
+        var tx = uint.Parse(g.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
+        // Reading is enough to touch a node: the transaction must remember each one.
+        for (var i = 0; i < 100; i++) g.SendIn(tx, MessageType.Read, $"n{i}");
+        g.Write("written", "x", tx);
+        Assert.Equal("ENOMEM", g.SendIn(tx, MessageType.TransactionEnd, "T").ErrorName());
+        Assert.Equal("ENOENT", root.Send(MessageType.Read, "/local/domain/5/written").ErrorName());
+        Assert.Equal("OK|", g.Write("after", "x").Text());
+    }
+
+    [Fact]
     public void Xsa326_UndeliveredEventsOfAGuestExpireAfterTheTimeout()
     {
         var guest = new StalledConnection(daemon, 6);
