@@ -48,9 +48,6 @@ public sealed class DaemonConnection
     /// <summary>True once closed; requests are no longer processed.</summary>
     public bool IsClosed { get; internal set; }
 
-    /// <summary>True when the daemon closed it for queueing more than <see cref="OutputCutOff"/>.</summary>
-    public bool WasCutOff { get; internal set; }
-
     /// <summary>Watch events not queued because the domain was at its memory quota.</summary>
     public long DroppedEvents { get; private set; }
 
@@ -104,12 +101,7 @@ public sealed class DaemonConnection
     /// <summary>Queues a reply or event; remembers that the transport must be told.</summary>
     internal void Send(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
-        if (IsClosed) return;
-        if (Output.Pending + Wire.HeaderSize + payload.Length > OutputCutOff)
-        {
-            daemon.CutOff(this);
-            return;
-        }
+        if (IsClosed || !RoomFor(payload.Length)) return;
         daemon.BeforeOutput();
         if (Output.Append(type, reqId, txId, payload)) daemon.MarkOutputReady(this);
     }
@@ -129,13 +121,17 @@ public sealed class DaemonConnection
             DroppedEvents++;
             return;
         }
-        if (Output.Pending + Wire.HeaderSize + size > OutputCutOff)
-        {
-            daemon.CutOff(this);
-            return;
-        }
+        if (!RoomFor(size)) return;
         daemon.BeforeOutput();
         if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
+    }
+
+    /// <summary>False, once the connection is cut off, when one more message would pass <see cref="OutputCutOff"/>.</summary>
+    private bool RoomFor(int payloadLength)
+    {
+        if (Output.Pending + Wire.HeaderSize + payloadLength <= OutputCutOff) return true;
+        daemon.CutOff(this);
+        return false;
     }
 
     public override string ToString() => Description;

@@ -129,7 +129,6 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal void CutOff(DaemonConnection connection)
     {
         Trace($"{connection}: cut off with {connection.PendingOutput} bytes queued and unread");
-        connection.WasCutOff = true;
         CloseConnection(connection);
         MarkOutputReady(connection);
     }
