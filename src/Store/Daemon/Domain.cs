@@ -29,4 +29,13 @@ internal sealed class Domain(uint id, QuotaSettings quotas)
 
     /// <summary>The connection of its ring, when there is one.</summary>
     public DaemonConnection? Connection => Ring?.Connection;
+
+    /// <summary>
+    /// Watches of its ring connection read back from the journal, waiting for the ring to be
+    /// served again after a restart (as cxenstored's live update keeps them).
+    /// </summary>
+    public List<SavedWatch> SavedWatches { get; } = [];
 }
+
+/// <summary>A watch as the journal keeps it.</summary>
+internal sealed record SavedWatch(string Path, string Token, bool Relative);

@@ -65,7 +65,37 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
         foreach (var (name, permissions) in specialPermissions) state.Add(Persistence.JournalOp.Special(name, permissions));
         foreach (var d in Introduced) state.Add(Persistence.JournalOp.Introduce(d.Id, d.RingFrame, d.Port));
         foreach (var d in domains.Values.Where(d => d.Target is not null)) state.Add(Persistence.JournalOp.Target(d.Id, d.Target));
+        foreach (var d in Introduced)
+        {
+            var watches = d.Connection is { } ring
+                ? daemon.Watches.Of(ring).Select(w => new SavedWatch(w.Path, w.Token, w.Relative))
+                : d.SavedWatches;
+            foreach (var w in watches) state.Add(Persistence.JournalOp.Watch(d.Id, w.Path, w.Token, w.Relative));
+        }
         return state;
+    }
+
+    /// <summary>
+    /// Journals a change to the watches of a domain's ring connection: the guest's ring outlives
+    /// the daemon, so its watches are kept across a restart, as live update keeps them. Socket
+    /// connections end with the daemon, and their watches with them.
+    /// </summary>
+    public void RecordWatchChange(DaemonConnection connection, Func<Persistence.JournalOp> change)
+    {
+        if (daemon.Journal is { } journal && !connection.Privileged && Find(connection.DomainId)?.Connection == connection)
+            journal.Record(change());
+    }
+
+    /// <summary>After a restart, gives a domain's ring connection back the watches it had; each fires once, as a new watch does.</summary>
+    public void RestoreWatches(Domain domain)
+    {
+        if (domain.Connection is not { } ring) return;
+        foreach (var saved in domain.SavedWatches)
+        {
+            var watch = daemon.Watches.Add(ring, saved.Path, saved.Token, saved.Relative);
+            ring.SendEvent(WatchRegistry.EventPath(watch, saved.Path), saved.Token);
+        }
+        domain.SavedWatches.Clear();
     }
 
     /// <summary>Introduces (or re-introduces) a domain; true when it is new.</summary>

@@ -38,12 +38,14 @@ internal sealed class WatchRegistry
         Count--;
     }
 
+    /// <summary>The watches of one connection, in registration order.</summary>
+    public List<Watch> Of(DaemonConnection owner) =>
+        owner.WatchCount == 0 ? [] : byPath.Values.SelectMany(l => l).Where(w => w.Owner == owner).OrderBy(w => w.Sequence).ToList();
+
     /// <summary>Removes every watch of a connection (close, RESET_WATCHES, ring reset).</summary>
     public void RemoveAll(DaemonConnection owner)
     {
-        if (owner.WatchCount == 0) return;
-        foreach (var watch in byPath.Values.SelectMany(l => l).Where(w => w.Owner == owner).ToList())
-            Remove(watch);
+        foreach (var watch in Of(owner)) Remove(watch);
     }
 
     /// <summary>

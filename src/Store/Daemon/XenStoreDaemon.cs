@@ -139,6 +139,7 @@ public sealed partial class XenStoreDaemon : IDisposable
         lock (Sync)
         {
             Watches.RemoveAll(connection);
+            Domains.RecordWatchChange(connection, () => Persistence.JournalOp.ClearWatches(connection.DomainId));
             connection.Transactions.Clear();
             connection.Output.Clear();
         }
@@ -215,9 +216,18 @@ public sealed partial class XenStoreDaemon : IDisposable
         Journal = journal;
         if (!recovered) CreateStartingTree();
         Journal.Flush();
-        if (Options.RingPlatform is not null)
+        if (Options.RingPlatform is null) return;
+        // The rings' loops start serving at once: from here on the lock is needed.
+        lock (Sync)
+        {
             foreach (var domain in Domains.Introduced.Where(d => d.Id != 0).ToList())
+            {
                 IntroduceDomain(domain.Id, domain.RingFrame, domain.Port);
+                Domains.RestoreWatches(domain);
+            }
+            Journal.Flush();
+        }
+        NotifyOutputReady();
     }
 
     private void CreateStartingTree()

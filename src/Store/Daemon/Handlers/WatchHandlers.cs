@@ -29,6 +29,7 @@ internal static class WatchHandlers
         // Exactly the quota, where C and O let one more through ("do not copy"); 4.17's error, E2BIG.
         if (!r.Privileged && limit > 0 && r.Connection.WatchCount >= limit) return XenStoreErrorCode.E2BIG;
         var watch = watches.Add(r.Connection, path, token, relative);
+        r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.Watch(r.Connection.DomainId, path, token, relative));
         r.Ok();
         // Every watch fires once at once, with the path as registered.
         r.Connection.SendEvent(WatchRegistry.EventPath(watch, path), token);
@@ -46,6 +47,7 @@ internal static class WatchHandlers
         var watch = r.Daemon.Watches.Find(r.Connection, path, args[1]);
         if (watch is null) return XenStoreErrorCode.ENOENT;
         r.Daemon.Watches.Remove(watch);
+        r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.Unwatch(r.Connection.DomainId, path, args[1]));
         r.Ok();
         return null;
     }
@@ -54,6 +56,7 @@ internal static class WatchHandlers
     public static XenStoreErrorCode? ResetWatches(Request r)
     {
         r.Daemon.Watches.RemoveAll(r.Connection);
+        r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.ClearWatches(r.Connection.DomainId));
         r.Connection.Transactions.Clear();
         r.Ok();
         return null;

@@ -17,10 +17,17 @@ internal enum JournalOpKind : byte
     ReleaseDomain = 5,
     /// <summary>SET_TARGET (target 0xFFFFFFFF: none).</summary>
     SetTarget = 6,
+    /// <summary>A domain's ring connection registered a watch.</summary>
+    AddWatch = 7,
+    /// <summary>A domain's ring connection removed a watch.</summary>
+    RemoveWatch = 8,
+    /// <summary>A domain's ring connection lost all its watches (RESET_WATCHES, ring reset).</summary>
+    ClearWatches = 9,
 }
 
 /// <summary>One change, as the journal stores it.</summary>
-internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? Value = null, PermissionList? Permissions = null, uint DomainId = 0, ulong Frame = 0, uint Port = 0)
+internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? Value = null, PermissionList? Permissions = null, uint DomainId = 0, ulong Frame = 0, uint Port = 0,
+    string Token = "", bool Relative = false)
 {
     public static JournalOp Put(string path, byte[] value, PermissionList permissions) => new(JournalOpKind.PutNode, path, value, permissions);
     public static JournalOp Delete(string path) => new(JournalOpKind.DeleteNode, path);
@@ -28,6 +35,9 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
     public static JournalOp Introduce(uint domid, ulong frame, uint port) => new(JournalOpKind.IntroduceDomain, DomainId: domid, Frame: frame, Port: port);
     public static JournalOp Release(uint domid) => new(JournalOpKind.ReleaseDomain, DomainId: domid);
     public static JournalOp Target(uint domid, uint? target) => new(JournalOpKind.SetTarget, DomainId: domid, Port: target ?? uint.MaxValue);
+    public static JournalOp Watch(uint domid, string path, string token, bool relative) => new(JournalOpKind.AddWatch, path, DomainId: domid, Token: token, Relative: relative);
+    public static JournalOp Unwatch(uint domid, string path, string token) => new(JournalOpKind.RemoveWatch, path, DomainId: domid, Token: token);
+    public static JournalOp ClearWatches(uint domid) => new(JournalOpKind.ClearWatches, DomainId: domid);
 
     public void WriteTo(BinaryWriter w)
     {
@@ -46,6 +56,12 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
             case JournalOpKind.SpecialPermissions:
                 w.Write(Path);
                 w.Write(Permissions!.ToString());
+                break;
+            case JournalOpKind.AddWatch or JournalOpKind.RemoveWatch or JournalOpKind.ClearWatches:
+                w.Write(DomainId);
+                w.Write(Path);
+                w.Write(Token);
+                w.Write(Relative);
                 break;
             default:
                 w.Write(DomainId);
@@ -69,6 +85,8 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
             case JournalOpKind.SpecialPermissions:
                 var name = r.ReadString();
                 return Special(name, PermissionList.Parse(r.ReadString()));
+            case JournalOpKind.AddWatch or JournalOpKind.RemoveWatch or JournalOpKind.ClearWatches:
+                return new JournalOp(kind, DomainId: r.ReadUInt32(), Path: r.ReadString(), Token: r.ReadString(), Relative: r.ReadBoolean());
             case JournalOpKind.IntroduceDomain or JournalOpKind.ReleaseDomain or JournalOpKind.SetTarget:
                 return new JournalOp(kind, DomainId: r.ReadUInt32(), Frame: r.ReadUInt64(), Port: r.ReadUInt32());
             default:

@@ -36,6 +36,15 @@ internal static class Replay
             case JournalOpKind.SetTarget:
                 daemon.Domains.SetTarget(op.DomainId, op.Port == uint.MaxValue ? null : op.Port);
                 break;
+            case JournalOpKind.AddWatch:
+                daemon.Domains.GetOrAdd(op.DomainId).SavedWatches.Add(new SavedWatch(op.Path, op.Token, op.Relative));
+                break;
+            case JournalOpKind.RemoveWatch:
+                daemon.Domains.GetOrAdd(op.DomainId).SavedWatches.RemoveAll(w => w.Path == op.Path && w.Token == op.Token);
+                break;
+            case JournalOpKind.ClearWatches:
+                daemon.Domains.GetOrAdd(op.DomainId).SavedWatches.Clear();
+                break;
         }
     }
 }
