@@ -11,6 +11,12 @@ public static class XenStoreConnector
     public sealed record Connection(XenStoreClient Client, XenStoreDaemon? EmbeddedDaemon, string Description);
 
     /// <summary>
+    /// How long a drive's request waits for the xenstored: a daemon that stopped answering
+    /// gives an error the user can act on instead of a prompt that never returns.
+    /// </summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Discovery as libxenstore does it (XENSTORED_PATH, the standard socket, the xenbus
     /// device); with nothing reachable, null, and the caller decides about an embedded daemon.
     /// </summary>
@@ -21,8 +27,7 @@ public static class XenStoreConnector
         {
             try
             {
-                var client = XenStoreClient.ConnectSocketAsync(socket).GetAwaiter().GetResult();
-                return new Connection(client, null, client.Description);
+                return For(XenStoreClient.ConnectSocketAsync(socket).GetAwaiter().GetResult());
             }
             catch (System.Net.Sockets.SocketException) { }
         }
@@ -30,8 +35,7 @@ public static class XenStoreConnector
         {
             try
             {
-                var client = XenStoreClient.ConnectXenbus(device);
-                return new Connection(client, null, client.Description);
+                return For(XenStoreClient.ConnectXenbus(device));
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
@@ -39,17 +43,9 @@ public static class XenStoreConnector
         return null;
     }
 
-    public static Connection Socket(string path)
-    {
-        var client = XenStoreClient.ConnectSocketAsync(path).GetAwaiter().GetResult();
-        return new Connection(client, null, client.Description);
-    }
+    public static Connection Socket(string path) => For(XenStoreClient.ConnectSocketAsync(path).GetAwaiter().GetResult());
 
-    public static Connection Xenbus(string? devicePath)
-    {
-        var client = XenStoreClient.ConnectXenbus(devicePath);
-        return new Connection(client, null, client.Description);
-    }
+    public static Connection Xenbus(string? devicePath) => For(XenStoreClient.ConnectXenbus(devicePath));
 
     /// <summary>A daemon hosted in this session, reached in-process: the same messages as a real one sees.</summary>
     public static Connection Embedded(XenStoreDaemon? daemon = null)
@@ -58,14 +54,19 @@ public static class XenStoreConnector
         daemon ??= new XenStoreDaemon();
         var d = daemon;
         var client = XenStoreClient.Create(new InProcessTransport(d), _ => ValueTask.FromResult<IXenStoreTransport>(new InProcessTransport(d)));
-        return new Connection(client, owned ? daemon : null, owned ? "embedded daemon" : "daemon hosted in this session");
+        return For(client, owned ? daemon : null, owned ? "embedded daemon" : "daemon hosted in this session");
     }
 
     /// <summary>This session as guest <paramref name="domid"/> of the simulated hypervisor in <paramref name="simDirectory"/>.</summary>
     public static Connection Ring(string simDirectory, uint domid)
     {
         var transport = RingTransport.CreateSimulatedGuest(simDirectory, domid);
-        var client = XenStoreClient.Create(transport);
-        return new Connection(client, null, transport.Description);
+        return For(XenStoreClient.Create(transport), description: transport.Description);
+    }
+
+    private static Connection For(XenStoreClient client, XenStoreDaemon? embedded = null, string? description = null)
+    {
+        client.RequestTimeout = RequestTimeout;
+        return new Connection(client, embedded, description ?? client.Description);
     }
 }

@@ -21,6 +21,14 @@ public static class XenStoreErrorRecords
         _ => ErrorCategory.NotSpecified,
     };
 
+    /// <summary>
+    /// The ErrorRecord that stops a command when the xenstored cannot be reached: the
+    /// connection is lost, or a request went unanswered for the drive's timeout.
+    /// </summary>
+    public static ErrorRecord Unreachable(Exception exception, object? target) => exception is TimeoutException
+        ? new ErrorRecord(exception, "XenStore.Timeout", ErrorCategory.OperationTimeout, target)
+        : new ErrorRecord(exception, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, target);
+
     /// <summary>An ErrorRecord for a XenStore error on <paramref name="path"/>.</summary>
     public static ErrorRecord For(Exception exception, XenStoreErrorCode code, string errorName, string? path)
     {

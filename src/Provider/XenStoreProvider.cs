@@ -305,9 +305,9 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         {
             return operation().GetAwaiter().GetResult();
         }
-        catch (XenStoreConnectionException lost)
+        catch (Exception unreachable) when (unreachable is XenStoreConnectionException or TimeoutException)
         {
-            ThrowTerminatingError(new ErrorRecord(lost, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, path));
+            ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, path));
             return default;
         }
         catch (XenStoreException e)

@@ -57,9 +57,9 @@ public abstract class XenStoreCmdlet : PSCmdlet
         {
             return operation().GetAwaiter().GetResult();
         }
-        catch (XenStoreConnectionException lost)
+        catch (Exception unreachable) when (unreachable is XenStoreConnectionException or TimeoutException)
         {
-            ThrowTerminatingError(new ErrorRecord(lost, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, target));
+            ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, target));
             throw;
         }
         catch (XenStoreException e)

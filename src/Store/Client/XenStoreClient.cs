@@ -46,6 +46,14 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     /// <summary>Requests sent and not yet answered.</summary>
     public int PendingRequests => pending.Count;
 
+    /// <summary>
+    /// How long a request waits for its reply before it fails with a <see cref="TimeoutException"/>
+    /// (default: for ever, as libxenstore waits). A reply that comes later is dropped; on a
+    /// transport that matches replies by order (old xenbus devices) the connection is given up
+    /// instead, since a late reply could be taken for the next one.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Capacity of each watch's event queue (see <see cref="XenStoreWatch"/>).</summary>
     public int WatchQueueCapacity { get; set; } = 1024;
 
@@ -106,13 +114,30 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(() => { if (pending.TryRemove(id, out var p)) p.Completion.TrySetCanceled(cancellationToken); })
             : default;
-        var reply = await waiter.Completion.Task.ConfigureAwait(false);
+        var reply = await AwaitReply(id, waiter, cancellationToken).ConfigureAwait(false);
         if (reply.Type == MessageType.Error)
         {
             var name = Wire.Decode(reply.Payload).TrimEnd('\0');
             throw new XenStoreException(XenStoreErrors.Parse(name), name, path);
         }
         return reply;
+    }
+
+    private async Task<Message> AwaitReply(uint id, Pending waiter, CancellationToken cancellationToken)
+    {
+        var timeout = RequestTimeout;
+        if (timeout == Timeout.InfiniteTimeSpan) return await waiter.Completion.Task.ConfigureAwait(false);
+        try
+        {
+            return await waiter.Completion.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (pending.TryRemove(id, out _))
+        {
+            var t = transport;
+            var timedOut = new TimeoutException($"No reply from the xenstored ({t.Description}) to {waiter.Type} {waiter.Path} within {timeout.TotalSeconds:0.###} s.");
+            if (t.TolerantReplyMatching) Fail(t, timedOut);
+            throw timedOut;
+        }
     }
 
     /// <summary>Sends a request made of string arguments; returns the reply payload as text without its final NUL.</summary>
