@@ -30,6 +30,9 @@ public abstract class ChildMap
     /// <summary>Children in creation order, as DIRECTORY lists them.</summary>
     public abstract IEnumerable<Node> InOrder();
 
+    /// <summary>Children in no particular order: for sums and searches, where order costs work for nothing.</summary>
+    public virtual IEnumerable<Node> Unordered() => InOrder();
+
     private sealed class ArrayChildMap(Node[] items) : ChildMap
     {
         public override int Count => items.Length;

@@ -59,6 +59,13 @@ internal sealed class HashChildMap : ChildMap
         foreach (var leaf in leaves) yield return leaf.Node;
     }
 
+    public override IEnumerable<Node> Unordered()
+    {
+        var leaves = new List<Leaf>(count);
+        Collect(root, leaves);
+        return leaves.Select(l => l.Node);
+    }
+
     private Node? Find(ReadOnlySpan<char> name)
     {
         var hash = Hash(name);

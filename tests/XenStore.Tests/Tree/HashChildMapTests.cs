@@ -41,6 +41,7 @@ public sealed class HashChildMapTests
             {
                 Assert.Equal(reference.Count, map.Count);
                 Assert.Equal(reference, map.InOrder());
+                Assert.Equal(reference.ToHashSet(), map.Unordered().ToHashSet());
             }
             Assert.Same(reference.Find(n => n.Name == name), map.Get(name));
             Assert.Same(map.Get(name), map.Get(name.AsSpan()));

@@ -75,7 +75,7 @@ internal static class NodeHandlers
         if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
-        var size = ChildBytes(node);
+        var size = ChildBytes(node, Wire.PayloadMax);
         if (size > Wire.PayloadMax) return XenStoreErrorCode.E2BIG;
         r.Reply(ChildList(node, size));
         return null;
@@ -115,11 +115,16 @@ internal static class NodeHandlers
         return null;
     }
 
-    /// <summary>Bytes of the child list: each name plus its NUL; counting stops once past <paramref name="stopAbove"/>.</summary>
+    /// <summary>
+    /// Bytes of the child list: each name plus its NUL. Counting stops once past
+    /// <paramref name="stopAbove"/>, and a directory whose names cannot fit (each takes at
+    /// least two bytes) is not counted at all.
+    /// </summary>
     internal static int ChildBytes(Tree.Node node, int stopAbove = int.MaxValue)
     {
+        if (stopAbove < int.MaxValue / 2 && node.Children.Count * 2 > stopAbove) return stopAbove + 1;
         var size = 0;
-        foreach (var child in node.Children.InOrder())
+        foreach (var child in node.Children.Unordered())
         {
             size += child.Name.Length + 1;
             if (size > stopAbove) break;
