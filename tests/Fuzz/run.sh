@@ -14,7 +14,10 @@
 # is copied to tests/Fuzz/work/new-crashes/<target>; move it to tests/Fuzz/crashes/<target>
 # and the replay test runs it from then on. Reproduce one with
 #   tests/Fuzz/work/bin/XenStore.Fuzz <target> FILE
-# One line per target ends the run: "fuzz <target>: execs=N paths=N crashes=N hangs=N".
+# One line per target ends the run:
+#   "fuzz <target>: execs=N paths=N found=N edges=N crashes=N hangs=N seconds=N"
+# (paths: the queue, seeds included; found: paths afl found beyond the seeds; edges: branch
+# pairs covered in the instrumented XenStore.dll).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -67,8 +70,9 @@ for t in "${targets[@]}"; do
         continue
     fi
     execs=$(stat "$stats" execs_done) paths=$(stat "$stats" corpus_count)
+    found=$(stat "$stats" corpus_found) edges=$(stat "$stats" edges_found)
     crashes=$(stat "$stats" saved_crashes) hangs=$(stat "$stats" saved_hangs)
-    echo "fuzz $t: execs=$execs paths=$paths crashes=$crashes hangs=$hangs seconds=$seconds"
+    echo "fuzz $t: execs=$execs paths=$paths found=$found edges=$edges crashes=$crashes hangs=$hangs seconds=$seconds"
     if (( crashes + hangs > 0 )); then
         status=1
         mkdir -p "$work/new-crashes/$t"
