@@ -22,8 +22,9 @@ internal static class CodecTarget
             var piece = data.Slice(offset, length);
             if (inPlace)
             {
+                // What is buffered here is part of one message: the room offered must let it complete.
                 var memory = reader.GetWriteMemory();
-                Check.That(memory.Length >= Math.Min(piece.Length, Wire.HeaderSize + Wire.PayloadMax), "GetWriteMemory offers room for a whole message");
+                Check.That(memory.Length >= Wire.HeaderSize + Wire.PayloadMax - reader.Buffered, "GetWriteMemory offers room for the rest of a largest message");
                 // A piece larger than the room offered is received in several reads, as from a socket.
                 while (!piece.IsEmpty)
                 {
