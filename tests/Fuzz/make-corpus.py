@@ -7,7 +7,9 @@ Starts the standalone daemon (src/Daemon), puts a recording proxy in front of it
 socket and runs Debian's xenstore-utils and python3-pyxs against the proxy, one client
 session per connection. Each session becomes one seed:
   corpus/daemon/<name>   control byte + what the client sent
-                         (control 0: dom0; 1: the guest domain, for sessions with relative paths)
+                         (control 0: dom0; 1: the guest domain, for sessions with relative
+                         paths; pyxs sessions also as <name>-two, control 0x10: dom0 and the
+                         guest, as pyxs numbers its requests one after the other)
   corpus/codec/<name>    control byte + what the client sent + what the daemon answered
 The control byte's meaning is in tests/Fuzz/Targets (DaemonTarget, CodecTarget).
 pyxs is imported from the system Python, where Debian installs it: run this with python3
@@ -25,6 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 GUEST = 1  # control byte of DaemonTarget: an unprivileged guest
+TWO = 0x10  # control byte of DaemonTarget: dom0 and the guest, requests routed by request id
 
 
 class Recorder:
@@ -76,7 +79,8 @@ class Recorder:
             with self.lock:
                 if len(self.sessions) >= count:
                     taken, self.sessions = self.sessions[:count], self.sessions[count:]
-                    return taken
+                    # Connections close in any order: sort them so that seed names are stable.
+                    return sorted(taken)
             time.sleep(0.02)
         raise SystemExit(f"expected {count} client sessions, saw {len(self.sessions)}")
 
@@ -122,6 +126,8 @@ class Seeds:
         if not sent:
             return
         self.daemon.setdefault(bytes([control]) + sent, name)
+        if name.startswith("pyxs-") and control == 0:
+            self.daemon.setdefault(bytes([TWO]) + sent, name + "-two")
         self.codec.setdefault(bytes([0]) + sent + answered, name)
 
     def save(self):

@@ -4,9 +4,11 @@ using XenStore.Protocol;
 namespace XenStore.Fuzz;
 
 /// <summary>
-/// Arbitrary bytes as one client's stream into a fresh hosted daemon. Byte 0: bit 0 clear
-/// is a privileged dom0 client, set is guest domain 5 (introduced first, with its home, so
-/// the permission paths are reached); bits 1..3 pick the piece size the bytes arrive in.
+/// Arbitrary bytes as client streams into a fresh hosted daemon. Byte 0 sets the stage:
+/// bit 0 clear is a privileged dom0 client, set is guest domain 5 (introduced first, with its
+/// home, so the permission paths are reached); bits 1..3 pick the piece size the bytes arrive
+/// in; bit 4 makes two clients, dom0 and the guest, each whole request going to the one its
+/// request id's low bit names (so watches, transactions and quotas meet across them).
 /// Afterwards the daemon must be whole: every reply well formed, nothing thrown inside it
 /// (the dispatcher turns a bug into EINVAL, so its log is watched), the store consistent,
 /// and a fresh dom0 connection served.
@@ -19,6 +21,7 @@ internal static class DaemonTarget
     {
         if (input.Length == 0) return;
         var guest = (input[0] & 1) != 0;
+        var twoClients = (input[0] & 0x10) != 0;
         var data = input[1..];
 
         using var daemon = new XenStoreDaemon();
@@ -27,41 +30,53 @@ internal static class DaemonTarget
         {
             if (line.StartsWith("internal error", StringComparison.Ordinal)) internalErrors.Add(line);
         };
-        var probe = new Probe(daemon);
-        if (guest) Introduce(probe);
-
-        var client = guest ? daemon.Connect(GuestDomain, privileged: false, "fuzz guest") : daemon.Connect(0, privileged: true, "fuzz dom0");
-        var checker = new ReplyChecker();
-        var reader = new FrameReader();
-        var requests = new FrameReader();
-        foreach (var (offset, length) in Chunking.Pieces(data.Length, Chunking.Size(input[0])))
-        {
-            var piece = data.Slice(offset, length);
-            reader.Append(piece);
-            // The same bytes framed on the side tell which requests the daemon must answer.
-            requests.Append(piece);
-            while (requests.TryRead(out var request) == FrameStatus.Message) checker.Expect(request!);
-            FrameStatus status;
-            try
-            {
-                status = client.ProcessAvailable(reader);
-            }
-            catch (Exception ex)
-            {
-                throw new FuzzInvariantException("an exception escaped the daemon", ex);
-            }
-            checker.Drain(client);
+        void NoInternalError() =>
             Check.That(internalErrors.Count == 0, "no request hits an internal error: " + string.Join('\n', internalErrors));
-            // The transports close the connection here: the stream cannot be trusted any more.
-            if (status == FrameStatus.Oversize) break;
+
+        var probe = new Probe(daemon);
+        if (guest || twoClients) Introduce(probe);
+        FuzzClient Dom0() => new(daemon.Connect(0, privileged: true, "fuzz dom0"));
+        FuzzClient Guest() => new(daemon.Connect(GuestDomain, privileged: false, "fuzz guest"));
+        FuzzClient[] clients = twoClients ? [Dom0(), Guest()] : [guest ? Guest() : Dom0()];
+
+        foreach (var (client, bytes) in Deliveries(clients, data, input[0]))
+        {
+            var open = client.Feed(bytes.Span);
+            foreach (var c in clients) c.Drain();
+            NoInternalError();
+            if (!open) break;
         }
-        Check.That(checker.Unanswered == 0, "every whole request is answered");
-        client.Close();
+        foreach (var c in clients)
+        {
+            Check.That(c.Checker.Unanswered == 0, "every whole request is answered");
+            c.Connection.Close();
+        }
 
         StoreConsistency.Check(daemon, probe);
         Check.That(probe.Write("/fuzz-probe", "alive").Type == MessageType.Write, "a fresh dom0 connection may still WRITE");
         Check.That(Wire.Decode(probe.Must(MessageType.Read, "/fuzz-probe").Payload) == "alive", "a fresh READ sees the fresh WRITE");
-        Check.That(internalErrors.Count == 0, "no request hits an internal error: " + string.Join('\n', internalErrors));
+        NoInternalError();
+    }
+
+    /// <summary>
+    /// Which bytes go to which client, in order: one client gets the stream in pieces; two
+    /// clients get whole requests, routed by request id (a stream that stops framing ends there).
+    /// </summary>
+    private static IEnumerable<(FuzzClient Client, ReadOnlyMemory<byte> Bytes)> Deliveries(FuzzClient[] clients, ReadOnlySpan<byte> data, byte control)
+    {
+        var list = new List<(FuzzClient, ReadOnlyMemory<byte>)>();
+        if (clients.Length == 1)
+        {
+            var bytes = data.ToArray();
+            foreach (var (offset, length) in Chunking.Pieces(bytes.Length, Chunking.Size(control)))
+                list.Add((clients[0], bytes.AsMemory(offset, length)));
+            return list;
+        }
+        var splitter = new FrameReader();
+        splitter.Append(data);
+        while (splitter.TryRead(out var request) == FrameStatus.Message)
+            list.Add((clients[request!.ReqId & 1], request.ToBytes()));
+        return list;
     }
 
     /// <summary>What a toolstack does for a new guest: introduce it and give it its home.</summary>
