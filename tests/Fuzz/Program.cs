@@ -10,11 +10,16 @@ if (args.Length == 0 || FuzzTargets.Find(args[0]) is not { } target)
 }
 if (args.Length > 1)
 {
-    foreach (var file in args.Skip(1))
+    // Through Fuzzer.Run all the same: outside afl-fuzz it runs the action once, with a
+    // trace map of its own for an instrumented XenStore.dll to write to.
+    Fuzzer.Run(_ =>
     {
-        target(File.ReadAllBytes(file));
-        Console.WriteLine($"ok: {file}");
-    }
+        foreach (var file in args.Skip(1))
+        {
+            target(File.ReadAllBytes(file));
+            Console.WriteLine($"ok: {file}");
+        }
+    });
     return 0;
 }
 // In-process (persistent) forkserver: each target builds its own daemon, so runs share no state.
