@@ -69,6 +69,17 @@ for t in "${targets[@]}"; do
         status=1
         continue
     fi
+    # A hang does not reach saved_hangs: on the timeout afl-fuzz kills the harness, which is
+    # SharpFuzz's in-process forkserver itself, and aborts. The input it was running is kept.
+    if grep -q "PROGRAM ABORT" "$work/$t/afl.log"; then
+        mkdir -p "$work/new-crashes/$t"
+        cur=$work/$t/findings/default/.cur_input
+        name=aborted-$(sha1sum "$cur" | cut -c1-16)
+        cp "$cur" "$work/new-crashes/$t/$name"
+        echo "fuzz $t: afl-fuzz aborted (the harness died or hung); last input -> $work/new-crashes/$t/$name" >&2
+        grep -a "PROGRAM ABORT" -A1 "$work/$t/afl.log" >&2
+        status=1
+    fi
     execs=$(stat "$stats" execs_done) paths=$(stat "$stats" corpus_count)
     found=$(stat "$stats" corpus_found) edges=$(stat "$stats" edges_found)
     crashes=$(stat "$stats" saved_crashes) hangs=$(stat "$stats" saved_hangs)

@@ -25,7 +25,9 @@ internal static class CodecTarget
                 // What is buffered here is part of one message: the room offered must let it complete.
                 var memory = reader.GetWriteMemory();
                 Check.That(memory.Length >= Wire.HeaderSize + Wire.PayloadMax - reader.Buffered, "GetWriteMemory offers room for the rest of a largest message");
-                // A piece larger than the room offered is received in several reads, as from a socket.
+                // A piece larger than the room offered is received in several reads, as from a
+                // socket, and like a transport the target frames after each read: behind an
+                // oversize header the reader offers no room, and only framing notices that.
                 while (!piece.IsEmpty)
                 {
                     memory = reader.GetWriteMemory();
@@ -33,13 +35,14 @@ internal static class CodecTarget
                     piece[..n].CopyTo(memory.Span);
                     reader.Commit(n);
                     piece = piece[n..];
+                    if (!ReadAll(reader, data, ref consumed)) return;
                 }
             }
             else
             {
                 reader.Append(piece);
+                if (!ReadAll(reader, data, ref consumed)) return;
             }
-            if (!ReadAll(reader, data, ref consumed)) return;
         }
         Check.That(reader.Buffered == data.Length - consumed, "the reader holds exactly the bytes not yet framed");
     }
