@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to (idempotent): Debian's xenstore-utils and pyxs, a C
-# compiler for the reference daemons' hypervisor stand-in, Xen 4.17's daemon runtime, and
-# unpacks cxenstored, oxenstored and test-xenstore through the shared reference scripts.
+# compiler for the reference daemons' hypervisor stand-in, Xen 4.17's daemon runtime, afl++
+# for the fuzz smoke run (tests/Fuzz), and unpacks cxenstored, oxenstored and test-xenstore
+# through the shared reference scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(xenstore-utils python3-pyxs gcc libc6-dev
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenmisc4.17
-          libxentoollog1 libxentoolcore1 libxendevicemodel1 libyajl2 libxenstore4)
+          libxentoollog1 libxentoolcore1 libxendevicemodel1 libyajl2 libxenstore4
+          afl++)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
