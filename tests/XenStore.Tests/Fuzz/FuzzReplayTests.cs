@@ -29,7 +29,10 @@ public sealed class FuzzReplayTests
     public void InputPassesTheTarget(string target, string file)
     {
         var run = FuzzTargets.Find(target) ?? throw new InvalidOperationException($"no fuzz target '{target}'");
-        run(File.ReadAllBytes(Path.Combine(TestEnvironment.RepoRoot, "tests", "Fuzz", file)));
+        var input = File.ReadAllBytes(Path.Combine(TestEnvironment.RepoRoot, "tests", "Fuzz", file));
+        // A run takes well under a second; one that has not ended after a minute is a hang,
+        // which must fail this test rather than stop the suite (Wait rethrows a crash).
+        Assert.True(Task.Run(() => run(input)).Wait(TimeSpan.FromMinutes(1)), $"{file}: the {target} target did not finish (a hang)");
     }
 
     [Fact]
