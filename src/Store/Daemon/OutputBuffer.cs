@@ -105,7 +105,13 @@ internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
             Buffer.BlockCopy(buffer, n, buffer, 0, length - n);
             length -= n;
             headCopied += n;
-            while (messages.Count > 0 && headCopied >= messages.Peek().Length) headCopied -= messages.Dequeue().Length;
+            while (messages.Count > 0 && headCopied >= messages.Peek().Length)
+            {
+                // Wholly in the ring: delivered, so the same event may be queued again.
+                var delivered = messages.Dequeue();
+                headCopied -= delivered.Length;
+                if (delivered.EventKey is { } key) queuedEvents.Remove(key);
+            }
             if (length == 0)
             {
                 // Drained: the next message must wake the ring's loop again, as it wakes a socket's sender.

@@ -55,6 +55,20 @@ public sealed class OutputBufferTests
     }
 
     [Fact]
+    public void AnEventWhollyInTheRingIsDeliveredAndMayBeQueuedAgain()
+    {
+        var output = new OutputBuffer(clock, TimeSpan.FromSeconds(20));
+        output.AppendEvent("/a", "t");
+        output.AppendEvent("/b", "t");
+        var ring = new byte[Wire.HeaderSize + 5];
+        output.CopyTo(ring);
+        // "/a" is delivered while "/b" waits: an identical "/a" is a new event, a second "/b" is not.
+        output.AppendEvent("/a", "t");
+        output.AppendEvent("/b", "t");
+        Assert.Equal(2, output.PendingMessages);
+    }
+
+    [Fact]
     public void WithoutATimeoutNothingExpires()
     {
         var output = new OutputBuffer();
