@@ -269,22 +269,7 @@ public abstract class ProviderSuite : IDisposable
         Assert.Empty(none);
     }
 
-    /// <summary>
-    /// The provider's own ErrorRecord: the engine's intrinsics wrap it in a method-call
-    /// exception, cmdlets write it as it is.
-    /// </summary>
-    protected static ErrorRecord ProviderError(List<ErrorRecord> errors)
-    {
-        Assert.NotEmpty(errors);
-        foreach (var error in errors)
-        {
-            if (error.FullyQualifiedErrorId.StartsWith("XenStore.", StringComparison.Ordinal)) return error;
-            for (Exception? e = error.Exception; e is not null; e = e.InnerException)
-                if (e is IContainsErrorRecord { ErrorRecord: var inner } && inner.FullyQualifiedErrorId.StartsWith("XenStore.", StringComparison.Ordinal))
-                    return inner;
-        }
-        throw new Xunit.Sdk.XunitException("no XenStore error record among: " + string.Join("; ", errors.Select(e => e.FullyQualifiedErrorId)));
-    }
+    protected static ErrorRecord ProviderError(List<ErrorRecord> errors) => XenStoreErrorRecord.Among(errors);
 
     /// <summary>A property of an output object (the test does not load the module's types itself).</summary>
     protected static object? Prop(PSObject o, string name) => o.Properties[name]?.Value;

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using XenStore.PowerShell.Tests.Infrastructure;
 using XenStore.Tests.Infrastructure;
 
@@ -28,6 +29,39 @@ public sealed class RingDriveTests
             Assert.Equal("n12", session.Single<string>("(Get-XenStorePermission -Path d0:/local/domain/12/data/x).ToString()"));
             var (_, errors) = session.TryRun("$ExecutionContext.InvokeProvider.Item.Get('guest:/local/domain/0/name')");
             Assert.Contains(errors, e => e.ToString().Contains("EACCES", StringComparison.Ordinal) || (e.Exception?.InnerException?.Message.Contains("EACCES", StringComparison.Ordinal) ?? false));
+            session.Run("Disconnect-XenStore -Name guest; Disconnect-XenStore -Name d0");
+        }
+        finally
+        {
+            session.TryRun($"Stop-XenStoreDaemon -RunDirectory '{runDir}'");
+            try { Directory.Delete(runDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public void AGuestOverItsMemoryQuotaGetsAQuotaExceededErrorAndTheDaemonTakesMistakenQuotasBadly()
+    {
+        var runDir = TestEnvironment.NewRunDir("psquota");
+        var sim = Path.Combine(runDir, "sim");
+        using var session = new EngineSession();
+        var (_, refused) = session.TryRun($"Start-XenStoreDaemon -RunDirectory '{runDir}/other' -Quota @{{ bogus = 1 }}");
+        Assert.Equal("XenStore.BadQuota", XenStoreErrorRecord.Among(refused).FullyQualifiedErrorId.Split(',')[0]);
+        session.Run($"Start-XenStoreDaemon -RunDirectory '{runDir}' -SimXen '{sim}' -Quota @{{ memory = 20KB; 'soft-memory' = 10KB }} -WatchEventTimeoutSec 5 | Out-Null");
+        try
+        {
+            session.Run($"Connect-XenStore -Name d0 -SocketPath '{runDir}/socket' | Out-Null");
+            Assert.Equal(20480L, session.Single<long>("$ExecutionContext.SessionState.Drive.Get('d0').Client.GetQuotaAsync('memory').GetAwaiter().GetResult()"));
+            session.Run($"Connect-XenStore -Name guest -Ring -SimXen '{sim}' -DomainId 13 | Out-Null");
+            session.Run("""
+                $c = $ExecutionContext.SessionState.Drive.Get('d0').Client
+                $c.IntroduceAsync(13, 1, 1).GetAwaiter().GetResult()
+                $ExecutionContext.InvokeProvider.Item.New('d0:/local/domain/13/data', $null, 'node', '') | Out-Null
+                Set-XenStorePermission -Path d0:/local/domain/13/data -Permission n13
+                """);
+            var (_, errors) = session.TryRun("1..40 | ForEach-Object { $ExecutionContext.InvokeProvider.Item.New(\"guest:/local/domain/13/data/n$_\", $null, 'node', 'x' * 1000) } | Out-Null");
+            var error = XenStoreErrorRecord.Among(errors);
+            Assert.Equal("XenStore.ENOMEM", error.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.QuotaExceeded, error.CategoryInfo.Category);
             session.Run("Disconnect-XenStore -Name guest; Disconnect-XenStore -Name d0");
         }
         finally

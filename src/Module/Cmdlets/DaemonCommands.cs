@@ -34,9 +34,10 @@ public sealed class XenStoreDaemonInfo : IDisposable
 
 /// <summary>
 /// <para type="synopsis">Hosts a XenStore daemon in this session, serving DIR/socket.</para>
-/// <para type="description">The daemon answers as Xen's xenstored does; xenstore-* tools reach it with XENSTORED_PATH=DIR/socket. -SimXen serves guests on rings through the simulated hypervisor; -PersistPath keeps the store across restarts.</para>
+/// <para type="description">The daemon answers as Xen's xenstored does; xenstore-* tools reach it with XENSTORED_PATH=DIR/socket. -SimXen serves guests on rings through the simulated hypervisor; -PersistPath keeps the store across restarts; -Quota and -WatchEventTimeoutSec bound what each guest domain may make the daemon hold.</para>
 /// </summary>
 /// <example><code>Start-XenStoreDaemon -RunDirectory /tmp/xs; Connect-XenStore -Name hosted -SocketPath /tmp/xs/socket</code></example>
+/// <example><code>Start-XenStoreDaemon /tmp/xs -SimXen /tmp/xs/sim -Quota @{ memory = 1MB; nodes = 2000; 'soft-memory' = 512KB } -WatchEventTimeoutSec 60</code></example>
 [Cmdlet(VerbsLifecycle.Start, "XenStoreDaemon", SupportsShouldProcess = true)]
 [OutputType(typeof(XenStoreDaemonInfo))]
 public sealed class StartXenStoreDaemonCommand : PSCmdlet
@@ -56,6 +57,15 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Bare { get; set; }
 
+    /// <summary>Per-domain quotas by their GET_QUOTA names (nodes, watches, transactions, outstanding, transaction-nodes, memory, node-size, path-max, permissions, soft-memory); the rest keep cxenstored's defaults.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? Quota { get; set; }
+
+    /// <summary>Seconds a watch event may wait for a guest that does not read it before it is discarded (default 20; 0 keeps events).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int WatchEventTimeoutSec { get; set; } = 20;
+
     protected override void EndProcessing()
     {
         var dir = SessionState.Path.GetUnresolvedProviderPathFromPSPath(RunDirectory);
@@ -64,9 +74,12 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
         {
             if (XenStoreDaemonInfo.Running.ContainsKey(dir))
                 ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"A daemon already serves {dir}."), "XenStore.DaemonRunning", ErrorCategory.ResourceExists, dir));
+            var quotas = Quotas();
             Directory.CreateDirectory(dir);
             var daemon = new XenStoreDaemon(new DaemonOptions
             {
+                Quotas = quotas,
+                WatchEventTimeout = TimeSpan.FromSeconds(WatchEventTimeoutSec),
                 CreateDom0Nodes = !Bare,
                 RingPlatform = SimXen is null ? null : new SimulatedXen(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen)),
                 Persistence = PersistPath is null ? null : new PersistenceOptions(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PersistPath)),
@@ -75,6 +88,20 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
             XenStoreDaemonInfo.Running[dir] = info;
             WriteObject(info);
         }
+    }
+
+    /// <summary>cxenstored's defaults with -Quota's entries applied; an unknown name or a value that is not a whole number stops the command.</summary>
+    private QuotaSettings Quotas()
+    {
+        var quotas = new QuotaSettings();
+        foreach (System.Collections.DictionaryEntry entry in Quota ?? new System.Collections.Hashtable())
+        {
+            var name = entry.Key.ToString() ?? "";
+            if (!LanguagePrimitives.TryConvertTo<int>(entry.Value, out var value) || value < 0 || !quotas.TrySet(name, value))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{name} = {entry.Value}' is not a quota: names are {QuotaSettings.Names}, values whole numbers (0 switches a quota off)."),
+                    "XenStore.BadQuota", ErrorCategory.InvalidArgument, entry));
+        }
+        return quotas;
     }
 }
 

@@ -39,6 +39,9 @@ public sealed class QuotaSettings
     /// <summary>A copy, so that a domain's quotas can change without touching the defaults.</summary>
     public QuotaSettings Clone() => (QuotaSettings)MemberwiseClone();
 
+    /// <summary>The names <see cref="TrySet"/> takes, as GET_QUOTA lists them.</summary>
+    public static string Names => QuotaNames.WireNames();
+
     /// <summary>Sets a quota by its cxenstored name ("nodes", "soft-memory"...); false for an unknown name.</summary>
     public bool TrySet(string name, int value)
     {
