@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Records the seed corpus from real clients talking to our daemon.
 
-usage: tests/Fuzz/make-corpus.py        (rewrites tests/Fuzz/corpus/{codec,daemon})
+usage: tests/Fuzz/make-corpus.py        (rewrites tests/Fuzz/corpus/{codec,daemon,journal})
 
 Starts the standalone daemon (src/Daemon), puts a recording proxy in front of its Unix
 socket and runs Debian's xenstore-utils and python3-pyxs against the proxy, one client
@@ -11,6 +11,10 @@ session per connection. Each session becomes one seed:
                          paths; pyxs sessions also as <name>-two, control 0x10: dom0 and the
                          guest, as pyxs numbers its requests one after the other)
   corpus/codec/<name>    control byte + what the client sent + what the daemon answered
+The daemon keeps its store with --persist meanwhile, and the journal it wrote becomes
+  corpus/journal/segment       control 0 + the whole journal segment file
+  corpus/journal/record-<n>    control 1 + the body of the segment's n-th record (the
+                               target wraps it with a valid CRC, reaching the record parser)
 The control byte's meaning is in tests/Fuzz/Targets (DaemonTarget, CodecTarget).
 pyxs is imported from the system Python, where Debian installs it: run this with python3
 from /usr/bin (the shebang does).
@@ -97,7 +101,9 @@ def record(scratch):
     subprocess.run(["dotnet", "build", "src/Daemon/XenStored.csproj", "-c", "Release", "--nologo", "-v", "quiet"],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     run = os.path.join(scratch, "run")
-    daemon = subprocess.Popen(["dotnet", "src/Daemon/bin/Release/net8.0/xenstored-ps.dll", "--rundir", run], cwd=REPO)
+    store = os.path.join(scratch, "store")
+    daemon = subprocess.Popen(["dotnet", "src/Daemon/bin/Release/net8.0/xenstored-ps.dll", "--rundir", run,
+                               "--persist", store, "--fsync", "never"], cwd=REPO)
     try:
         socket_path = os.path.join(run, "socket")
         for _ in range(300):
@@ -116,6 +122,30 @@ def record(scratch):
     finally:
         daemon.terminate()
         daemon.wait(10)
+    save_journal(store + ".journal.00000000")
+
+
+def save_journal(segment):
+    """The journal seeds: the segment whole, and a spread of its records' bodies."""
+    with open(segment, "rb") as f:
+        data = f.read()
+    bodies, at = [], 0
+    while at + 8 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "little")
+        bodies.append(data[at + 8:at + 8 + length])
+        at += 8 + length
+    folder = os.path.join(HERE, "corpus", "journal")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "segment"), "wb") as f:
+        f.write(bytes([0]) + data)
+    # The first records (the starting tree), then every eighth, and the largest.
+    chosen = sorted(set(range(min(4, len(bodies)))) | set(range(0, len(bodies), 8))
+                    | {max(range(len(bodies)), key=lambda i: len(bodies[i]))})
+    for i in chosen:
+        with open(os.path.join(folder, f"record-{i}"), "wb") as f:
+            f.write(bytes([1]) + bodies[i])
+    print(f"journal: {1 + len(chosen)} seeds from {len(bodies)} records, {len(data)} bytes")
 
 
 class Seeds:

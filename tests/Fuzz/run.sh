@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of XenStore.dll with afl-fuzz (Debian's afl++) and SharpFuzz.
 #
-#   tests/Fuzz/run.sh smoke                  both targets, 45 s each side by side, fixed seed;
+#   tests/Fuzz/run.sh smoke                  every target, 45 s each side by side, fixed seed;
 #                                            exits non-zero on any crash or hang (CI runs this
 #                                            through FuzzSmokeTests)
 #   tests/Fuzz/run.sh long [SECONDS] [TARGET...]
-#                                            a longer campaign (default 1200 s, both targets);
+#                                            a longer campaign (default 1200 s, every target);
 #                                            findings stay in tests/Fuzz/work/<target>/findings
 #
 # Each run builds the harness, copies its output to tests/Fuzz/work/bin and instruments the
@@ -28,7 +28,7 @@ case $mode in
     *) echo "usage: $0 smoke | long [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
 targets=("$@")
-(( ${#targets[@]} )) || targets=(codec daemon)
+(( ${#targets[@]} )) || targets=(codec daemon journal)
 
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz is not installed (scripts/install-test-peers.sh installs afl++)" >&2; exit 1; }
 

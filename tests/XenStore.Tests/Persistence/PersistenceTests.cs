@@ -1,6 +1,7 @@
 using XenStore.Daemon;
 using XenStore.Daemon.Persistence;
 using XenStore.Protocol;
+using XenStore.Tree;
 using XenStore.Tests.Infrastructure;
 
 namespace XenStore.Tests.Persistence;
@@ -122,5 +123,43 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal("restart", c.Send(MessageType.Read, "/after").Text());
             Assert.DoesNotContain(daemon.RecoveryReport, line => line.Contains("truncated", StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// Found by fuzzing the journal: a record whose CRC matches but whose entries this daemon
+    /// could not have written (cut short, unparsable permissions, a path no request could
+    /// make) stops recovery with a clear refusal, instead of a stray exception or a node no
+    /// client could ever reach.
+    /// </summary>
+    [Theory]
+    [InlineData("cut short")]
+    [InlineData("bad permissions")]
+    [InlineData("impossible path")]
+    public void AWholeRecordThatCannotBeReplayedIsRefusedClearly(string flaw)
+    {
+        using (var daemon = Open())
+        {
+            var c = new InProcessClient(daemon);
+            c.Ok(c.Write("/before", "kept"));
+        }
+        using var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(flaw == "cut short" ? 2 : 1);
+            JournalOp.Put(flaw == "impossible path" ? "/a//b" : "/fine", "v"u8.ToArray(), PermissionList.Dom0Only).WriteTo(w);
+        }
+        var bytes = body.ToArray();
+        if (flaw == "bad permissions")
+        {
+            // The permission list is the entry's last string: "n0" becomes "x0".
+            bytes[^2] = (byte)'x';
+        }
+        var segment = Directory.GetFiles(directory, "store.journal.*").Order().Last();
+        using (var file = new FileStream(segment, FileMode.Append))
+            RecordFile.Write(file, bytes);
+
+        var refusal = Assert.Throws<InvalidDataException>(() => Open());
+        Assert.Contains("cannot be replayed", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(segment), refusal.Message, StringComparison.Ordinal);
     }
 }

@@ -170,8 +170,9 @@ internal sealed class Journal : IDisposable
                 throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
             var header = Encoding.UTF8.GetString(records[0]).Split('\n');
             if (header[0] != SnapshotMagic) throw new InvalidDataException($"{snapshot} is not a XenStorePS snapshot.");
-            firstSegment = long.Parse(header[1], CultureInfo.InvariantCulture);
-            foreach (var record in records.Skip(1).SkipLast(1)) ApplyRecord(record, apply);
+            if (header.Length < 2 || !long.TryParse(header[1], NumberStyles.None, CultureInfo.InvariantCulture, out firstSegment))
+                throw new InvalidDataException($"{snapshot} has no valid journal segment number.");
+            for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
             report.Add($"snapshot: {records.Count - 2} batches, journal from segment {firstSegment}");
         }
         var last = firstSegment;
@@ -183,7 +184,7 @@ internal sealed class Journal : IDisposable
                 continue;
             }
             var records = RecordFile.ReadAll(path, out var intact, out var damage);
-            foreach (var record in records) ApplyRecord(record, apply);
+            for (var i = 0; i < records.Count; i++) ApplyRecord(path, i, records[i], apply);
             report.Add($"journal segment {number}: {records.Count} records");
             if (damage is not null)
             {
@@ -198,11 +199,28 @@ internal sealed class Journal : IDisposable
         return journal;
     }
 
-    private static void ApplyRecord(byte[] record, Action<JournalOp> apply)
+    /// <summary>
+    /// Applies one whole record. Its CRC matched, so a record that cannot be read or applied
+    /// was not written by this daemon as it stands: recovery stops with a clear refusal
+    /// rather than guess, since skipping it could drop acknowledged changes after it.
+    /// </summary>
+    private static void ApplyRecord(string file, int index, byte[] record, Action<JournalOp> apply)
     {
-        using var r = new BinaryReader(new MemoryStream(record), Encoding.UTF8);
-        var count = r.ReadInt32();
-        for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r));
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(record), Encoding.UTF8);
+            var count = r.ReadInt32();
+            if (count < 0) throw new InvalidDataException($"negative entry count {count}");
+            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r));
+            if (r.BaseStream.Position != record.Length) throw new InvalidDataException("bytes after the last entry");
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or ArgumentException
+                                      or OverflowException or InvalidOperationException or DecoderFallbackException)
+        {
+            throw new InvalidDataException(
+                $"{file}: record {index} is whole (its CRC matches) but cannot be replayed ({e.Message}). " +
+                "This daemon did not write it so; keep the files for inspection and move them away to start without them.", e);
+        }
     }
 
     public void Dispose()

@@ -5,8 +5,14 @@ namespace XenStore.Daemon.Persistence;
 /// <summary>Re-applies journalled changes to a daemon being recovered (nothing is journalled again meanwhile).</summary>
 internal static class Replay
 {
+    /// <summary>
+    /// Applies one entry. An entry this daemon could not have written (a path or name no
+    /// request could make) throws <see cref="InvalidDataException"/>: it is never taken into
+    /// the store, where no client could reach or remove it.
+    /// </summary>
     public static void Apply(XenStoreDaemon daemon, JournalOp op)
     {
+        if (Invalid(daemon, op) is { } reason) throw new InvalidDataException($"impossible {op.Kind} entry: {reason}");
         var live = daemon.Live;
         switch (op.Kind)
         {
@@ -47,4 +53,17 @@ internal static class Replay
                 break;
         }
     }
+
+    private static string? Invalid(XenStoreDaemon daemon, JournalOp op) => op.Kind switch
+    {
+        JournalOpKind.PutNode when !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"path '{op.Path}'",
+        JournalOpKind.DeleteNode when op.Path == "/" || !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"path '{op.Path}'",
+        JournalOpKind.SpecialPermissions when !daemon.Domains.IsSpecial(op.Path) => $"special watch '{op.Path}'",
+        JournalOpKind.AddWatch or JournalOpKind.RemoveWatch
+            when !XenStorePath.IsSpecial(op.Path) && !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"watch path '{op.Path}'",
+        JournalOpKind.PutNode or JournalOpKind.DeleteNode or JournalOpKind.SpecialPermissions or JournalOpKind.IntroduceDomain
+            or JournalOpKind.ReleaseDomain or JournalOpKind.SetTarget or JournalOpKind.AddWatch or JournalOpKind.RemoveWatch
+            or JournalOpKind.ClearWatches => null,
+        _ => $"kind {(byte)op.Kind}",
+    };
 }
