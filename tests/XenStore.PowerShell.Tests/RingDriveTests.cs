@@ -17,13 +17,7 @@ public sealed class RingDriveTests
         try
         {
             session.Run($"Connect-XenStore -Name d0 -SocketPath '{runDir}/socket' | Out-Null");
-            session.Run($"Connect-XenStore -Name guest -Ring -SimXen '{sim}' -DomainId 12 | Out-Null");
-            session.Run("""
-                $c = $ExecutionContext.SessionState.Drive.Get('d0').Client
-                $c.IntroduceAsync(12, 1, 1).GetAwaiter().GetResult()
-                $ExecutionContext.InvokeProvider.Item.New('d0:/local/domain/12/data', $null, 'node', '') | Out-Null
-                Set-XenStorePermission -Path d0:/local/domain/12/data -Permission n12
-                """);
+            ConnectGuest(session, sim, 12);
             session.Run("$ExecutionContext.InvokeProvider.Item.New('guest:/local/domain/12/data/x', $null, 'node', 'from the guest') | Out-Null");
             Assert.Equal("from the guest", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('d0:/local/domain/12/data/x')[0].Value"));
             Assert.Equal("n12", session.Single<string>("(Get-XenStorePermission -Path d0:/local/domain/12/data/x).ToString()"));
@@ -51,13 +45,7 @@ public sealed class RingDriveTests
         {
             session.Run($"Connect-XenStore -Name d0 -SocketPath '{runDir}/socket' | Out-Null");
             Assert.Equal(20480L, session.Single<long>("$ExecutionContext.SessionState.Drive.Get('d0').Client.GetQuotaAsync('memory').GetAwaiter().GetResult()"));
-            session.Run($"Connect-XenStore -Name guest -Ring -SimXen '{sim}' -DomainId 13 | Out-Null");
-            session.Run("""
-                $c = $ExecutionContext.SessionState.Drive.Get('d0').Client
-                $c.IntroduceAsync(13, 1, 1).GetAwaiter().GetResult()
-                $ExecutionContext.InvokeProvider.Item.New('d0:/local/domain/13/data', $null, 'node', '') | Out-Null
-                Set-XenStorePermission -Path d0:/local/domain/13/data -Permission n13
-                """);
+            ConnectGuest(session, sim, 13);
             var (_, errors) = session.TryRun("1..40 | ForEach-Object { $ExecutionContext.InvokeProvider.Item.New(\"guest:/local/domain/13/data/n$_\", $null, 'node', 'x' * 1000) } | Out-Null");
             var error = XenStoreErrorRecord.Among(errors);
             Assert.Equal("XenStore.ENOMEM", error.FullyQualifiedErrorId.Split(',')[0]);
@@ -69,5 +57,17 @@ public sealed class RingDriveTests
             session.TryRun($"Stop-XenStoreDaemon -RunDirectory '{runDir}'");
             try { Directory.Delete(runDir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>Drive "guest" as domain <paramref name="domid"/> on its ring; dom0's drive "d0" introduces it and gives it a data/ of its own.</summary>
+    private static void ConnectGuest(EngineSession session, string sim, uint domid)
+    {
+        session.Run($"Connect-XenStore -Name guest -Ring -SimXen '{sim}' -DomainId {domid} | Out-Null");
+        session.Run($"""
+            $c = $ExecutionContext.SessionState.Drive.Get('d0').Client
+            $c.IntroduceAsync({domid}, 1, 1).GetAwaiter().GetResult()
+            $ExecutionContext.InvokeProvider.Item.New('d0:/local/domain/{domid}/data', $null, 'node', '') | Out-Null
+            Set-XenStorePermission -Path d0:/local/domain/{domid}/data -Permission n{domid}
+            """);
     }
 }
