@@ -53,6 +53,11 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
     [Parameter]
     public string Scope { get; set; } = "global";
 
+    /// <summary>Seconds a request waits for the xenstored before the command stops with XenStore.Timeout (default 30; 0 waits for ever).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int TimeoutSec { get; set; } = (int)XenStoreConnector.RequestTimeout.TotalSeconds;
+
     protected override void EndProcessing()
     {
         if (!ShouldProcess($"{Name}: ({ParameterSetName})", "Connect XenStore drive")) return;
@@ -72,6 +77,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
             ThrowTerminatingError(new ErrorRecord(ex, "XenStore.ConnectFailed", ErrorCategory.ConnectionError, Name));
             return;
         }
+        connection.Client.RequestTimeout = TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
         var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
         var root = ProviderPath.FromStorePath(ProviderPath.ToStorePath(Root));
         var drive = new XenStoreDriveInfo(new PSDriveInfo(Name, provider, root, $"XenStore ({connection.Description})", null),
