@@ -253,6 +253,8 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
         await Client.WriteAsync(Root + "/r", "before");
         await using var watch = await Client.WatchAsync(Root + "/r");
         var breaker = await BreakableClient.ConnectAsync(Daemon);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        breaker.Client.ConnectionLost += (_, _) => lost.TrySetResult();
         var pending = Enumerable.Range(0, 2000).Select(_ => breaker.Client.ReadAsync(Root + "/r")).ToList();
         breaker.Break();
         var failures = 0;
@@ -261,6 +263,9 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
             try { await p; }
             catch (XenStoreConnectionException) { failures++; }
         }
+        // Every reply may have come before the break; the client notices the break on its own
+        // read loop, so wait for that rather than race it (the limit only stops a wedged test).
+        await lost.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(breaker.Client.IsConnected);
         await Assert.ThrowsAsync<XenStoreConnectionException>(() => breaker.Client.ReadAsync(Root + "/r"));
         await breaker.Client.ReconnectAsync();
