@@ -4,7 +4,7 @@ using XenStore.Tests.Infrastructure;
 namespace XenStore.Tests.Fuzz;
 
 /// <summary>
-/// The fuzz smoke run (tests/Fuzz/run.sh smoke): afl-fuzz drives both targets through the
+/// The fuzz smoke run (tests/Fuzz/run.sh smoke): afl-fuzz drives every target through the
 /// instrumented library for a fixed budget with a fixed seed. No crash or hang may turn up,
 /// and the run must have really fuzzed: many executions, new paths beyond the seeds.
 /// </summary>
