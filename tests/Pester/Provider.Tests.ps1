@@ -61,6 +61,21 @@ Describe 'The XenStore provider' -Tags 'CI' {
         { Get-Item px:/pester/missing -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
     }
 
+    It 'stops with XenStore.Timeout when the xenstored does not answer' {
+        $socketPath = Join-Path $RunDir 'silent.socket'
+        $silent = [Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')
+        try {
+            $silent.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($socketPath))
+            $silent.Listen()
+            Connect-XenStore -Name silent -SocketPath $socketPath -TimeoutSec 1 | Out-Null
+            { Get-Item silent:/local/domain/0/name -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.Timeout*'
+        }
+        finally {
+            Disconnect-XenStore -Name silent -ErrorAction Ignore
+            $silent.Dispose()
+        }
+    }
+
     It 'groups changes in a transaction' {
         Start-XenStoreTransaction -Drive px | Out-Null
         Set-Item px:/pester/tx -Value 'inside'
