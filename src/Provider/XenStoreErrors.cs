@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using XenStore.Client;
 using XenStore.Protocol;
 
 namespace XenStore.PowerShell;
@@ -21,10 +22,10 @@ public static class XenStoreErrorRecords
         _ => ErrorCategory.NotSpecified,
     };
 
-    /// <summary>
-    /// The ErrorRecord that stops a command when the xenstored cannot be reached: the
-    /// connection is lost, or a request went unanswered for the drive's timeout.
-    /// </summary>
+    /// <summary>The xenstored cannot be reached: the connection is lost, or a request went unanswered for the drive's timeout.</summary>
+    public static bool IsUnreachable(Exception exception) => exception is XenStoreConnectionException or TimeoutException;
+
+    /// <summary>The ErrorRecord that stops a command for an <see cref="IsUnreachable"/> failure.</summary>
     public static ErrorRecord Unreachable(Exception exception, object? target) => exception is TimeoutException
         ? new ErrorRecord(exception, "XenStore.Timeout", ErrorCategory.OperationTimeout, target)
         : new ErrorRecord(exception, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, target);

@@ -305,7 +305,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         {
             return operation().GetAwaiter().GetResult();
         }
-        catch (Exception unreachable) when (unreachable is XenStoreConnectionException or TimeoutException)
+        catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
         {
             ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, path));
             return default;

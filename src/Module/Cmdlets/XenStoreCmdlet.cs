@@ -57,7 +57,7 @@ public abstract class XenStoreCmdlet : PSCmdlet
         {
             return operation().GetAwaiter().GetResult();
         }
-        catch (Exception unreachable) when (unreachable is XenStoreConnectionException or TimeoutException)
+        catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
         {
             ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, target));
             throw;

@@ -1,3 +1,4 @@
+using XenStore.Protocol;
 using XenStore.Tree;
 
 namespace XenStore.Daemon;
@@ -10,15 +11,18 @@ namespace XenStore.Daemon;
 /// </summary>
 internal static class MemoryCharge
 {
-    /// <summary>C's stored record header (generation, counts); the same figure as the node-size quota uses.</summary>
-    public const int RecordHeader = 24;
+    /// <summary>C's stored record header (generation, counts).</summary>
+    private const int RecordHeader = 24;
 
     /// <summary>The daemon's record of one watch or one transaction.</summary>
     public const int Bookkeeping = 64;
 
-    /// <summary>A node: its key, its record (header, permissions, value) and its name in its parent's child list.</summary>
+    /// <summary>C's stored record of a node without its child list: header, permission entries, value.</summary>
+    public static int Record(PermissionList permissions, int valueLength) => RecordHeader + 8 * permissions.Entries.Count + valueLength;
+
+    /// <summary>A node: its key, its record and its name in its parent's child list.</summary>
     public static int Node(string path, Node node) =>
-        path.Length + 1 + RecordHeader + 8 * node.Permissions.Entries.Count + node.Value.Length + node.Name.Length + 1;
+        path.Length + 1 + Record(node.Permissions, node.Value.Length) + node.Name.Length + 1;
 
     /// <summary>A watch: its path and token and the record holding them.</summary>
     public static int Watch(string path, string token) => Bookkeeping + path.Length + token.Length + 2;

@@ -105,7 +105,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     {
         var limit = Daemon.Quota(Connection, q => q.NodeSize);
         if (Privileged || limit <= 0) return false;
-        var size = MemoryCharge.RecordHeader + 8 * permissions.Entries.Count + valueLength;
+        var size = MemoryCharge.Record(permissions, valueLength);
         if (size > limit) return true;
         return existing is not null && size + Handlers.NodeHandlers.ChildBytes(existing, limit - size) > limit;
     }

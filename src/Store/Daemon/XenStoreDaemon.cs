@@ -138,11 +138,20 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         lock (Sync)
         {
-            Watches.RemoveAll(connection);
-            Domains.RecordWatchChange(connection, () => Persistence.JournalOp.ClearWatches(connection.DomainId));
-            connection.Transactions.Clear();
+            DropWatchesAndTransactions(connection);
             connection.Output.Clear();
         }
+    }
+
+    /// <summary>
+    /// Drops a connection's watches and transactions (RESET_WATCHES, and part of a reset);
+    /// for a domain's ring the journal keeps that, so they do not come back after a restart.
+    /// </summary>
+    internal void DropWatchesAndTransactions(DaemonConnection connection)
+    {
+        Watches.RemoveAll(connection);
+        Domains.RecordWatchChange(connection, () => Persistence.JournalOp.ClearWatches(connection.DomainId));
+        connection.Transactions.Clear();
     }
 
     internal void MarkOutputReady(DaemonConnection connection) => outputReady.Add(connection);

@@ -55,9 +55,7 @@ internal static class WatchHandlers
     /// <summary>Drops the connection's watches and transactions, safely from any state (XSA-484).</summary>
     public static XenStoreErrorCode? ResetWatches(Request r)
     {
-        r.Daemon.Watches.RemoveAll(r.Connection);
-        r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.ClearWatches(r.Connection.DomainId));
-        r.Connection.Transactions.Clear();
+        r.Daemon.DropWatchesAndTransactions(r.Connection);
         r.Ok();
         return null;
     }
