@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using XenStore.Daemon;
 using XenStore.Daemon.Persistence;
 using XenStore.Protocol;
@@ -33,7 +31,7 @@ internal static class JournalTarget
             var probe = new Probe(daemon);
             StoreConsistency.Check(daemon, probe);
             Check.That(probe.Write("/fuzz-probe", "kept").Type == MessageType.Write, "a recovered daemon takes a WRITE");
-            before = Dump(probe);
+            before = StoreConsistency.Dump(probe);
         }
         catch (InvalidDataException refused)
         {
@@ -41,35 +39,17 @@ internal static class JournalTarget
             return;
         }
         using var again = Open(basePath);
-        Check.That(Dump(new Probe(again)) == before, "a second recovery finds the same store, with the write made in between");
+        Check.That(StoreConsistency.Dump(new Probe(again)) == before, "a second recovery finds the same store, with the write made in between");
     }
 
     private static XenStoreDaemon Open(string basePath) =>
         new(new DaemonOptions { Persistence = new PersistenceOptions(basePath) { Fsync = FsyncPolicy.Never } });
 
+    /// <summary>The bytes as one record of a journal file, framed and checksummed as the daemon writes them.</summary>
     private static byte[] Record(ReadOnlySpan<byte> body)
     {
-        var record = new byte[8 + body.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(record, body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(body));
-        body.CopyTo(record.AsSpan(8));
-        return record;
-    }
-
-    /// <summary>Every node as dom0 sees it: path, value and permissions, in listing order.</summary>
-    private static string Dump(Probe probe)
-    {
-        var text = new StringBuilder();
-        var stack = new Stack<string>();
-        stack.Push("/");
-        while (stack.Count > 0)
-        {
-            var path = stack.Pop();
-            text.Append(path).Append('=').Append(Convert.ToHexString(probe.Must(MessageType.Read, path).Payload))
-                .Append(' ').Append(Wire.Decode(probe.Must(MessageType.GetPerms, path).Payload)).Append('\n');
-            foreach (var child in Payloads.Split(probe.Must(MessageType.Directory, path).Payload).AsEnumerable().Reverse())
-                stack.Push(XenStorePath.Combine(path, child));
-        }
-        return text.ToString();
+        using var file = new MemoryStream();
+        RecordFile.Write(file, body);
+        return file.ToArray();
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using XenStore.Daemon;
 using XenStore.Protocol;
 
@@ -30,7 +31,23 @@ internal static class StoreConsistency
     }
 
     /// <summary>Counts the nodes at and below <paramref name="path"/>, by owner too.</summary>
-    private static int Walk(Probe probe, string path, Dictionary<uint, int> owners)
+    /// <summary>
+    /// Every node as dom0 sees it, one line each (path, value, permissions), in listing order:
+    /// two stores with the same dump hold the same nodes. The walk checks what it reads.
+    /// </summary>
+    public static string Dump(Probe probe)
+    {
+        var text = new StringBuilder();
+        Walk(probe, "/", [], (path, value, permissions) =>
+            text.Append(path).Append('=').Append(Convert.ToHexString(value)).Append(' ').Append(permissions).Append('\n'));
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Counts the nodes at and below <paramref name="path"/>, by owner too, and shows each one
+    /// (path, value, permissions) to <paramref name="visit"/>.
+    /// </summary>
+    private static int Walk(Probe probe, string path, Dictionary<uint, int> owners, Action<string, byte[], PermissionList>? visit = null)
     {
         var read = probe.Ask(MessageType.Read, path);
         Fuzz.Check.That(read.Type == MessageType.Read, $"a listed node can be read: {path} ({read})");
@@ -38,11 +55,12 @@ internal static class StoreConsistency
         var entries = Payloads.Split(perms.Payload);
         Fuzz.Check.That(PermissionList.TryParse(entries, out var list), $"{path} has a valid permission list ({perms})");
         owners[list!.Owner] = owners.GetValueOrDefault(list.Owner) + 1;
+        visit?.Invoke(path, read.Payload, list);
         var count = 1;
         foreach (var child in Children(probe, path))
         {
             Fuzz.Check.That(child.Length > 0 && !child.Contains('/'), $"{path} lists a child name that is one component: '{child}'");
-            count += Walk(probe, XenStorePath.Combine(path, child), owners);
+            count += Walk(probe, XenStorePath.Combine(path, child), owners, visit);
         }
         return count;
     }

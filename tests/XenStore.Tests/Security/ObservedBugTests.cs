@@ -59,7 +59,7 @@ public sealed class ObservedBugTests
     [Fact]
     public async Task OxenstoredOversizeHeader_TheSocketIsClosedNotDesynchronised()
     {
-        var runDir = Directory.CreateTempSubdirectory("xs-oversize-").FullName;
+        var runDir = TestEnvironment.NewRunDir("oversize");
         await using var server = UnixSocketServer.Start(daemon, Path.Combine(runDir, "socket"));
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(server.SocketPath));

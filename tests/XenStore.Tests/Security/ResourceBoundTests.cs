@@ -201,7 +201,7 @@ public sealed class ResourceBoundTests
     [Fact]
     public async Task ASocketClientThatNeverReadsIsCutOffAndOthersAreServed()
     {
-        var runDir = Directory.CreateTempSubdirectory("xs-cutoff-").FullName;
+        var runDir = TestEnvironment.NewRunDir("cutoff");
         await using var server = UnixSocketServer.Start(daemon, Path.Combine(runDir, "socket"));
         using var stuck = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         stuck.Connect(new UnixDomainSocketEndPoint(server.SocketPath));
