@@ -16,4 +16,12 @@ internal static class Values
         object[] items when items.All(i => PSObject.AsPSObject(i).BaseObject is byte) => items.Select(i => (byte)PSObject.AsPSObject(i).BaseObject).ToArray(),
         var other => Utf8.GetBytes(other.ToString() ?? ""),
     };
+
+    /// <summary>One item of Set-Content -AsByteStream: a byte is that byte, not its digits.</summary>
+    public static byte[] ToByteStream(object? item) => PSObject.AsPSObject(item ?? "").BaseObject switch
+    {
+        byte b => [b],
+        int i and >= 0 and <= 255 => [(byte)i],
+        var other => ToBytes(other),
+    };
 }

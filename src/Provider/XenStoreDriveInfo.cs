@@ -6,37 +6,59 @@ namespace XenStore.PowerShell;
 
 /// <summary>
 /// A XenStore drive: its connection lives here, since the engine makes a new provider
-/// instance for every operation. It may own an embedded daemon, and may carry an ambient
-/// transaction that every provider operation on the drive joins.
+/// instance for every operation. Drives on the session's default store share its connection
+/// and name their nodes /path; a drive with a connection of its own names them //drive/path,
+/// so an item's PSPath always leads back to the store it came from.
 /// </summary>
 public sealed class XenStoreDriveInfo : PSDriveInfo, IDisposable
 {
-    public XenStoreDriveInfo(PSDriveInfo drive, XenStoreClient client, XenStoreDaemon? embeddedDaemon, string connectionDescription)
-        : base(drive)
+    private int disposed;
+
+    /// <param name="drive">Name, provider, description; its Root is a XenStore path (/local/domain/0).</param>
+    /// <param name="connection">The connection, shared or the drive's own.</param>
+    /// <param name="ownConnection">The drive connected on its own (its paths are then //name/...).</param>
+    public XenStoreDriveInfo(PSDriveInfo drive, DriveConnection connection, bool ownConnection)
+        : base(drive.Name, drive.Provider, ProviderPath.FromStorePath(ProviderPath.ToStorePath(drive.Root), ownConnection ? "//" + drive.Name : ""),
+               drive.Description, drive.Credential)
     {
-        Client = client;
-        EmbeddedDaemon = embeddedDaemon;
-        Connection = connectionDescription;
+        DriveConnection = connection;
+        StorePrefix = ownConnection ? "//" + drive.Name : "";
+        connection.AddUser();
     }
 
+    /// <summary>What the drive's provider paths start with: "" on the default store, "//name" on a store of its own.</summary>
+    public string StorePrefix { get; }
+
+    /// <summary>The XenStore path the drive is rooted at.</summary>
+    public string StoreRoot => ProviderPath.ToStorePath(Root);
+
+    /// <summary>The connection the drive uses.</summary>
+    public DriveConnection DriveConnection { get; }
+
     /// <summary>The client all operations on this drive use.</summary>
-    public XenStoreClient Client { get; }
+    public XenStoreClient Client => DriveConnection.Client;
 
     /// <summary>The daemon hosted in this session for the drive, when no xenstored was reachable.</summary>
-    public XenStoreDaemon? EmbeddedDaemon { get; }
+    public XenStoreDaemon? EmbeddedDaemon => DriveConnection.EmbeddedDaemon;
 
     /// <summary>How the drive is connected: "socket /run/xenstored/socket", "embedded daemon"...</summary>
-    public string Connection { get; }
+    public string Connection => DriveConnection.Description;
 
-    /// <summary>The transaction provider operations join, between Start- and Complete-/Undo-XenStoreTransaction.</summary>
-    public XenStoreTransaction? Transaction { get; set; }
+    /// <summary>The transaction provider operations join (shared by the drives on one connection).</summary>
+    public XenStoreTransaction? Transaction
+    {
+        get => DriveConnection.Transaction;
+        set => DriveConnection.Transaction = value;
+    }
 
     /// <summary>What operations go through: the ambient transaction, or the client.</summary>
     public XenStoreOperations Operations => (XenStoreOperations?)Transaction ?? Client;
 
+    /// <summary>The provider path of a node of this drive's store.</summary>
+    public string ProviderPathOf(string storePath) => ProviderPath.FromStorePath(storePath, StorePrefix);
+
     public void Dispose()
     {
-        Client.Dispose();
-        EmbeddedDaemon?.Dispose();
+        if (Interlocked.Exchange(ref disposed, 1) == 0) DriveConnection.Release();
     }
 }

@@ -18,50 +18,74 @@ public sealed partial class XenStoreProvider
 
     public object GetContentWriterDynamicParameters(string path) => new ContentParameters();
 
-    public object? ClearContentDynamicParameters(string path) => null;
+    /// <summary>Clear-Content's own (empty) parameters: what tells its ClearContent from Set-Content's.</summary>
+    public sealed class ClearParameters { }
+
+    public object? ClearContentDynamicParameters(string path) => new ClearParameters();
 
     /// <summary>Get-Content: the node's value, as one string (or its bytes with -AsByteStream).</summary>
     public IContentReader GetContentReader(string path)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         var bytes = Run(() => Store.ReadAsync(store), store) ?? [];
         return new ValueReader(bytes, (DynamicParameters as ContentParameters)?.AsByteStream == true);
     }
 
-    /// <summary>Set-Content (after ClearContent) and Add-Content: what is written is appended to the value, lines joined by newlines.</summary>
+    /// <summary>
+    /// Set-Content replaces the value and Add-Content appends to it (lines joined by
+    /// newlines); either way the node gets one WRITE when the cmdlet is done.
+    /// </summary>
     public IContentWriter GetContentWriter(string path)
     {
-        var store = ProviderPath.ToStorePath(path);
-        return new ValueWriter(this, store, (DynamicParameters as ContentParameters)?.AsByteStream == true);
+        var store = StorePath(path);
+        var replace = Drive.DriveConnection.TakeReplacement(store);
+        return new ValueWriter(this, store, replace, (DynamicParameters as ContentParameters)?.AsByteStream == true);
     }
 
+    /// <summary>
+    /// Clear-Content empties the value. Set-Content calls this too before it writes, and turns
+    /// any error here into a terminating one: for Set-Content nothing is written now (watchers
+    /// would see a momentary empty value), the writer is told to replace instead.
+    /// </summary>
     public void ClearContent(string path)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
+        if (DynamicParameters is ContentParameters)
+        {
+            Drive.DriveConnection.ExpectReplacement(store);
+            return;
+        }
         if (!ShouldProcess(store, "Clear XenStore value")) return;
         Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
     }
 
+    /// <summary>The value as one string, or as bytes in blocks of the cmdlet's -ReadCount.</summary>
     private sealed class ValueReader(byte[] value, bool asBytes) : IContentReader
     {
-        private bool done;
+        private int position;
 
         public IList Read(long readCount)
         {
-            if (done) return Array.Empty<object>();
-            done = true;
-            if (asBytes) return value.Cast<object>().ToList();
-            return new object[] { XenStoreItem.ValueText(value) };
+            if (!asBytes)
+            {
+                if (position > 0) return Array.Empty<object>();
+                position = 1;
+                return new object[] { XenStoreItem.ValueText(value) };
+            }
+            var count = readCount <= 0 ? value.Length - position : (int)Math.Min(readCount, value.Length - position);
+            var block = value.Skip(position).Take(count).Cast<object>().ToList();
+            position += count;
+            return block;
         }
 
-        public void Seek(long offset, SeekOrigin origin) => done = origin == SeekOrigin.End;
+        public void Seek(long offset, SeekOrigin origin) => position = origin == SeekOrigin.End ? (asBytes ? value.Length : 1) : 0;
 
         public void Close() { }
 
         public void Dispose() { }
     }
 
-    private sealed class ValueWriter(XenStoreProvider provider, string path, bool asBytes) : IContentWriter
+    private sealed class ValueWriter(XenStoreProvider provider, string path, bool replace, bool asBytes) : IContentWriter
     {
         private readonly List<byte> written = [];
         private bool any;
@@ -72,7 +96,7 @@ public sealed partial class XenStoreProvider
             {
                 if (asBytes)
                 {
-                    written.AddRange(Values.ToBytes(item));
+                    written.AddRange(Values.ToByteStream(item));
                     continue;
                 }
                 if (any) written.Add((byte)'\n');
@@ -88,7 +112,7 @@ public sealed partial class XenStoreProvider
         public void Close()
         {
             if (!provider.ShouldProcess(path, "Set XenStore value")) return;
-            var existing = provider.Run(async () =>
+            var existing = replace ? [] : provider.Run(async () =>
             {
                 try { return await provider.Store.ReadAsync(path).ConfigureAwait(false); }
                 catch (XenStoreException e) when (e.Code == Protocol.XenStoreErrorCode.ENOENT) { return Array.Empty<byte>(); }

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using XenStore.Client;
 using XenStore.Protocol;
 
 namespace XenStore.PowerShell;
@@ -17,7 +18,7 @@ public sealed partial class XenStoreProvider
     /// <summary>Get-ItemProperty: Value, Permissions and Owner (or those named).</summary>
     public void GetProperty(string path, Collection<string>? providerSpecificPickList)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         var node = Run(() => Store.GetNodeAsync(store), store);
         if (node is null) return;
         var item = new XenStoreItem(node);
@@ -32,13 +33,13 @@ public sealed partial class XenStoreProvider
             };
             result.Properties.Add(new PSNoteProperty(name, value));
         }
-        WritePropertyObject(result, ProviderPath.FromStorePath(store));
+        WritePropertyObject(result, Drive.ProviderPathOf(store));
     }
 
     /// <summary>Set-ItemProperty: Value writes the value; Permissions ("n0 r5" or an array) and Owner change the permission list.</summary>
     public void SetProperty(string path, PSObject propertyValue)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         foreach (var property in propertyValue.Properties)
         {
             var name = PropertyNames.FirstOrDefault(n => string.Equals(n, property.Name, StringComparison.OrdinalIgnoreCase));
@@ -55,13 +56,12 @@ public sealed partial class XenStoreProvider
                     Run(() => Store.WriteAsync(store, Values.ToBytes(property.Value)), store);
                     break;
                 case "Permissions":
-                    if (ParsePermissions(property.Value, store) is { } permissions)
-                        Run(() => Store.SetPermissionsAsync(store, permissions), store);
+                    if (ParsePermissions(property.Value, store) is { } permissions) SetPermissions(store, permissions);
                     break;
                 default:
                     var owner = Convert.ToUInt32(PSObject.AsPSObject(property.Value).BaseObject, System.Globalization.CultureInfo.InvariantCulture);
                     var current = Run(() => Store.GetPermissionsAsync(store), store);
-                    if (current is not null) Run(() => Store.SetPermissionsAsync(store, current.WithOwner(owner)), store);
+                    if (current is not null) SetPermissions(store, current.WithOwner(owner));
                     break;
             }
         }
@@ -71,7 +71,7 @@ public sealed partial class XenStoreProvider
     /// <summary>Clear-ItemProperty Value empties the value.</summary>
     public void ClearProperty(string path, Collection<string> propertyToClear)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         foreach (var name in propertyToClear)
         {
             if (!string.Equals(name, "Value", StringComparison.OrdinalIgnoreCase))
@@ -80,6 +80,29 @@ public sealed partial class XenStoreProvider
                 continue;
             }
             if (ShouldProcess(store, "Clear Value")) Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
+        }
+    }
+
+    /// <summary>
+    /// SET_PERMS, with the daemon's ENOENT for an entry naming a domain that was never
+    /// introduced told as that, not as a missing node.
+    /// </summary>
+    private void SetPermissions(string store, PermissionList permissions)
+    {
+        try
+        {
+            Store.SetPermissionsAsync(store, permissions).GetAwaiter().GetResult();
+        }
+        catch (XenStoreException e) when (e.Code == XenStoreErrorCode.ENOENT && Probe(store) == NodeState.Exists)
+        {
+            var domains = string.Join(", ", permissions.Entries.Select(p => p.DomainId).Distinct());
+            WriteError(new ErrorRecord(new XenStoreException(e.Code, e.ErrorName, store,
+                $"Cannot set the permissions of {store} to '{permissions}': the xenstored knows no domain among {domains} (only dom0 and introduced domains can be named)."),
+                "XenStore.ENOENT", ErrorCategory.InvalidArgument, store));
+        }
+        catch (Exception failure) when (failure is XenStoreException || XenStoreErrorRecords.IsUnreachable(failure))
+        {
+            Report(failure, store);
         }
     }
 

@@ -11,19 +11,40 @@ namespace XenStore.PowerShell;
 /// value is its content, and Value, Permissions and Owner are its properties. Paths are
 /// case-sensitive, take '/' or '\', and show as xs:/local/domain/19.
 /// </summary>
-[CmdletProvider(ProviderName, ProviderCapabilities.ShouldProcess | ProviderCapabilities.Filter | ProviderCapabilities.ExpandWildcards)]
+[CmdletProvider(ProviderName, ProviderCapabilities.ShouldProcess | ProviderCapabilities.Filter | ProviderCapabilities.Include | ProviderCapabilities.Exclude | ProviderCapabilities.ExpandWildcards)]
 [OutputType(typeof(XenStoreItem), ProviderCmdlet = ProviderCmdlet.GetItem)]
 [OutputType(typeof(XenStoreItem), ProviderCmdlet = ProviderCmdlet.GetChildItem)]
 public sealed partial class XenStoreProvider : NavigationCmdletProvider, IContentCmdletProvider, IPropertyCmdletProvider
 {
     public const string ProviderName = "XenStore";
 
-    /// <summary>The drive the current operation runs on.</summary>
-    private XenStoreDriveInfo Drive =>
-        PSDriveInfo as XenStoreDriveInfo
-        ?? throw new PSInvalidOperationException("This operation needs a XenStore drive (xs:, or one made with Connect-XenStore or New-PSDrive -PSProvider XenStore).");
+    private XenStoreDriveInfo? drive;
+
+    /// <summary>
+    /// The drive the current operation runs on: the one the engine names, or for a
+    /// provider-qualified path (an item's PSPath piped from elsewhere) the drive whose store
+    /// the path names. Set by the first <see cref="StorePath"/> of the operation.
+    /// </summary>
+    private XenStoreDriveInfo Drive => drive ??= DriveFor(ProviderPath.StorePrefix(PSDriveInfo?.Root));
 
     private XenStoreOperations Store => Drive.Operations;
+
+    /// <summary>The XenStore path a provider path names, and the drive of its store for this operation.</summary>
+    private string StorePath(string path)
+    {
+        drive ??= DriveFor(ProviderPath.StorePrefix(path));
+        return ProviderPath.ToStorePath(path);
+    }
+
+    private XenStoreDriveInfo DriveFor(string prefix)
+    {
+        if (PSDriveInfo is XenStoreDriveInfo current && current.StorePrefix == prefix) return current;
+        var candidates = ProviderInfo.Drives.OfType<XenStoreDriveInfo>().Where(d => d.StorePrefix == prefix).ToList();
+        return candidates.FirstOrDefault(d => d.Name == "xs") ?? candidates.FirstOrDefault()
+            ?? throw new PSArgumentException(prefix.Length == 0
+                ? "No XenStore drive is connected to the session's default store (xs: was removed); use a drive-qualified path."
+                : $"There is no XenStore drive '{prefix[2..]}:' any more for the path.");
+    }
 
     #region Drives
 
@@ -35,25 +56,31 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             connection = XenStoreConnector.Embedded();
             WriteWarning("No xenstored is reachable (no socket, no xenbus device): xs: is served by a XenStore daemon embedded in this session. Its contents live only as long as the session.");
         }
-        var drive = new PSDriveInfo("xs", ProviderInfo, "", $"XenStore ({connection.Description})", null);
-        return [new XenStoreDriveInfo(drive, connection.Client, connection.EmbeddedDaemon, connection.Description)];
+        var xs = new PSDriveInfo("xs", ProviderInfo, "/", $"XenStore ({connection.Description})", null);
+        return [new XenStoreDriveInfo(xs, new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), ownConnection: false)];
     }
 
     protected override object NewDriveDynamicParameters() => new DriveParameters();
 
+    /// <summary>
+    /// New-PSDrive -PSProvider XenStore: with -SocketPath, -Xenbus or -Embedded the drive
+    /// connects on its own; without, it is another view (another -Root) of the default store.
+    /// </summary>
     protected override PSDriveInfo NewDrive(PSDriveInfo drive)
     {
         if (drive is XenStoreDriveInfo ready) return ready;
         var parameters = DynamicParameters as DriveParameters ?? new DriveParameters();
         try
         {
+            if (!parameters.Embedded && !parameters.Xenbus && parameters.SocketPath is null
+                && ProviderInfo.Drives.OfType<XenStoreDriveInfo>().FirstOrDefault(d => d.StorePrefix.Length == 0) is { } shared)
+                return new XenStoreDriveInfo(drive, shared.DriveConnection, ownConnection: false);
             var connection = parameters.Embedded ? XenStoreConnector.Embedded()
                 : parameters.Xenbus ? XenStoreConnector.Xenbus(parameters.DevicePath)
                 : parameters.SocketPath is { } socket ? XenStoreConnector.Socket(socket)
                 : XenStoreConnector.Discover() ?? throw new XenStoreConnectionException("No xenstored is reachable; give -SocketPath, -Xenbus or -Embedded.");
-            var root = ProviderPath.FromStorePath(ProviderPath.ToStorePath(drive.Root));
-            var rooted = new PSDriveInfo(drive.Name, drive.Provider, root, drive.Description, drive.Credential);
-            return new XenStoreDriveInfo(rooted, connection.Client, connection.EmbeddedDaemon, connection.Description);
+            var own = parameters.Embedded || parameters.Xenbus || parameters.SocketPath is not null;
+            return new XenStoreDriveInfo(drive, new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), own);
         }
         catch (Exception ex) when (ex is XenStoreException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
@@ -92,7 +119,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     /// </summary>
     protected override string[] ExpandPath(string path)
     {
-        var components = ProviderPath.ToStorePath(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var components = StorePath(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
         var current = new List<string> { "/" };
         foreach (var component in components)
         {
@@ -105,42 +132,28 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
                     continue;
                 }
                 var pattern = new WildcardPattern(component, WildcardOptions.None);
-                next.AddRange(TryList(parent).Where(pattern.IsMatch).Select(name => XenStorePath.Combine(parent, name)));
+                next.AddRange(ListOrEmpty(parent).Where(pattern.IsMatch).Select(name => XenStorePath.Combine(parent, name)));
             }
             current = next;
         }
-        return current.Where(p => Run(() => Store.ExistsAsync(p), p)).Select(ProviderPath.FromStorePath).ToArray();
+        var selected = NameSelector();
+        return current.Where(p => selected(XenStorePath.Name(p)) && Probe(p) != NodeState.Missing).Select(Drive.ProviderPathOf).ToArray();
     }
 
     #endregion
 
     #region Items
 
-    protected override bool ItemExists(string path)
-    {
-        var store = ProviderPath.ToStorePath(path);
-        try
-        {
-            return Store.ExistsAsync(store).GetAwaiter().GetResult();
-        }
-        catch (XenStoreException e) when (e.Code == XenStoreErrorCode.EINVAL)
-        {
-            return false;
-        }
-    }
+    protected override bool ItemExists(string path) => Probe(StorePath(path)) != NodeState.Missing;
 
     /// <summary>Every node can have children, as every registry key can.</summary>
     protected override bool IsItemContainer(string path) => ItemExists(path);
 
-    protected override bool HasChildItems(string path)
-    {
-        var store = ProviderPath.ToStorePath(path);
-        return TryList(store).Count > 0;
-    }
+    protected override bool HasChildItems(string path) => ListOrEmpty(StorePath(path)).Count > 0;
 
     protected override void GetItem(string path)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         var node = Run(() => Store.GetNodeAsync(store), store);
         if (node is not null) WriteItem(node);
     }
@@ -148,82 +161,80 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     protected override void GetChildItems(string path, bool recurse) => GetChildItems(path, recurse, uint.MaxValue);
 
     /// <summary>
-    /// Children (and with -Recurse their subtrees, to -Depth) read with their requests
-    /// pipelined, then written parent by parent as Get-ChildItem shows directories.
+    /// Children (and with -Recurse their subtrees, to -Depth), written parent by parent as
+    /// Get-ChildItem shows directories, streamed as they arrive with the requests pipelined.
     /// </summary>
     protected override void GetChildItems(string path, bool recurse, uint depth)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         var levels = recurse ? (depth == uint.MaxValue ? int.MaxValue : (int)Math.Min(depth, int.MaxValue - 1) + 1) : 1;
-        var nodes = Run(() => Store.ListRecursiveAsync(store, levels), store);
-        if (nodes is null) return;
-        var byPath = nodes.ToDictionary(n => n.Path, StringComparer.Ordinal);
-        var filter = string.IsNullOrEmpty(Filter) ? null : new WildcardPattern(Filter, WildcardOptions.None);
-        var pending = new Stack<string>();
-        pending.Push(store);
-        while (pending.Count > 0)
+        var selected = NameSelector();
+        var walk = new SubtreeWalk(Store, levels);
+        Run(() => walk.StartAsync(store), store);
+        foreach (var step in walk.Steps())
         {
             if (Stopping) return;
-            if (!byPath.TryGetValue(pending.Pop(), out var parent)) continue;
-            var children = parent.Children.Select(c => XenStorePath.Combine(parent.Path, c)).Where(byPath.ContainsKey).ToList();
-            foreach (var child in children)
-                if (filter is null || filter.IsMatch(XenStorePath.Name(child))) WriteItem(byPath[child]);
-            for (var i = children.Count - 1; i >= 0; i--) pending.Push(children[i]);
+            if (step.Node is { } node)
+            {
+                if (selected(XenStorePath.Name(node.Path))) WriteItem(node);
+            }
+            else if (step.Failure is { } failure) Report(failure, step.Path);
         }
     }
 
     protected override void GetChildNames(string path, ReturnContainers returnContainers)
     {
-        var store = ProviderPath.ToStorePath(path);
-        var filter = string.IsNullOrEmpty(Filter) ? null : new WildcardPattern(Filter, WildcardOptions.None);
-        foreach (var name in TryList(store))
+        var store = StorePath(path);
+        var selected = NameSelector();
+        foreach (var name in ListOrEmpty(store))
         {
             if (Stopping) return;
-            if (filter is null || filter.IsMatch(name)) WriteItemObject(name, ProviderPath.FromStorePath(XenStorePath.Combine(store, name)), true);
+            if (selected(name)) WriteItemObject(name, Drive.ProviderPathOf(XenStorePath.Combine(store, name)), true);
         }
     }
 
     protected override void NewItem(string path, string itemTypeName, object newItemValue)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         if (!ShouldProcess(store, "New XenStore node")) return;
-        if (!Force && Run(() => Store.ExistsAsync(store), store))
+        if (!Force && Probe(store) == NodeState.Exists)
         {
             WriteError(new ErrorRecord(new IOException($"The XenStore node '{store}' already exists. Use -Force to set its value."),
                 "XenStore.EEXIST", ErrorCategory.ResourceExists, store));
             return;
         }
-        if (newItemValue is null) Run(() => Store.MkdirAsync(store), store);
-        else Run(() => Store.WriteAsync(store, Values.ToBytes(newItemValue)), store);
-        GetItem(store);
+        var written = newItemValue is null
+            ? Run(() => Store.MkdirAsync(store), store)
+            : Run(() => Store.WriteAsync(store, Values.ToBytes(newItemValue)), store);
+        if (written) GetItem(path);
     }
 
     protected override void SetItem(string path, object value)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         if (!ShouldProcess(store, "Set XenStore value")) return;
-        Run(() => Store.WriteAsync(store, Values.ToBytes(value)), store);
-        // The engine passes it on only with -PassThru.
-        GetItem(store);
+        // The engine passes the item on only with -PassThru.
+        if (Run(() => Store.WriteAsync(store, Values.ToBytes(value)), store)) GetItem(path);
     }
 
     protected override void ClearItem(string path)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         if (!ShouldProcess(store, "Clear XenStore value")) return;
         Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
     }
 
     protected override void RemoveItem(string path, bool recurse)
     {
-        var store = ProviderPath.ToStorePath(path);
+        var store = StorePath(path);
         if (!ShouldProcess(store, "Remove XenStore node")) return;
         Run(() => Store.RemoveAsync(store), store);
     }
 
     protected override void CopyItem(string path, string copyPath, bool recurse)
     {
-        var from = ProviderPath.ToStorePath(path);
+        var from = StorePath(path);
+        if (!SameStore(path, copyPath)) return;
         var to = ProviderPath.ToStorePath(copyPath);
         if (!ShouldProcess($"{from} -> {to}", "Copy XenStore node")) return;
         Atomically(ops => CopyAsync(ops, from, to, recurse ? int.MaxValue : 0), from);
@@ -231,17 +242,18 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     protected override void MoveItem(string path, string destination)
     {
-        var from = ProviderPath.ToStorePath(path);
+        var from = StorePath(path);
+        if (!SameStore(path, destination)) return;
         var to = ProviderPath.ToStorePath(destination);
         // Moving into an existing node puts the item below it, as Move-Item does with folders.
-        if (Run(() => Store.ExistsAsync(to), to)) to = XenStorePath.Combine(to, XenStorePath.Name(from));
+        if (Probe(to) == NodeState.Exists) to = XenStorePath.Combine(to, XenStorePath.Name(from));
         if (ShouldProcess($"{from} -> {to}", "Move XenStore node")) Relocate(from, to);
     }
 
     protected override void RenameItem(string path, string newName)
     {
-        var from = ProviderPath.ToStorePath(path);
-        if (newName.Contains('/') || newName.Contains('\\') || !newName.All(XenStorePath.IsValidChar))
+        var from = StorePath(path);
+        if (newName.Length == 0 || newName.Contains('/') || newName.Contains('\\') || !newName.All(XenStorePath.IsValidChar))
         {
             WriteError(new ErrorRecord(new ArgumentException($"'{newName}' is not a valid XenStore node name."), "XenStore.EINVAL", ErrorCategory.InvalidArgument, newName));
             return;
@@ -252,20 +264,75 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     #endregion
 
+    /// <summary>
+    /// -Filter, -Include and -Exclude on a node name, case-sensitively as XenStore names are
+    /// (the engine's own matching, which the Include and Exclude capabilities turn off, ignores case).
+    /// </summary>
+    private Func<string, bool> NameSelector()
+    {
+        static WildcardPattern[] Patterns(IEnumerable<string>? texts) =>
+            texts?.Where(t => !string.IsNullOrEmpty(t)).Select(t => new WildcardPattern(t, WildcardOptions.None)).ToArray() ?? [];
+        var filter = Patterns(string.IsNullOrEmpty(Filter) ? null : [Filter]);
+        var include = Patterns(Include);
+        var exclude = Patterns(Exclude);
+        return name => filter.All(p => p.IsMatch(name))
+            && (include.Length == 0 || include.Any(p => p.IsMatch(name)))
+            && !exclude.Any(p => p.IsMatch(name));
+    }
+
+    /// <summary>Copy and move stay within one store: a node of one xenstored is not moved to another.</summary>
+    private bool SameStore(string path, string destination)
+    {
+        if (ProviderPath.StorePrefix(destination) == Drive.StorePrefix) return true;
+        WriteError(new ErrorRecord(new ArgumentException("Copy and move work within one XenStore; the destination is on another drive's store. Use Export-XenStore and Import-XenStore."),
+            "XenStore.CrossStore", ErrorCategory.InvalidArgument, destination));
+        return false;
+    }
+
     /// <summary>Move and rename: copy the subtree and remove the original, in one transaction.</summary>
     private void Relocate(string from, string to)
     {
-        Atomically(async ops =>
+        var moved = Atomically(async ops =>
         {
             await CopyAsync(ops, from, to, int.MaxValue).ConfigureAwait(false);
             await ops.RemoveAsync(from).ConfigureAwait(false);
         }, from);
-        GetItem(to);
+        if (moved) GetItem(Drive.ProviderPathOf(to));
     }
 
-    private void WriteItem(XenStoreNode node) => WriteItemObject(new XenStoreItem(node), ProviderPath.FromStorePath(node.Path), true);
+    private void WriteItem(XenStoreNode node) => WriteItemObject(new XenStoreItem(node), Drive.ProviderPathOf(node.Path), true);
 
-    private List<string> TryList(string store) => Run(() => Store.ListAsync(store), store)?.ToList() ?? [];
+    private enum NodeState { Missing, Exists, Unreadable }
+
+    /// <summary>Whether a node is there, without writing an error: a DIRECTORY, as pyxs' exists does.</summary>
+    private NodeState Probe(string store)
+    {
+        try
+        {
+            Store.ListAsync(store).GetAwaiter().GetResult();
+            return NodeState.Exists;
+        }
+        catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
+        {
+            ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, store));
+            throw;
+        }
+        catch (XenStoreException e) when (e.Code is XenStoreErrorCode.EACCES)
+        {
+            return NodeState.Unreadable;
+        }
+        catch (XenStoreException e) when (e.Code is XenStoreErrorCode.E2BIG)
+        {
+            return NodeState.Exists;
+        }
+        catch (XenStoreException)
+        {
+            return NodeState.Missing;
+        }
+    }
+
+    /// <summary>The children's names, or none (with an error written) when they cannot be listed.</summary>
+    private List<string> ListOrEmpty(string store) => Run(() => Store.ListAsync(store), store)?.ToList() ?? [];
 
     /// <summary>Copies a node (and its subtree to <paramref name="depth"/>) with values and permissions.</summary>
     private static async Task CopyAsync(XenStoreOperations ops, string from, string to, int depth)
@@ -282,22 +349,23 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     }
 
     /// <summary>Runs a change in the drive's ambient transaction, or in one of its own retried on conflict.</summary>
-    private void Atomically(Func<XenStoreOperations, Task> change, string path)
+    private bool Atomically(Func<XenStoreOperations, Task> change, string path)
     {
-        var drive = Drive;
-        if (drive.Transaction is { } ambient) Run(() => change(ambient), path);
-        else Run(() => drive.Client.RunTransactionAsync(tx => change(tx)), path);
+        var current = Drive;
+        return current.Transaction is { } ambient
+            ? Run(() => change(ambient), path)
+            : Run(() => current.Client.RunTransactionAsync(tx => change(tx)), path);
     }
 
-    private void Run(Func<Task> operation, string path) => Run(async () =>
+    private bool Run(Func<Task> operation, string path) => Run(async () =>
     {
         await operation().ConfigureAwait(false);
         return true;
     }, path);
 
     /// <summary>
-    /// Waits for a request; a XenStore error becomes an ErrorRecord for that path (the
-    /// operation goes on with the next item), a lost connection stops the command.
+    /// Waits for a request; a XenStore error becomes one ErrorRecord for that path (the
+    /// operation goes on with the next item), an unreachable xenstored stops the command.
     /// </summary>
     private T? Run<T>(Func<Task<T>> operation, string path)
     {
@@ -305,15 +373,18 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         {
             return operation().GetAwaiter().GetResult();
         }
-        catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
+        catch (Exception failure) when (failure is XenStoreException || XenStoreErrorRecords.IsUnreachable(failure))
         {
-            ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, path));
+            Report(failure, path);
             return default;
         }
-        catch (XenStoreException e)
-        {
-            WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, path));
-            return default;
-        }
+    }
+
+    /// <summary>One ErrorRecord for a failure: terminating for an unreachable xenstored, else written.</summary>
+    private void Report(Exception failure, string path)
+    {
+        if (XenStoreErrorRecords.IsUnreachable(failure)) ThrowTerminatingError(XenStoreErrorRecords.Unreachable(failure, path));
+        else if (failure is XenStoreException e) WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, path));
+        else throw failure;
     }
 }

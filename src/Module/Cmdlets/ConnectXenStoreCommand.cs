@@ -61,6 +61,15 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
     protected override void EndProcessing()
     {
         if (!ShouldProcess($"{Name}: ({ParameterSetName})", "Connect XenStore drive")) return;
+        var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
+        var named = new PSDriveInfo(Name, provider, ProviderPath.ToStorePath(Root), "", null);
+        // Without a connection of its own the drive is another view (another -Root) of the default store.
+        if (ParameterSetName == "Socket" && SocketPath is null
+            && provider.Drives.OfType<XenStoreDriveInfo>().FirstOrDefault(d => d.StorePrefix.Length == 0) is { } shared)
+        {
+            WriteObject(SessionState.Drive.New(new XenStoreDriveInfo(Described(named, shared.Connection), shared.DriveConnection, ownConnection: false), Scope));
+            return;
+        }
         XenStoreConnector.Connection connection;
         try
         {
@@ -78,12 +87,13 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
             return;
         }
         connection.Client.RequestTimeout = TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
-        var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
-        var root = ProviderPath.FromStorePath(ProviderPath.ToStorePath(Root));
-        var drive = new XenStoreDriveInfo(new PSDriveInfo(Name, provider, root, $"XenStore ({connection.Description})", null),
-            connection.Client, connection.EmbeddedDaemon, connection.Description);
+        var drive = new XenStoreDriveInfo(Described(named, connection.Description),
+            new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), ownConnection: true);
         WriteObject(SessionState.Drive.New(drive, Scope));
     }
+
+    private static PSDriveInfo Described(PSDriveInfo drive, string connection) =>
+        new(drive.Name, drive.Provider, drive.Root, $"XenStore ({connection})", null);
 }
 
 /// <summary>
