@@ -57,6 +57,18 @@ public sealed class XenStoreDriveInfo : PSDriveInfo, IDisposable
     /// <summary>The provider path of a node of this drive's store.</summary>
     public string ProviderPathOf(string storePath) => ProviderPath.FromStorePath(storePath, StorePrefix);
 
+    /// <summary>
+    /// The drive whose store a provider path names (an item's PSPath reaches the provider
+    /// without a drive): by its //name prefix, or for a plain path the default store's xs:
+    /// (or another drive on that store); null when no such drive is mounted.
+    /// </summary>
+    public static XenStoreDriveInfo? ForPath(ProviderInfo provider, string providerPath)
+    {
+        var prefix = ProviderPath.StorePrefix(providerPath);
+        var candidates = provider.Drives.OfType<XenStoreDriveInfo>().Where(d => d.StorePrefix == prefix).ToList();
+        return candidates.FirstOrDefault(d => d.Name == "xs") ?? candidates.FirstOrDefault();
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0) DriveConnection.Release();

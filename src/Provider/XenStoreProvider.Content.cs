@@ -39,6 +39,13 @@ public sealed partial class XenStoreProvider
     {
         var store = StorePath(path);
         var replace = Drive.DriveConnection.TakeReplacement(store);
+        // Checked now: an error from the writer's Close, after the cmdlet's last record, is lost.
+        if (!IsValidPath(path))
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"'{store}' is not a valid XenStore path: names take letters, digits and - _ @ only."),
+                "XenStore.EINVAL", ErrorCategory.InvalidArgument, store));
+            return null!;
+        }
         return new ValueWriter(this, store, replace, (DynamicParameters as ContentParameters)?.AsByteStream == true);
     }
 

@@ -39,8 +39,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     private XenStoreDriveInfo DriveFor(string prefix)
     {
         if (PSDriveInfo is XenStoreDriveInfo current && current.StorePrefix == prefix) return current;
-        var candidates = ProviderInfo.Drives.OfType<XenStoreDriveInfo>().Where(d => d.StorePrefix == prefix).ToList();
-        return candidates.FirstOrDefault(d => d.Name == "xs") ?? candidates.FirstOrDefault()
+        return XenStoreDriveInfo.ForPath(ProviderInfo, prefix + "/")
             ?? throw new PSArgumentException(prefix.Length == 0
                 ? "No XenStore drive is connected to the session's default store (xs: was removed); use a drive-qualified path."
                 : $"There is no XenStore drive '{prefix[2..]}:' any more for the path.");
@@ -146,8 +145,23 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     protected override bool ItemExists(string path) => Probe(StorePath(path)) != NodeState.Missing;
 
-    /// <summary>Every node can have children, as every registry key can.</summary>
-    protected override bool IsItemContainer(string path) => ItemExists(path);
+    /// <summary>
+    /// Every node can have children, as every registry key can. An unreachable xenstored is
+    /// written, not thrown: Set-Location then puts the current drive back before it stops
+    /// with the error, where a thrown one would leave the location on the dead drive.
+    /// </summary>
+    protected override bool IsItemContainer(string path)
+    {
+        try
+        {
+            return ItemExists(path);
+        }
+        catch (XenStoreUnreachableException unreachable)
+        {
+            WriteError(unreachable.ErrorRecord);
+            return false;
+        }
+    }
 
     protected override bool HasChildItems(string path) => ListOrEmpty(StorePath(path)).Count > 0;
 
@@ -314,8 +328,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         }
         catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
         {
-            ThrowTerminatingError(XenStoreErrorRecords.Unreachable(unreachable, store));
-            throw;
+            throw new XenStoreUnreachableException(XenStoreErrorRecords.Unreachable(unreachable, store));
         }
         catch (XenStoreException e) when (e.Code is XenStoreErrorCode.EACCES)
         {
@@ -383,7 +396,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     /// <summary>One ErrorRecord for a failure: terminating for an unreachable xenstored, else written.</summary>
     private void Report(Exception failure, string path)
     {
-        if (XenStoreErrorRecords.IsUnreachable(failure)) ThrowTerminatingError(XenStoreErrorRecords.Unreachable(failure, path));
+        if (XenStoreErrorRecords.IsUnreachable(failure)) throw new XenStoreUnreachableException(XenStoreErrorRecords.Unreachable(failure, path));
         else if (failure is XenStoreException e) WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, path));
         else throw failure;
     }

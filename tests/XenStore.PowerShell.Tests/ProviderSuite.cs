@@ -49,7 +49,7 @@ public abstract class ProviderSuite : IDisposable
         var created = Session.Run($"$ExecutionContext.InvokeProvider.Item.New('{Root}/a', $null, 'node', 'hello')");
         var item = Assert.Single(created);
         Assert.Equal("XenStore.PowerShell.XenStoreItem", item.BaseObject.GetType().FullName);
-        Assert.Equal($"{Store}/a", Prop(item, "Path"));
+        Assert.Equal($"{Store}/a", Prop(item, "FullName"));
         Assert.Equal("hello", Prop(item, "Value"));
         Assert.Equal("hello", Value("a"));
         Session.Run($"$ExecutionContext.InvokeProvider.Item.Set('{Root}/a', 'world') | Out-Null");
@@ -76,7 +76,7 @@ public abstract class ProviderSuite : IDisposable
     {
         foreach (var p in new[] { "x/a", "x/b/c", "x/b/d/e", "x/f" })
             Session.Run($"$ExecutionContext.InvokeProvider.Item.New('{Root}/{p}', $null, 'node', '{p}') | Out-Null");
-        string[] Paths(string script) => Session.Run(script).Select(o => ((string)Prop(o, "Path")!)[(Store.Length + 1)..]).ToArray();
+        string[] Paths(string script) => Session.Run(script).Select(o => ((string)Prop(o, "FullName")!)[(Store.Length + 1)..]).ToArray();
         Assert.Equal(["x/a", "x/b", "x/f"], Paths($"$ExecutionContext.InvokeProvider.ChildItem.Get('{Root}/x', $false)"));
         // As Get-ChildItem -Recurse lists folders: a node's children, then each child's subtree.
         Assert.Equal(["x/a", "x/b", "x/f", "x/b/c", "x/b/d", "x/b/d/e"], Paths($"$ExecutionContext.InvokeProvider.ChildItem.Get('{Root}/x', $true)"));

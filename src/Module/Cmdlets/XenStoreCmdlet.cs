@@ -46,7 +46,8 @@ public abstract class XenStoreCmdlet : PSCmdlet
         if (provider.Name != XenStoreProvider.ProviderName)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{path}' is not a XenStore path (it belongs to the {provider.Name} provider)."),
                 "XenStore.NotXenStorePath", ErrorCategory.InvalidArgument, path));
-        var xsDrive = drive as XenStoreDriveInfo ?? ResolveDrive(driveName);
+        // A provider-qualified path (an item's PSPath) comes without a drive: its prefix names the store.
+        var xsDrive = drive as XenStoreDriveInfo ?? XenStoreDriveInfo.ForPath(provider, providerPath) ?? ResolveDrive(driveName);
         return (xsDrive, ProviderPath.ToStorePath(providerPath));
     }
 
