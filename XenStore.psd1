@@ -1,6 +1,7 @@
 @{
-    RootModule           = 'module/XenStore.PowerShell.dll'
-    NestedModules        = @('module/XenStore.Provider.dll')
+    # In a checkout this manifest loads the module the build lays out in
+    # module/XenStore/<ModuleVersion>/; the laid-out copy is this file without that prefix.
+    RootModule           = 'module/XenStore/0.1.0/XenStore.PowerShell.dll'
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0d7f3e-6a52-4d0c-9a7e-3c1f2b8e4d61'
     Author               = 'XenStorePS contributors'
@@ -9,8 +10,8 @@
     Description          = 'XenStore, the Xen hypervisor''s key/value store, as the xs: drive, with cmdlets for watches, transactions, permissions and domains; can host its own xenstored.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('src/Module/XenStore.format.ps1xml')
-    TypesToProcess       = @('src/Module/XenStore.types.ps1xml')
+    FormatsToProcess     = @('module/XenStore/0.1.0/XenStore.format.ps1xml')
+    TypesToProcess       = @('module/XenStore/0.1.0/XenStore.types.ps1xml')
     CmdletsToExport      = @(
         'Connect-XenStore'
         'Disconnect-XenStore'

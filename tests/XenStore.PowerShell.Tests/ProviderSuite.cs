@@ -57,7 +57,7 @@ public abstract class ProviderSuite : IDisposable
         Assert.True(Session.Single<bool>($"$ExecutionContext.InvokeProvider.Item.Exists('{Root}/a')"));
         Assert.False(Session.Single<bool>($"$ExecutionContext.InvokeProvider.Item.Exists('{Root}/missing')"));
         var psPath = Session.Single<string>($"$ExecutionContext.InvokeProvider.Item.Get('{Root}/a')[0].PSPath");
-        Assert.Equal($"XenStore.Provider\\XenStore::{Store.TrimStart('/')}/a", psPath);
+        Assert.Equal($"XenStore\\XenStore::{Store.TrimStart('/')}/a", psPath);
         var parent = Session.Single<string>($"$ExecutionContext.InvokeProvider.Item.Get('{Root}/a')[0].PSParentPath");
         Assert.EndsWith($"::{Store.TrimStart('/')}", parent);
     }

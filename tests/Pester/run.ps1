@@ -1,0 +1,44 @@
+# Runs every Pester suite in this folder with Pester 5.7.1, restored from NuGet by
+# PesterRestore.csproj (no PowerShell Gallery needed). Exits non-zero on any failure.
+#   dotnet pwsh -NoProfile -File tests/Pester/run.ps1 [-CountsFile F] [-TestResultPath F.xml]
+[CmdletBinding()]
+param(
+    # Receives "PASSED FAILED SKIPPED", for build.sh's closing line.
+    [string] $CountsFile,
+    # Receives the results as JUnit XML.
+    [string] $TestResultPath
+)
+$ErrorActionPreference = 'Stop'
+$PesterVersion = '5.7.1'   # as pinned in PesterRestore.csproj
+
+& dotnet restore (Join-Path $PSScriptRoot 'PesterRestore.csproj') --nologo -v quiet
+if ($LASTEXITCODE -ne 0) { throw 'restoring Pester failed' }
+
+# The package folder NuGet restored into: NUGET_PACKAGES when set, else what NuGet's settings say.
+$packages = $env:NUGET_PACKAGES
+if (-not $packages) {
+    $line = & dotnet nuget locals global-packages --list | Select-String 'global-packages:'
+    $packages = ($line.Line -replace '^.*global-packages:\s*', '').Trim()
+}
+Import-Module (Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1") -Force
+
+$config = New-PesterConfiguration
+$config.Run.Path = $PSScriptRoot
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+if ($TestResultPath) {
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'JUnitXml'
+    $config.TestResult.OutputPath = $TestResultPath
+}
+$result = Invoke-Pester -Configuration $config
+
+# A failure outside any test (a BeforeAll, a file that does not load) fails no test by itself.
+$failed = $result.FailedCount
+if ($result.Result -ne 'Passed' -and $failed -eq 0) {
+    $failed = [Math]::Max(1, $result.FailedBlocksCount + $result.FailedContainersCount)
+}
+if ($CountsFile) {
+    "$($result.PassedCount) $failed $($result.SkippedCount)" | Set-Content -Path $CountsFile
+}
+exit ([int]($result.Result -ne 'Passed'))
