@@ -23,12 +23,14 @@ public static class XenStoreErrorRecords
     };
 
     /// <summary>The xenstored cannot be reached: the connection is lost, or a request went unanswered for the drive's timeout.</summary>
-    public static bool IsUnreachable(Exception exception) => exception is XenStoreConnectionException or TimeoutException;
+    public static bool IsUnreachable(Exception exception) => exception is XenStoreConnectionException or TimeoutException or XenStoreUnreachableException;
 
     /// <summary>The ErrorRecord that stops a command for an <see cref="IsUnreachable"/> failure.</summary>
-    public static ErrorRecord Unreachable(Exception exception, object? target) => exception is TimeoutException
-        ? new ErrorRecord(exception, "XenStore.Timeout", ErrorCategory.OperationTimeout, target)
-        : new ErrorRecord(exception, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, target);
+    public static ErrorRecord Unreachable(Exception exception, object? target) => UnreachableException(exception, target).ErrorRecord;
+
+    /// <summary>The exception that stops a command for an <see cref="IsUnreachable"/> failure (wrapped once).</summary>
+    public static XenStoreUnreachableException UnreachableException(Exception exception, object? target) =>
+        exception as XenStoreUnreachableException ?? new XenStoreUnreachableException(exception, target);
 
     /// <summary>An ErrorRecord for a XenStore error on <paramref name="path"/>.</summary>
     public static ErrorRecord For(Exception exception, XenStoreErrorCode code, string errorName, string? path)

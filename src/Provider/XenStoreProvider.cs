@@ -143,18 +143,16 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     #region Items
 
-    protected override bool ItemExists(string path) => Probe(StorePath(path)) != NodeState.Missing;
-
     /// <summary>
-    /// Every node can have children, as every registry key can. An unreachable xenstored is
-    /// written, not thrown: Set-Location then puts the current drive back before it stops
-    /// with the error, where a thrown one would leave the location on the dead drive.
+    /// Whether the node exists. An unreachable xenstored is written, not thrown: the engine
+    /// reports what a provider writes here (and puts Set-Location's drive back), where a thrown
+    /// exception loses its record and Test-Path turns it into False.
     /// </summary>
-    protected override bool IsItemContainer(string path)
+    protected override bool ItemExists(string path)
     {
         try
         {
-            return ItemExists(path);
+            return Probe(StorePath(path)) != NodeState.Missing;
         }
         catch (XenStoreUnreachableException unreachable)
         {
@@ -162,6 +160,9 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             return false;
         }
     }
+
+    /// <summary>Every node can have children, as every registry key can.</summary>
+    protected override bool IsItemContainer(string path) => ItemExists(path);
 
     protected override bool HasChildItems(string path) => ListOrEmpty(StorePath(path)).Count > 0;
 
@@ -328,7 +329,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         }
         catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
         {
-            throw new XenStoreUnreachableException(XenStoreErrorRecords.Unreachable(unreachable, store));
+            throw XenStoreErrorRecords.UnreachableException(unreachable, store);
         }
         catch (XenStoreException e) when (e.Code is XenStoreErrorCode.EACCES)
         {
@@ -396,7 +397,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     /// <summary>One ErrorRecord for a failure: terminating for an unreachable xenstored, else written.</summary>
     private void Report(Exception failure, string path)
     {
-        if (XenStoreErrorRecords.IsUnreachable(failure)) throw new XenStoreUnreachableException(XenStoreErrorRecords.Unreachable(failure, path));
+        if (XenStoreErrorRecords.IsUnreachable(failure)) throw XenStoreErrorRecords.UnreachableException(failure, path);
         else if (failure is XenStoreException e) WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, path));
         else throw failure;
     }

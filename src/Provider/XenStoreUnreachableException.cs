@@ -3,14 +3,21 @@ using System.Management.Automation;
 namespace XenStore.PowerShell;
 
 /// <summary>
-/// Stops a provider command when the xenstored cannot be reached, carrying the ErrorRecord
-/// (XenStore.ConnectionLost or XenStore.Timeout) through the engine: from some provider
-/// methods (ItemExists, IsItemContainer) the engine rethrows a plain exception under its type
-/// name and drops a record given to ThrowTerminatingError; an exception that contains its
-/// record keeps it.
+/// The xenstored cannot be reached: the connection is lost (XenStore.ConnectionLost) or a
+/// request went unanswered for the drive's timeout (XenStore.Timeout). The exception carries
+/// its own ErrorRecord, because the engine passes provider failures on as bare exceptions in
+/// several places (Set-Location, ItemExists) and rebuilds a record from the exception: one that
+/// contains its record keeps its id, category and target wherever it surfaces.
 /// </summary>
-public sealed class XenStoreUnreachableException(ErrorRecord errorRecord)
-    : Exception(errorRecord.Exception.Message, errorRecord.Exception), IContainsErrorRecord
+public sealed class XenStoreUnreachableException : Exception, IContainsErrorRecord
 {
-    public ErrorRecord ErrorRecord { get; } = errorRecord;
+    public XenStoreUnreachableException(Exception cause, object? target)
+        : base(cause.Message, cause)
+    {
+        ErrorRecord = cause is TimeoutException
+            ? new ErrorRecord(this, "XenStore.Timeout", ErrorCategory.OperationTimeout, target)
+            : new ErrorRecord(this, "XenStore.ConnectionLost", ErrorCategory.ConnectionError, target);
+    }
+
+    public ErrorRecord ErrorRecord { get; }
 }

@@ -67,9 +67,15 @@ Describe 'A xenstored that is gone' -Tags 'CI' {
         $thrown.CategoryInfo.Category | Should -Be 'ConnectionError'
     }
 
+    It 'does not answer Test-Path with a silent False' {
+        { Test-Path dead:/here -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ConnectionLost*'
+        Test-Path dead:/here -ErrorAction SilentlyContinue -ErrorVariable failures | Out-Null
+        $failures.Count | Should -Be 1
+    }
+
     It 'leaves the location where it was when cd fails' {
         $before = (Get-Location).Path
-        { Set-Location dead:/here } | Should -Throw '*connection*'
+        { Set-Location dead:/here } | Should -Throw -ErrorId 'XenStore.ConnectionLost*'
         (Get-Location).Path | Should -Be $before
     }
 }
