@@ -108,7 +108,19 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     protected override string GetParentPath(string path, string root) => ProviderPath.Parent(path, root);
 
-    protected override string GetChildName(string path) => ProviderPath.ChildName(path);
+    /// <summary>
+    /// The last component. A component with a '.' (other than "." and "..") is a file name, never
+    /// a XenStore one: it is not found. The engine resolves a path without wildcards through
+    /// this method alone, and only "not found" lets module autoloading from an xs: location
+    /// fall back to the module's folder for a manifest's ".\X.dll".
+    /// </summary>
+    protected override string GetChildName(string path)
+    {
+        var name = ProviderPath.ChildName(path);
+        if (name.Contains('.') && name is not "." and not "..")
+            throw new ItemNotFoundException($"Cannot find path '{path}': '{name}' cannot be a XenStore node name (names take letters, digits and - _ @).");
+        return name;
+    }
 
     protected override string NormalizeRelativePath(string path, string basePath) => ProviderPath.Relative(path, basePath);
 
