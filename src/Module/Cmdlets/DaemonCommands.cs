@@ -88,17 +88,21 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
                 ThrowTerminatingError(DaemonRunning(running, dir));
                 return;
             }
-            XenStoreDaemon daemon;
+            XenStoreDaemon? daemon = null;
+            UnixSocketServer server;
             try
             {
                 daemon = NewDaemon();
+                server = UnixSocketServer.Start(daemon, Path.Combine(dir, "socket"), instance);
             }
             catch
             {
+                // The server owns the lock once started; until then it is ours to give back.
                 instance.Dispose();
+                daemon?.Dispose();
                 throw;
             }
-            var info = new XenStoreDaemonInfo(daemon, UnixSocketServer.Start(daemon, Path.Combine(dir, "socket"), instance), dir);
+            var info = new XenStoreDaemonInfo(daemon, server, dir);
             XenStoreDaemonInfo.Running[dir] = info;
             WriteObject(info);
 
