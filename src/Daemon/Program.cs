@@ -45,6 +45,17 @@ internal static class Program
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
+        // Claimed before the store is loaded: a second daemon must not replay a journal the first is writing.
+        DaemonInstanceLock instance;
+        try
+        {
+            instance = DaemonInstanceLock.Acquire(options.Socket, options.Pid);
+        }
+        catch (XenStoredRunningException ex)
+        {
+            await Console.Error.WriteLineAsync($"xenstored-ps: {ex.Message}");
+            return 1;
+        }
         using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
         using var daemon = CreateDaemon(new DaemonOptions
         {
@@ -56,7 +67,11 @@ internal static class Program
                 : new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync },
             Trace = trace is null ? null : TextWriter.Synchronized(trace),
         });
-        if (daemon is null) return 1;
+        if (daemon is null)
+        {
+            instance.Dispose();
+            return 1;
+        }
         if (options.Verbose) daemon.Log += Console.WriteLine;
         foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");
 
@@ -64,13 +79,12 @@ internal static class Program
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 
-        await using (UnixSocketServer.Start(daemon, options.Socket))
+        // The server writes the pid file, and removes it with the socket when it stops.
+        await using (UnixSocketServer.Start(daemon, options.Socket, instance))
         {
-            await File.WriteAllTextAsync(options.Pid, Environment.ProcessId + "\n");
             Console.WriteLine($"xenstored-ps: serving {options.Socket} (pid {Environment.ProcessId})");
             await stop.Task;
         }
-        File.Delete(options.Pid);
         (platform as IDisposable)?.Dispose();
         Console.WriteLine("xenstored-ps: stopped");
         return 0;

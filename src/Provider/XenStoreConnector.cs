@@ -17,19 +17,22 @@ public static class XenStoreConnector
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Discovery as libxenstore does it (XENSTORED_PATH, the standard socket, the xenbus
-    /// device); with nothing reachable, null, and the caller decides about an embedded daemon.
+    /// Discovery as libxenstore does it: the socket XENSTORED_PATH (or XENSTORED_RUNDIR) names,
+    /// and only that; without either, the standard socket, then the xenbus device. With nothing
+    /// configured and nothing reachable, null, and the caller decides about an embedded daemon.
+    /// A configured socket that cannot be reached throws <see cref="XenStoreConnectionException"/>
+    /// naming it: a mistyped path must not quietly give a throwaway store instead.
     /// </summary>
     public static Connection? Discover()
     {
-        var socket = UnixSocketTransport.DefaultPath;
-        if (File.Exists(socket))
+        if (UnixSocketTransport.ConfiguredPath is not null) return DefaultSocket();
+        if (File.Exists(UnixSocketTransport.StandardPath))
         {
             try
             {
-                return For(XenStoreClient.ConnectSocketAsync(socket).GetAwaiter().GetResult());
+                return Socket(UnixSocketTransport.StandardPath);
             }
-            catch (System.Net.Sockets.SocketException) { }
+            catch (XenStoreConnectionException) { }
         }
         if (XenbusTransport.DefaultPath is { } device)
         {
@@ -41,6 +44,42 @@ public static class XenStoreConnector
             catch (UnauthorizedAccessException) { }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The xs: drive's connection: what <see cref="Discover"/> finds, else an embedded daemon
+    /// (announced through <paramref name="warn"/>); null, with a warning naming the path and the
+    /// reason, when the configured socket cannot be reached, and then there is no xs: drive.
+    /// </summary>
+    public static Connection? ForDefaultDrive(Action<string> warn)
+    {
+        Connection? connection;
+        try
+        {
+            connection = Discover();
+        }
+        catch (XenStoreConnectionException e)
+        {
+            warn($"xs: is not mounted. {e.Message} Correct or unset {UnixSocketTransport.ConfiguredBy}, then mount it with Connect-XenStore -Name xs.");
+            return null;
+        }
+        if (connection is not null) return connection;
+        warn("No xenstored is reachable (no socket, no xenbus device): xs: is served by a XenStore daemon embedded in this session. Its contents live only as long as the session.");
+        return Embedded();
+    }
+
+    /// <summary>The socket the environment names (XENSTORED_PATH, XENSTORED_RUNDIR), else the standard one; a failure names the path, the variable and the reason.</summary>
+    public static Connection DefaultSocket()
+    {
+        if (UnixSocketTransport.ConfiguredPath is not { } configured) return Socket(UnixSocketTransport.StandardPath);
+        try
+        {
+            return Socket(configured);
+        }
+        catch (XenStoreConnectionException e)
+        {
+            throw new XenStoreConnectionException($"{UnixSocketTransport.ConfiguredBy} names {configured}, which cannot be reached: {e.Message}", e.InnerException ?? e);
+        }
     }
 
     public static Connection Socket(string path) => For(XenStoreClient.ConnectSocketAsync(path).GetAwaiter().GetResult());
@@ -64,9 +103,15 @@ public static class XenStoreConnector
         return For(XenStoreClient.Create(transport), description: transport.Description);
     }
 
+    /// <summary>
+    /// A drive's client: requests time out, and the first request after a lost connection
+    /// reopens it once (a xenstored restart does not leave the drive dead; a ring cannot be
+    /// reopened this way and stays lost).
+    /// </summary>
     private static Connection For(XenStoreClient client, XenStoreDaemon? embedded = null, string? description = null)
     {
         client.RequestTimeout = RequestTimeout;
+        client.AutoReconnect = true;
         return new Connection(client, embedded, description ?? client.Description);
     }
 }

@@ -49,12 +49,8 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
 
     protected override Collection<PSDriveInfo> InitializeDefaultDrives()
     {
-        var connection = XenStoreConnector.Discover();
-        if (connection is null)
-        {
-            connection = XenStoreConnector.Embedded();
-            WriteWarning("No xenstored is reachable (no socket, no xenbus device): xs: is served by a XenStore daemon embedded in this session. Its contents live only as long as the session.");
-        }
+        var connection = XenStoreConnector.ForDefaultDrive(WriteWarning);
+        if (connection is null) return [];
         var xs = new PSDriveInfo("xs", ProviderInfo, "/", $"XenStore ({connection.Description})", null);
         return [new XenStoreDriveInfo(xs, new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), ownConnection: false)];
     }

@@ -59,6 +59,37 @@ public sealed class RingDriveTests
         }
     }
 
+    [Fact]
+    public void ASecondDriveOnTheSameGuestRingIsRefusedNamingTheFirstWhichKeepsWorking()
+    {
+        var runDir = TestEnvironment.NewRunDir("psring2");
+        var sim = Path.Combine(runDir, "sim");
+        using var session = new EngineSession();
+        session.Run($"Start-XenStoreDaemon -RunDirectory '{runDir}' -SimXen '{sim}' | Out-Null");
+        try
+        {
+            session.Run($"Connect-XenStore -Name d0 -SocketPath '{runDir}/socket' | Out-Null");
+            ConnectGuest(session, sim, 5);
+            var (_, errors) = session.TryRun($"Connect-XenStore -Name g5 -Ring -SimXen '{sim}' -DomainId 5");
+            var error = XenStoreErrorRecord.Among(errors);
+            Assert.Equal("XenStore.RingInUse", error.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.ResourceBusy, error.CategoryInfo.Category);
+            Assert.Contains("domain 5's ring is already connected in this session (drive guest)", error.Exception.Message, StringComparison.Ordinal);
+            Assert.Empty(session.Run("$ExecutionContext.SessionState.Drive.GetAllForProvider('XenStore') | Where-Object Name -eq g5"));
+            session.Run("$ExecutionContext.InvokeProvider.Item.New('guest:/local/domain/5/data/y', $null, 'node', 'still mine') | Out-Null");
+            Assert.Equal("still mine", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('d0:/local/domain/5/data/y')[0].Value"));
+            // Once the first is gone, the ring is free again.
+            session.Run("Disconnect-XenStore -Name guest");
+            session.Run($"Connect-XenStore -Name g5 -Ring -SimXen '{sim}' -DomainId 5 | Out-Null");
+            session.Run("Disconnect-XenStore -Name g5; Disconnect-XenStore -Name d0");
+        }
+        finally
+        {
+            session.TryRun($"Stop-XenStoreDaemon -RunDirectory '{runDir}'");
+            try { Directory.Delete(runDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     /// <summary>Drive "guest" as domain <paramref name="domid"/> on its ring; dom0's drive "d0" introduces it and gives it a data/ of its own.</summary>
     private static void ConnectGuest(EngineSession session, string sim, uint domid)
     {

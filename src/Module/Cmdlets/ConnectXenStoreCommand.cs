@@ -4,9 +4,12 @@ namespace XenStore.PowerShell.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Mounts a XenStore as a drive.</para>
-/// <para type="description">Connects to a xenstored's socket, the xenbus device, a daemon embedded in this session, or (as a guest) a ring of the simulated hypervisor, and mounts it as drive NAME: rooted at -Root.</para>
+/// <para type="description">Connects to a xenstored's socket, the xenbus device, a daemon embedded in this session, or (as a guest) a ring of the simulated hypervisor, and mounts it as drive NAME: rooted at -Root. Without -SocketPath it connects to the socket XENSTORED_PATH (or XENSTORED_RUNDIR) names, else the standard one; a socket that cannot be reached stops the command with XenStore.ConnectFailed, naming the path and the reason.</para>
+/// <para type="description">A drive of the same name is refused with XenStore.DriveExists, unless -Force: then the old drive is removed first (its connection closed) and the new one takes its name. A socket or xenbus drive reopens its connection by itself on the first command after the xenstored restarted, so -Force is rarely needed for that.</para>
+/// <para type="description">A guest domain has one ring: connecting a ring that a drive of this session already uses is refused with XenStore.RingInUse, naming that drive.</para>
 /// </summary>
 /// <example><code>Connect-XenStore -Name guest -SocketPath /run/xenstored/socket -Root /local/domain/19; Get-ChildItem guest:</code></example>
+/// <example><code>Connect-XenStore -Name xs -SocketPath /tmp/xs/socket -Force</code></example>
 [Cmdlet(VerbsCommunications.Connect, "XenStore", DefaultParameterSetName = "Socket", SupportsShouldProcess = true)]
 [OutputType(typeof(PSDriveInfo))]
 public sealed class ConnectXenStoreCommand : XenStoreCmdlet
@@ -58,9 +61,20 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int TimeoutSec { get; set; } = (int)XenStoreConnector.RequestTimeout.TotalSeconds;
 
+    /// <summary>Replace a drive of the same name (it is removed first, and its connection closed).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void EndProcessing()
     {
         if (!ShouldProcess($"{Name}: ({ParameterSetName})", "Connect XenStore drive")) return;
+        if (ExistingDrive(Name) is { } existing)
+        {
+            if (!Force)
+                ThrowTerminatingError(new ErrorRecord(new SessionStateException($"A drive named '{Name}' exists ({existing.Description}). Use -Force to replace it, or Disconnect-XenStore -Name {Name} first."),
+                    "XenStore.DriveExists", ErrorCategory.ResourceExists, Name));
+            SessionState.Drive.Remove(existing.Name, force: true, null);
+        }
         var provider = SessionState.Provider.GetOne(XenStoreProvider.ProviderName);
         var named = new PSDriveInfo(Name, provider, ProviderPath.ToStorePath(Root), "", null);
         // Without a connection of its own the drive is another view (another -Root) of the default store.
@@ -78,8 +92,16 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
                 "Xenbus" => XenStoreConnector.Xenbus(DevicePath),
                 "Embedded" => XenStoreConnector.Embedded(),
                 "Ring" => XenStoreConnector.Ring(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen), (uint)DomainId),
-                _ => XenStoreConnector.Socket(SocketPath ?? Transport.UnixSocketTransport.DefaultPath),
+                _ => SocketPath is null ? XenStoreConnector.DefaultSocket() : XenStoreConnector.Socket(SocketPath),
             };
+        }
+        catch (Transport.RingInUseException inUse)
+        {
+            var holder = RingHolder(inUse.DomainId);
+            ThrowTerminatingError(new ErrorRecord(
+                new InvalidOperationException($"domain {inUse.DomainId}'s ring is already connected in this session{(holder is null ? "" : $" (drive {holder})")}: a guest has one ring. Use that drive, or Disconnect-XenStore it first.", inUse),
+                "XenStore.RingInUse", ErrorCategory.ResourceBusy, DomainId));
+            return;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or XenStore.Client.XenStoreException)
         {
@@ -94,6 +116,23 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     private static PSDriveInfo Described(PSDriveInfo drive, string connection) =>
         new(drive.Name, drive.Provider, drive.Root, $"XenStore ({connection})", null);
+
+    private PSDriveInfo? ExistingDrive(string name)
+    {
+        try
+        {
+            return SessionState.Drive.Get(name);
+        }
+        catch (System.Management.Automation.DriveNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The drive of this session on domain <paramref name="domid"/>'s ring, if one is.</summary>
+    private string? RingHolder(uint domid) =>
+        SessionState.Drive.GetAllForProvider(XenStoreProvider.ProviderName).OfType<XenStoreDriveInfo>()
+            .FirstOrDefault(d => d.Connection.StartsWith($"ring of domain {domid} (", StringComparison.Ordinal))?.Name;
 }
 
 /// <summary>

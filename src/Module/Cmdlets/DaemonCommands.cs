@@ -73,10 +73,40 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
         lock (XenStoreDaemonInfo.Running)
         {
             if (XenStoreDaemonInfo.Running.ContainsKey(dir))
-                ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"A daemon already serves {dir}."), "XenStore.DaemonRunning", ErrorCategory.ResourceExists, dir));
+                ThrowTerminatingError(DaemonRunning(new XenStoredRunningException(Path.Combine(dir, "socket"), Environment.ProcessId), dir));
             var quotas = Quotas();
             Directory.CreateDirectory(dir);
-            var daemon = new XenStoreDaemon(new DaemonOptions
+            // Claimed before the store is loaded: another daemon (this session's under another
+            // spelling of the path, another session's, the standalone host) may serve it.
+            DaemonInstanceLock instance;
+            try
+            {
+                instance = DaemonInstanceLock.Acquire(Path.Combine(dir, "socket"));
+            }
+            catch (XenStoredRunningException running)
+            {
+                ThrowTerminatingError(DaemonRunning(running, dir));
+                return;
+            }
+            XenStoreDaemon? daemon = null;
+            UnixSocketServer server;
+            try
+            {
+                daemon = NewDaemon();
+                server = UnixSocketServer.Start(daemon, Path.Combine(dir, "socket"), instance);
+            }
+            catch
+            {
+                // The server owns the lock once started; until then it is ours to give back.
+                instance.Dispose();
+                daemon?.Dispose();
+                throw;
+            }
+            var info = new XenStoreDaemonInfo(daemon, server, dir);
+            XenStoreDaemonInfo.Running[dir] = info;
+            WriteObject(info);
+
+            XenStoreDaemon NewDaemon() => new(new DaemonOptions
             {
                 Quotas = quotas,
                 WatchEventTimeout = TimeSpan.FromSeconds(WatchEventTimeoutSec),
@@ -84,11 +114,12 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
                 RingPlatform = SimXen is null ? null : new SimulatedXen(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen)),
                 Persistence = PersistPath is null ? null : new PersistenceOptions(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PersistPath)),
             });
-            var info = new XenStoreDaemonInfo(daemon, UnixSocketServer.Start(daemon, Path.Combine(dir, "socket")), dir);
-            XenStoreDaemonInfo.Running[dir] = info;
-            WriteObject(info);
         }
     }
+
+    /// <summary>XenStore.DaemonRunning: "xenstored already running (pid N)", for the run directory.</summary>
+    private static ErrorRecord DaemonRunning(XenStoredRunningException running, string dir) =>
+        new(running, "XenStore.DaemonRunning", ErrorCategory.ResourceExists, dir);
 
     /// <summary>cxenstored's defaults with -Quota's entries applied; an unknown name or a value that is not a whole number stops the command.</summary>
     private QuotaSettings Quotas()

@@ -5,9 +5,12 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Watches a XenStore path for changes.</para>
 /// <para type="description">Without -Wait, returns a watcher whose Changed event works with Register-ObjectEvent (the watch is armed when an event subscription arms it, or with -Start). With -Wait, writes each event to the pipeline until -Count events, -Timeout seconds, or Ctrl+C. Special names @introduceDomain and @releaseDomain work too. A watch fires once at once; events say "look again", not what changed.</para>
+/// <para type="description">How -Wait ends, as Wait-Process does: with -Count events it ends silently; when -Timeout elapses before -Count events it writes the non-terminating error XenStore.WatchTimeout (category OperationTimeout; test with -ErrorAction or -ErrorVariable); with -Timeout and no -Count, the timeout is the expected end and is silent. When the connection to the xenstored is lost (the daemon stopped or died), -Wait stops with the terminating error XenStore.ConnectionLost (category ConnectionError).</para>
+/// <para type="description">The watcher raises ConnectionLost (event arguments: Exception, Path, Token) when the connection is lost; the watch has then ended and EnableRaisingEvents is false, so Changed subscribers do not wait for ever. Register for it as for Changed: Register-ObjectEvent -InputObject $w -EventName ConnectionLost.</para>
 /// </summary>
 /// <example><code>$w = Watch-XenStore -Path xs:/local/domain/19/device; Register-ObjectEvent -InputObject $w -EventName Changed -Action { Write-Host $EventArgs.Path }</code></example>
 /// <example><code>Watch-XenStore -Path @releaseDomain -Wait -Count 2 -Timeout 30</code></example>
+/// <example><code>Register-ObjectEvent -InputObject $w -EventName ConnectionLost -Action { Write-Warning $EventArgs.Exception.Message }</code></example>
 [Cmdlet(VerbsCommon.Watch, "XenStore", DefaultParameterSetName = "Watcher")]
 [OutputType(typeof(XenStoreWatcher), ParameterSetName = ["Watcher"])]
 [OutputType(typeof(XenStoreWatchEventArgs), ParameterSetName = ["Wait"])]
@@ -80,18 +83,25 @@ public sealed class WatchXenStoreCommand : XenStoreCmdlet
         using var both = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping.Token);
         var written = 0;
         var skip = SkipInitial.IsPresent;
+        // Taken now: a lost connection ends the watch and takes it from the watcher.
+        var events = watcher.ClientWatch!;
         while (written < Count)
         {
             Client.XenStoreWatchEvent? e;
             try
             {
-                e = watcher.ClientWatch!.ReadAsync(both.Token).AsTask().GetAwaiter().GetResult();
+                e = events.ReadAsync(both.Token).AsTask().GetAwaiter().GetResult();
             }
             catch (OperationCanceledException)
             {
+                if (timeout.IsCancellationRequested && !stopping.IsCancellationRequested) TimedOut(written);
                 return;
             }
-            if (e is null) return;
+            if (e is null)
+            {
+                if (watcher.Error is { } lost) ThrowTerminatingError(XenStoreErrorRecords.Unreachable(lost, Path));
+                return;
+            }
             if (skip)
             {
                 skip = false;
@@ -100,6 +110,18 @@ public sealed class WatchXenStoreCommand : XenStoreCmdlet
             WriteObject(new XenStoreWatchEventArgs(e.Path, e.Token, e.TimeGenerated));
             written++;
         }
+    }
+
+    /// <summary>
+    /// -Timeout elapsed: an error only when -Count was asked for and not reached (the script
+    /// waited for something that did not happen); a plain -Timeout is the end the user chose.
+    /// </summary>
+    private void TimedOut(int written)
+    {
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(Count))) return;
+        WriteError(new ErrorRecord(
+            new TimeoutException($"Watch-XenStore {Path}: {written} of {Count} event(s) within {Timeout} s."),
+            "XenStore.WatchTimeout", ErrorCategory.OperationTimeout, Path));
     }
 
     protected override void StopProcessing() => stopping.Cancel();

@@ -15,7 +15,10 @@ public sealed class XenStoreWatchEventArgs(string path, string token, DateTime t
 /// <summary>
 /// A XenStore watch shaped like FileSystemWatcher, for Register-ObjectEvent: the watch is
 /// registered while <see cref="EnableRaisingEvents"/> is true (Register-ObjectEvent sets it),
-/// and <see cref="Changed"/> is raised for every event, the initial one included.
+/// and <see cref="Changed"/> is raised for every event, the initial one included. When the
+/// connection to the xenstored is lost, <see cref="ConnectionLost"/> is raised once and the
+/// watch ends (<see cref="EnableRaisingEvents"/> turns false), as FileSystemWatcher raises
+/// Error: no Changed subscriber is left waiting for events that cannot come.
 /// </summary>
 public sealed class XenStoreWatcher : IDisposable
 {
@@ -41,6 +44,16 @@ public sealed class XenStoreWatcher : IDisposable
 
     /// <summary>The drive whose connection carries the watch.</summary>
     public string Drive { get; }
+
+    /// <summary>
+    /// Raised once, on a thread pool thread, when the connection carrying the watch is lost; the
+    /// watch has ended. Arm it again (EnableRaisingEvents = $true) once the xenstored is back:
+    /// the drive reconnects on that request.
+    /// </summary>
+    public event EventHandler<XenStoreConnectionLostEventArgs>? ConnectionLost;
+
+    /// <summary>Why the watch ended, when a lost connection ended it; null otherwise.</summary>
+    public Exception? Error { get; private set; }
 
     /// <summary>Events dropped because nobody took them fast enough (the queue is bounded).</summary>
     public long DroppedEvents => watch?.DroppedEvents ?? 0;
@@ -82,7 +95,7 @@ public sealed class XenStoreWatcher : IDisposable
     public void Start()
     {
         if (EnableRaisingEvents) return;
-        var w = client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+        var w = Register();
         lock (gate)
         {
             watch = w;
@@ -107,6 +120,7 @@ public sealed class XenStoreWatcher : IDisposable
     /// <summary>Removes the watch (UNWATCH).</summary>
     public void Stop()
     {
+        client.ConnectionLost -= OnConnectionLost;
         var w = watch;
         watch = null;
         if (w is not null && client.IsConnected) w.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -115,7 +129,36 @@ public sealed class XenStoreWatcher : IDisposable
     /// <summary>The underlying client watch, for the streaming form of Watch-XenStore.</summary>
     internal XenStoreWatch? ClientWatch => watch;
 
-    internal void StartStreaming() => watch = client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+    internal void StartStreaming() => watch = Register();
+
+    /// <summary>WATCH, listening for a lost connection first, so a loss during the request is not missed.</summary>
+    private XenStoreWatch Register()
+    {
+        Error = null;
+        client.ConnectionLost -= OnConnectionLost;
+        client.ConnectionLost += OnConnectionLost;
+        try
+        {
+            return client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            client.ConnectionLost -= OnConnectionLost;
+            throw;
+        }
+    }
+
+    /// <summary>Ends the watch locally (its event stream completes, so readers and the Changed pump stop) and tells subscribers why.</summary>
+    private void OnConnectionLost(object? sender, XenStoreConnectionException lost)
+    {
+        client.ConnectionLost -= OnConnectionLost;
+        Error = lost;
+        var w = watch;
+        watch = null;
+        // The connection is gone: this only forgets the watch on the client's side.
+        if (w is not null) _ = w.DisposeAsync().AsTask();
+        ConnectionLost?.Invoke(this, new XenStoreConnectionLostEventArgs(lost, Path, Token));
+    }
 
     public void Dispose() => Stop();
 

@@ -19,6 +19,7 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     private readonly ConcurrentDictionary<string, XenStoreWatch> watches = new(StringComparer.Ordinal);
     private readonly Func<CancellationToken, ValueTask<IXenStoreTransport>>? reconnect;
     private readonly object stateGate = new();
+    private readonly SemaphoreSlim reconnecting = new(1, 1);
     private IXenStoreTransport transport;
     private Channel<byte[]> outgoing;
     private CancellationTokenSource running;
@@ -57,6 +58,16 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     /// <summary>Capacity of each watch's event queue (see <see cref="XenStoreWatch"/>).</summary>
     public int WatchQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// When true, a request made after the connection was lost first reopens it once (as
+    /// <see cref="ReconnectAsync"/> does, watches registered again), so a client outlives a
+    /// xenstored restart; if that fails, the request fails with <see cref="XenStoreConnectionException"/>
+    /// and the next one tries again. Requests that were waiting when the connection went still
+    /// fail (they may or may not have been applied), and transactions of the old connection are
+    /// gone. Default false: a lost connection stays lost until <see cref="ReconnectAsync"/>.
+    /// </summary>
+    public bool AutoReconnect { get; set; }
+
     /// <summary>Raised once when the connection is lost (not on dispose).</summary>
     public event EventHandler<XenStoreConnectionException>? ConnectionLost;
 
@@ -77,29 +88,51 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         new(XenbusTransport.Open(devicePath), _ => ValueTask.FromResult<IXenStoreTransport>(XenbusTransport.Open(devicePath)));
 
     /// <summary>
-    /// Connects the way libxenstore does: the socket if one answers (XENSTORED_PATH first),
-    /// else the xenbus device. Fails with a clear message when there is neither.
+    /// Connects the way libxenstore does: the socket XENSTORED_PATH (or XENSTORED_RUNDIR) names,
+    /// and only that; without either, the standard socket if it answers, else the xenbus device.
+    /// Fails with a <see cref="XenStoreConnectionException"/> naming the path and the reason.
     /// </summary>
     public static async Task<XenStoreClient> ConnectAsync(CancellationToken cancellationToken = default)
     {
-        var socketPath = UnixSocketTransport.DefaultPath;
+        if (UnixSocketTransport.ConfiguredPath is { } configured)
+        {
+            try
+            {
+                return await ConnectSocketAsync(configured, cancellationToken).ConfigureAwait(false);
+            }
+            catch (XenStoreConnectionException e)
+            {
+                throw new XenStoreConnectionException($"{UnixSocketTransport.ConfiguredBy} names {configured}, which cannot be reached: {e.Message}", e.InnerException ?? e);
+            }
+        }
         try
         {
-            return await ConnectSocketAsync(socketPath, cancellationToken).ConfigureAwait(false);
+            return await ConnectSocketAsync(UnixSocketTransport.StandardPath, cancellationToken).ConfigureAwait(false);
         }
-        catch (System.Net.Sockets.SocketException socketError)
+        catch (XenStoreConnectionException socketError)
         {
             if (XenbusTransport.DefaultPath is { } device) return ConnectXenbus(device);
-            throw new XenStoreConnectionException($"No xenstored found: nothing answers on {socketPath} and there is no xenbus device.", socketError);
+            throw new XenStoreConnectionException($"No xenstored found: {socketError.Message}, and there is no xenbus device.", socketError.InnerException ?? socketError);
         }
     }
 
-    /// <summary>Sends one request and returns its reply, or throws <see cref="XenStoreException"/> for an error reply.</summary>
-    public async Task<Message> RequestAsync(MessageType type, uint transactionId, byte[] payload, string? path = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends one request and returns its reply, or throws <see cref="XenStoreException"/> for an
+    /// error reply. After a lost connection it fails with <see cref="XenStoreConnectionException"/>,
+    /// unless <see cref="AutoReconnect"/> reopens the connection first.
+    /// </summary>
+    public Task<Message> RequestAsync(MessageType type, uint transactionId, byte[] payload, string? path = null, CancellationToken cancellationToken = default) =>
+        RequestAsync(type, transactionId, payload, path, AutoReconnect, cancellationToken);
+
+    private async Task<Message> RequestAsync(MessageType type, uint transactionId, byte[] payload, string? path, bool mayReconnect, CancellationToken cancellationToken)
     {
         if (payload.Length > Wire.PayloadMax || (transport.OneMessagePerWrite && payload.Length + Wire.HeaderSize > XenbusTransport.MaxMessage))
             throw new XenStoreException(XenStoreErrorCode.E2BIG, "E2BIG", path, $"XenStore E2BIG: a {type} request of {payload.Length} bytes exceeds the protocol's limit.");
-        if (failure is { } lost) throw Lost(lost);
+        if (failure is { } lost)
+        {
+            if (!mayReconnect || reconnect is null || lost is ObjectDisposedException) throw Lost(lost);
+            await ReconnectAfterLossAsync(lost, cancellationToken).ConfigureAwait(false);
+        }
         var id = (uint)Interlocked.Increment(ref nextRequestId);
         var waiter = new Pending(type, path);
         pending[id] = waiter;
@@ -140,11 +173,11 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         }
     }
 
-    /// <summary>Sends a request made of string arguments; returns the reply payload as text without its final NUL.</summary>
+    /// <summary>Sends a request made of string arguments; returns the reply payload as UTF-8 text without its final NUL.</summary>
     public async Task<string> RequestStringAsync(MessageType type, CancellationToken cancellationToken, params string[] args)
     {
         var reply = await RequestAsync(type, 0, Payloads.Strings(args), null, cancellationToken).ConfigureAwait(false);
-        return Wire.Decode(reply.Payload).TrimEnd('\0');
+        return Wire.DecodeText(reply.Payload).TrimEnd('\0');
     }
 
     private (Channel<byte[]>, CancellationTokenSource, Task, Task) Start(IXenStoreTransport t)
@@ -265,8 +298,32 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
             (outgoing, running, readLoop, writeLoop) = Start(fresh);
         }
         await old.DisposeAsync().ConfigureAwait(false);
+        // Not through AutoReconnect: a connection lost again here is this reconnect's failure.
         foreach (var watch in watches.Values)
-            await RequestAsync(MessageType.Watch, 0, Payloads.Strings(watch.Path, watch.Token), watch.Path, cancellationToken).ConfigureAwait(false);
+            await RequestAsync(MessageType.Watch, 0, Payloads.Strings(watch.Path, watch.Token), watch.Path, mayReconnect: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One reconnect for the requests that find the connection lost: the first reconnects, the others wait and go on.</summary>
+    private async Task ReconnectAfterLossAsync(Exception lost, CancellationToken cancellationToken)
+    {
+        await reconnecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (failure is null) return;
+            if (failure is ObjectDisposedException) throw Lost(failure);
+            try
+            {
+                await ReconnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new XenStoreConnectionException($"The connection to the xenstored ({Description}) is lost ({lost.Message}) and could not be reopened: {ex.Message}", ex);
+            }
+        }
+        finally
+        {
+            reconnecting.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -8,6 +8,6 @@ public sealed record XenStoreNode(string Path, byte[] Value, PermissionList Perm
     /// <summary>The last component of the path ("" for the root).</summary>
     public string Name => XenStorePath.Name(Path);
 
-    /// <summary>The value as text (values are bytes, normally ASCII).</summary>
-    public string ValueText => Wire.Decode(Value);
+    /// <summary>The value as UTF-8 text (values are bytes, normally ASCII).</summary>
+    public string ValueText => Wire.DecodeText(Value);
 }

@@ -27,9 +27,9 @@ public abstract class XenStoreOperations
     public async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default) =>
         (await Request(MessageType.Read, path, cancellationToken).ConfigureAwait(false)).Payload;
 
-    /// <summary>The value of a node as text.</summary>
+    /// <summary>The value of a node as UTF-8 text (invalid bytes become U+FFFD: use <see cref="ReadAsync"/> for binary values).</summary>
     public async Task<string> ReadStringAsync(string path, CancellationToken cancellationToken = default) =>
-        Wire.Decode(await ReadAsync(path, cancellationToken).ConfigureAwait(false));
+        Wire.DecodeText(await ReadAsync(path, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Sets a node's value, creating it and its missing parents (WRITE).</summary>
     public Task WriteAsync(string path, byte[] value, CancellationToken cancellationToken = default)
@@ -42,9 +42,9 @@ public abstract class XenStoreOperations
         return Client.RequestAsync(MessageType.Write, TransactionId, payload, path, cancellationToken);
     }
 
-    /// <summary>Sets a node's value from text.</summary>
+    /// <summary>Sets a node's value from text, written as UTF-8.</summary>
     public Task WriteAsync(string path, string value, CancellationToken cancellationToken = default) =>
-        WriteAsync(path, Wire.Encode(value), cancellationToken);
+        WriteAsync(path, Wire.EncodeText(value), cancellationToken);
 
     /// <summary>Creates a node with an empty value unless it exists (MKDIR).</summary>
     public Task MkdirAsync(string path, CancellationToken cancellationToken = default) =>

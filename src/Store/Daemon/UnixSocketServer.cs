@@ -13,13 +13,17 @@ public sealed class UnixSocketServer : IAsyncDisposable
     private readonly Socket listener;
     private readonly CancellationTokenSource stopping = new();
     private readonly HashSet<SocketSession> sessions = [];
+    private readonly DaemonInstanceLock instance;
     private readonly Task acceptLoop;
     private int nextSession;
 
-    private UnixSocketServer(XenStoreDaemon daemon, string socketPath)
+    private UnixSocketServer(XenStoreDaemon daemon, string socketPath, DaemonInstanceLock instance)
     {
         this.daemon = daemon;
+        this.instance = instance;
         SocketPath = socketPath;
+        instance.WritePidFile();
+        // The lock says no live daemon serves it: a socket file here is a dead daemon's.
         if (File.Exists(socketPath)) File.Delete(socketPath);
         listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socketPath));
@@ -37,8 +41,25 @@ public sealed class UnixSocketServer : IAsyncDisposable
         get { lock (sessions) return sessions.Count; }
     }
 
-    /// <summary>Binds <paramref name="socketPath"/> (replacing a stale socket file) and starts accepting.</summary>
-    public static UnixSocketServer Start(XenStoreDaemon daemon, string socketPath) => new(daemon, socketPath);
+    /// <summary>
+    /// Binds <paramref name="socketPath"/> (replacing a dead daemon's socket file), writes the
+    /// pid file and starts accepting. Throws <see cref="XenStoredRunningException"/> when a live
+    /// daemon serves the socket. <paramref name="instance"/>, when given, is a lock the caller
+    /// took earlier (before loading a persisted store); the server owns it from then on.
+    /// </summary>
+    public static UnixSocketServer Start(XenStoreDaemon daemon, string socketPath, DaemonInstanceLock? instance = null)
+    {
+        instance ??= DaemonInstanceLock.Acquire(socketPath);
+        try
+        {
+            return new(daemon, socketPath, instance);
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -74,6 +95,7 @@ public sealed class UnixSocketServer : IAsyncDisposable
         lock (sessions) open = sessions.ToArray();
         foreach (var s in open) s.Close();
         try { File.Delete(SocketPath); } catch (IOException) { }
+        instance.Dispose();
         stopping.Dispose();
     }
 }

@@ -24,6 +24,20 @@ public static class Wire
     /// <summary>Decodes wire bytes to a string, byte for char.</summary>
     public static string Decode(ReadOnlySpan<byte> bytes) => Encoding.GetString(bytes);
 
+    /// <summary>
+    /// Values as text: UTF-8, as xenstore-utils, pyxs and the provider read and write them, so
+    /// "grüße" written here reads back the same there. Bytes that are not UTF-8 decode to
+    /// U+FFFD; read them as bytes to keep them. (Paths and tokens stay byte-for-char above:
+    /// the protocol keeps paths ASCII, and the daemon must round-trip whatever bytes it is sent.)
+    /// </summary>
+    public static readonly Encoding Text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>Encodes a value's text as UTF-8.</summary>
+    public static byte[] EncodeText(string s) => Text.GetBytes(s);
+
+    /// <summary>Decodes a value's bytes as UTF-8.</summary>
+    public static string DecodeText(ReadOnlySpan<byte> bytes) => Text.GetString(bytes);
+
     /// <summary>Reads a little-endian header from the first 16 bytes of <paramref name="source"/>.</summary>
     public static MessageHeader ReadHeader(ReadOnlySpan<byte> source) => new(
         (MessageType)BinaryPrimitives.ReadUInt32LittleEndian(source),

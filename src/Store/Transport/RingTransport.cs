@@ -19,6 +19,7 @@ public sealed class RingTransport : IXenStoreTransport
     /// <summary>Held around every touch of the page, so disposing never unmaps it under a reader or writer.</summary>
     private readonly object pageGate = new();
     private bool unmapped;
+    private Action? release;
 
     public RingTransport(RingEndpoint endpoint, string description)
     {
@@ -28,9 +29,25 @@ public sealed class RingTransport : IXenStoreTransport
         _ = Task.Run(ListenAsync);
     }
 
-    /// <summary>Becomes guest <paramref name="domid"/> of the simulated hypervisor in <paramref name="simDirectory"/> (creates its ring page).</summary>
-    public static RingTransport CreateSimulatedGuest(string simDirectory, uint domid) =>
-        new(new SimulatedXen(simDirectory).CreateGuest(domid), $"ring of domain {domid} (simulated Xen in {simDirectory})");
+    /// <summary>
+    /// Becomes guest <paramref name="domid"/> of the simulated hypervisor in <paramref name="simDirectory"/>
+    /// (creates its ring page). Throws <see cref="RingInUseException"/> while this process
+    /// already has that domain's ring open: it would take the ring from under the first.
+    /// </summary>
+    public static RingTransport CreateSimulatedGuest(string simDirectory, uint domid)
+    {
+        var xen = new SimulatedXen(simDirectory);
+        var release = GuestRingClaims.Claim(xen.RingPath(domid), domid);
+        try
+        {
+            return new(xen.CreateGuest(domid), $"ring of domain {domid} (simulated Xen in {simDirectory})") { release = release };
+        }
+        catch
+        {
+            release();
+            throw;
+        }
+    }
 
     public string Description { get; }
     public bool OneMessagePerWrite => false;
@@ -127,6 +144,7 @@ public sealed class RingTransport : IXenStoreTransport
             stop.Cancel();
             endpoint.Dispose();
         }
+        release?.Invoke();
         return ValueTask.CompletedTask;
     }
 }

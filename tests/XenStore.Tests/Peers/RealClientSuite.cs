@@ -39,6 +39,21 @@ public abstract class RealClientSuite(DaemonFixture fixture)
     }
 
     [Fact]
+    public async Task TextWrittenThroughTheLibraryReadsTheSameInXenstoreUtilsAndBack()
+    {
+        const string text = "grüße ✓";
+        await using var client = await fixture.Daemon.ConnectAsync();
+        await client.WriteAsync($"{root}/from-library", text);
+        // -R: the raw value, without a newline (without -R xenstore-read escapes every byte outside ASCII).
+        Assert.Equal(text, Ok("xenstore-read", "-R", $"{root}/from-library"));
+        Ok("xenstore-write", $"{root}/from-tool", text);
+        Assert.Equal(text, await client.ReadStringAsync($"{root}/from-tool"));
+        var node = await client.GetNodeAsync($"{root}/from-tool");
+        Assert.Equal(text, node.ValueText);
+        Ok("xenstore-rm", root);
+    }
+
+    [Fact]
     public void XenstoreLsFlatAndWithPermissions()
     {
         Ok("xenstore-write", $"{root}/a", "1", $"{root}/b/c", "x y", $"{root}/b/d", "");

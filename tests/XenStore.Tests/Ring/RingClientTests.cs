@@ -54,4 +54,24 @@ public sealed class RingClientTests
         await transport.ResetAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("1", await guest.ReadStringAsync("data/a"));
     }
+
+    [Fact]
+    public async Task ASecondConnectionForTheSameDomainIsRefusedAndTheFirstKeepsWorking()
+    {
+        using var s = new GuestSession();
+        var first = XenStoreClient.Create(RingTransport.CreateSimulatedGuest(s.SimDirectory, 42));
+        s.Dom0.Ok(s.Dom0.Send(MessageType.Introduce, "42", "1", "1"));
+        s.PrepareHome(42);
+        var refused = Assert.Throws<RingInUseException>(() => RingTransport.CreateSimulatedGuest(s.SimDirectory, 42));
+        Assert.Equal(42u, refused.DomainId);
+        Assert.Contains("domain 42's ring", refused.Message, StringComparison.Ordinal);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await first.WriteAsync("data/still", "mine", timeout.Token);
+            Assert.Equal("mine", await first.ReadStringAsync("data/still", timeout.Token));
+        }
+        // Closing the first gives the ring back.
+        await first.DisposeAsync();
+        await using var second = XenStoreClient.Create(RingTransport.CreateSimulatedGuest(s.SimDirectory, 42));
+    }
 }
