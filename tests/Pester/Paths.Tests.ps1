@@ -108,10 +108,28 @@ Describe 'Names are case-sensitive' -Tags 'CI' {
         foreach ($n in 'vif0', 'vif1', 'VIF2', 'vbd0') { New-Item "pp:/case/$n" -Value '' -Force | Out-Null }
     }
 
-    It '-Include and wildcards match case' {
+    It '-Filter, -Include and wildcards match case' {
         (Get-ChildItem pp:/case -Include 'v*').Name | Should -Be @('vif0', 'vif1', 'vbd0')
+        Get-ChildItem pp:/case -Include 'v*' -Name | Should -Be @('vif0', 'vif1', 'vbd0')
+        (Get-ChildItem pp:/case -Filter 'V*').Name | Should -Be @('VIF2')
+        (Get-Item pp:/case/V*).Name | Should -Be @('VIF2')
         (Get-Item pp:/case/v*).Name | Should -Be @('vif0', 'vif1', 'vbd0')
         Test-Path pp:/case/Vif0 | Should -BeFalse
+    }
+}
+
+Describe 'Module autoloading' -Tags 'CI' {
+    It 'loads a module on first use while the location is in xs:' {
+        # A fresh pwsh of this version, so that the module is really autoloaded.
+        $pwsh = [Environment]::ProcessPath
+        $arguments = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments += Join-Path $PSHOME 'pwsh.dll' }
+        $manifest = Join-Path $ProjectRoot 'XenStore.psd1'
+        $arguments += '-NoProfile', '-NonInteractive', '-Command',
+            "Import-Module '$manifest' 3>`$null; Set-Location xs:/local; Start-ThreadJob { 40 + 2 } | Receive-Job -Wait -AutoRemoveJob"
+        $output = & $pwsh @arguments 2>&1
+        $LASTEXITCODE | Should -Be 0
+        ($output | Out-String).Trim() | Should -Be '42'
     }
 }
 
