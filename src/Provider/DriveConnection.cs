@@ -28,6 +28,9 @@ public sealed class DriveConnection
     /// <summary>How it is connected: "socket /run/xenstored/socket", "embedded daemon"...</summary>
     public string Description { get; }
 
+    /// <summary>Children lists read ahead for the engine's own recursive walks.</summary>
+    internal ListingCache Listings { get; } = new();
+
     /// <summary>The transaction provider operations join, between Start- and Complete-/Undo-XenStoreTransaction.</summary>
     public XenStoreTransaction? Transaction { get; set; }
 

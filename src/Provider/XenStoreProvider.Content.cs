@@ -62,7 +62,7 @@ public sealed partial class XenStoreProvider
             Drive.DriveConnection.ExpectReplacement(store);
             return;
         }
-        if (!ShouldProcess(store, "Clear XenStore value")) return;
+        if (!ShouldChange(store, "Clear XenStore value")) return;
         Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
     }
 
@@ -118,7 +118,7 @@ public sealed partial class XenStoreProvider
         /// <summary>One write of the whole value when the cmdlet is done (a node value is replaced, never streamed).</summary>
         public void Close()
         {
-            if (!provider.ShouldProcess(path, "Set XenStore value")) return;
+            if (!provider.ShouldChange(path, "Set XenStore value")) return;
             var existing = replace ? [] : provider.Run(async () =>
             {
                 try { return await provider.Store.ReadAsync(path).ConfigureAwait(false); }

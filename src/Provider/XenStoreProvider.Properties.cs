@@ -49,7 +49,7 @@ public sealed partial class XenStoreProvider
                     "XenStore.NoSuchProperty", ErrorCategory.InvalidArgument, property.Name));
                 continue;
             }
-            if (!ShouldProcess(store, $"Set {name}")) continue;
+            if (!ShouldChange(store, $"Set {name}")) continue;
             switch (name)
             {
                 case "Value":
@@ -79,7 +79,7 @@ public sealed partial class XenStoreProvider
                 WriteError(new ErrorRecord(new ArgumentException($"Only Value can be cleared, not '{name}'."), "XenStore.CannotClear", ErrorCategory.InvalidArgument, name));
                 continue;
             }
-            if (ShouldProcess(store, "Clear Value")) Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
+            if (ShouldChange(store, "Clear Value")) Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
         }
     }
 
