@@ -15,6 +15,7 @@
         'Connect-XenStore'
         'Disconnect-XenStore'
         'Watch-XenStore'
+        'Wait-XenStore'
         'Start-XenStoreTransaction'
         'Complete-XenStoreTransaction'
         'Undo-XenStoreTransaction'
