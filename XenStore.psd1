@@ -16,6 +16,8 @@
         'Disconnect-XenStore'
         'Watch-XenStore'
         'Wait-XenStore'
+        'Export-XenStore'
+        'Import-XenStore'
         'Start-XenStoreTransaction'
         'Complete-XenStoreTransaction'
         'Undo-XenStoreTransaction'

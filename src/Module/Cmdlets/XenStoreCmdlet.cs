@@ -160,4 +160,16 @@ public abstract class XenStoreCmdlet : PSCmdlet
         }
         return resolved;
     }
+
+    /// <summary>
+    /// A file path as the file system provider means it: relative to the current file system
+    /// location even while the session stands on a XenStore drive.
+    /// </summary>
+    protected string FileSystemPath(string path)
+    {
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.Name == "FileSystem") return resolved;
+        var fileSystemLocation = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+        return System.IO.Path.GetFullPath(path, fileSystemLocation);
+    }
 }
