@@ -25,6 +25,8 @@
         'Get-XenStorePermission'
         'Set-XenStorePermission'
         'Get-XenStoreDomainPath'
+        'New-XenStoreDomain'
+        'Remove-XenStoreDomain'
         'Start-XenStoreDaemon'
         'Stop-XenStoreDaemon'
     )

@@ -64,7 +64,9 @@ public abstract class XenStoreCmdlet : PSCmdlet
         }
         catch (XenStoreException e)
         {
-            WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, target as string ?? target.ToString()));
+            var record = XenStoreErrorRecords.For(e, e.Code, e.ErrorName, target as string ?? target.ToString());
+            if (e is XenStoreCommandException) record.ErrorDetails = new ErrorDetails(e.Message);
+            WriteError(record);
             return default;
         }
     }
