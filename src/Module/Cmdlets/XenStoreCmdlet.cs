@@ -149,6 +149,12 @@ public abstract class XenStoreCmdlet : PSCmdlet
             WriteError(new ErrorRecord(ex, "XenStore.ENOENT", ErrorCategory.ObjectNotFound, path));
             return [];
         }
+        if (matches.Count == 0)
+        {
+            // As Get-Item says of a pattern that matches nothing.
+            WriteError(new ErrorRecord(new ItemNotFoundException($"Cannot find path '{path}' because it does not exist."), "XenStore.ENOENT", ErrorCategory.ObjectNotFound, path));
+            return [];
+        }
         var resolved = new List<(XenStoreDriveInfo, string)>();
         foreach (var match in matches)
         {

@@ -24,14 +24,14 @@ internal static class XenStoreDomainLayout
         "device/suspend/event-channel", "data", "drivers", "feature", "attr", "error",
     ];
 
-    /// <summary>Writes the layout inside <paramref name="tx"/>; an existing home is an EEXIST unless <paramref name="replace"/>.</summary>
+    /// <summary>Writes the layout inside <paramref name="tx"/>; an existing home is an EEXIST unless <paramref name="replace"/>, which removes it and its /vm entry first.</summary>
     public static async Task CreateAsync(XenStoreTransaction tx, uint domid, string name, string vmPath, ulong ringFrame, uint eventChannel, bool replace, CancellationToken cancellationToken)
     {
         var home = XenStorePath.DomainHome(domid);
         if (await tx.ExistsAsync(home, cancellationToken).ConfigureAwait(false))
         {
             if (!replace) throw new XenStoreCommandException(XenStoreErrorCode.EEXIST, home, $"Domain {domid} already has {home}; -Force replaces it.");
-            await tx.RemoveAsync(home, cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(tx, domid, cancellationToken).ConfigureAwait(false);
         }
         if (await tx.ExistsAsync(vmPath, cancellationToken).ConfigureAwait(false)) await tx.RemoveAsync(vmPath, cancellationToken).ConfigureAwait(false);
         var readOnly = new PermissionList([new Permission(0, PermissionAccess.None), new Permission(domid, PermissionAccess.Read)]);
