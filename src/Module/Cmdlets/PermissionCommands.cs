@@ -57,9 +57,9 @@ public sealed class GetXenStorePermissionCommand : XenStoreCmdlet
 /// <para type="synopsis">Sets the permissions of XenStore nodes.</para>
 /// <para type="description">Either the wire form (-Permission 'n0','r5': the first entry names the owner and what everyone else may do) or the readable form (-Owner 0 [-Others None|Read|Write|Both] -Read 5 -Write 6 -ReadWrite 7). With -Recurse every node of each subtree gets the same permissions, as xenstore-chmod -r gives them, in one transaction: all of the subtree or none of it, with no node created meanwhile left out.</para>
 /// </summary>
-/// <example><code>Set-XenStorePermission -Path xs:/local/domain/0/data -Permission 'n0','r5'</code></example>
-/// <example><code>Set-XenStorePermission -Path xs:/local/domain/0/data -Owner 0 -Read 5</code></example>
-/// <example><code>Set-XenStorePermission -Path xs:/local/domain/0/data -Permission 'n0','b5' -Recurse -WhatIf</code></example>
+/// <example><code>New-Item xs:/vm/demo -Value '' -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Permission 'n0','r5'</code></example>
+/// <example><code>New-Item xs:/vm/demo -Value '' -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Owner 0 -Read 5 -ReadWrite 6 -PassThru</code></example>
+/// <example><code>New-Item xs:/vm/demo/device/vif/0/mac -Value 00:16:3e:00:00:01 -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Permission 'n0','r5' -Recurse; Get-ChildItem xs:/vm/demo -Recurse | Get-XenStorePermission</code></example>
 [Cmdlet(VerbsCommon.Set, "XenStorePermission", SupportsShouldProcess = true, DefaultParameterSetName = "Wire")]
 [OutputType(typeof(XenStorePermissionInfo))]
 public sealed class SetXenStorePermissionCommand : XenStoreCmdlet

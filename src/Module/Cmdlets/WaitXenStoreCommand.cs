@@ -10,7 +10,7 @@ namespace XenStore.PowerShell.Cmdlets;
 /// </summary>
 /// <example><code>New-Item xs:/local/domain/0/backend/vbd/7/51712/state -Value 4 -Force | Out-Null; Wait-XenStore -Path xs:/local/domain/0/backend/vbd/7/51712/state -Value 4 -TimeoutSec 30</code></example>
 /// <example><code>New-Item xs:/local/domain/0/demo/count -Value 7 -Force | Out-Null; Wait-XenStore xs:/local/domain/0/demo/count -Condition { [int]$args[0] -ge 5 } -TimeoutSec 10 -PassThru</code></example>
-/// <example><code>Get-ChildItem xs:/local/domain/0/backend/vbd/7 | Wait-XenStore -TimeoutSec 10</code></example>
+/// <example><code>New-Item xs:/local/domain/0/backend/vif/7/0/state -Value 4 -Force | Out-Null; Get-ChildItem xs:/local/domain/0/backend -Recurse -Filter state | Wait-XenStore -Value 4 -TimeoutSec 10 -PassThru</code></example>
 /// <example><code>Wait-XenStore -Path xs:/local/domain/0/not-yet -TimeoutSec 1 -ErrorAction SilentlyContinue -ErrorVariable late; $late[0].FullyQualifiedErrorId</code></example>
 [Cmdlet(VerbsLifecycle.Wait, "XenStore", DefaultParameterSetName = "Path")]
 [OutputType(typeof(XenStoreItem))]
