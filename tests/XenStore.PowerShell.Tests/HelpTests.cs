@@ -21,6 +21,20 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public void EveryParameterIsDescribed()
+    {
+        using var session = new EngineSession();
+        var undescribed = session.Run("""
+            foreach ($cmdlet in (Get-Module XenStore).ExportedCmdlets.Keys) {
+                foreach ($parameter in (Get-Help $cmdlet).parameters.parameter) {
+                    if (-not ($parameter.description | ForEach-Object Text)) { "$cmdlet -$($parameter.name)" }
+                }
+            }
+            """).Select(o => o.ToString()).ToList();
+        Assert.Empty(undescribed);
+    }
+
+    [Fact]
     public void TheAboutTopicsAreFound()
     {
         using var session = new EngineSession();
