@@ -97,7 +97,14 @@ public sealed class WaitXenStoreCommand : XenStoreCmdlet
         }
         finally
         {
-            Task.Run(() => watch.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            try
+            {
+                Task.Run(() => watch.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // The watch's stream has ended here already; a daemon that cannot take the UNWATCH keeps only a watch nobody reads.
+            }
             WriteProgress(new ProgressRecord(1, "Wait-XenStore", Goal(path)) { RecordType = ProgressRecordType.Completed });
         }
     }
