@@ -67,6 +67,39 @@ public sealed class ExportImportTests : IDisposable
     }
 
     [Fact]
+    public void ALargeImportReportsProgressAndStopsWhenTheUserStopsIt()
+    {
+        // Over a socket, so that writing takes long enough to be seen.
+        using var hosted = new HostedDaemonSession("psimport");
+        var lines = string.Join("\n", new[] { "/big = \"\"   (n0)" }.Concat(Enumerable.Range(0, 20000).Select(i => $"/big/n{i} = \"{i}\"   (n0,r{i % 50 + 1})")));
+        var file = Path.Combine(dir, "big.txt");
+        File.WriteAllText(file, lines);
+        using (var ps = System.Management.Automation.PowerShell.Create())
+        {
+            ps.Runspace = hosted.Session.Runspace;
+            ps.AddScript($"Import-XenStore -InputFile '{file}' -Drive px");
+            ps.Invoke();
+            Assert.Empty(ps.Streams.Error);
+            Assert.Contains(ps.Streams.Progress, p => p.Activity == "Import-XenStore" && p.PercentComplete is > 0 and <= 100);
+        }
+        Assert.Equal("19999", hosted.Session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('px:/big/n19999')[0].Value"));
+        hosted.Session.Run("$ExecutionContext.InvokeProvider.Item.Remove('px:/big', $true)");
+
+        using (var ps = System.Management.Automation.PowerShell.Create())
+        {
+            ps.Runspace = hosted.Session.Runspace;
+            ps.AddScript($"Import-XenStore -InputFile '{file}' -Drive px");
+            var running = ps.BeginInvoke();
+            Thread.Sleep(400);
+            Assert.False(running.IsCompleted, "the import ended before it could be stopped");
+            ps.Stop();
+            Assert.True(running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(5)), "the import did not stop");
+        }
+        // Stopped part way, the transaction was abandoned: nothing of it is there.
+        Assert.False(hosted.Session.Single<bool>("$ExecutionContext.InvokeProvider.Item.Exists('px:/big')"));
+    }
+
+    [Fact]
     public void WhatIfWritesNothing()
     {
         session.Run("Export-XenStore xs:/vm/rt | Import-XenStore -Destination xs:/vm/ghost -WhatIf");

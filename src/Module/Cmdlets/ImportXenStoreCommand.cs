@@ -59,8 +59,26 @@ public sealed class ImportXenStoreCommand : XenStoreCmdlet
         if (nodes.Count == 0) Refuse(new FormatException($"The input from {source} holds no XenStore nodes."), source);
         var top = nodes[0].Path;
         if (!ShouldProcess($"{drive.Name}:{top}", $"Import {nodes.Count} node(s) from {source} in one transaction")) return;
-        RunWithProgress(cancellationToken => XenStoreExport.ImportAsync(drive.Client, nodes, cancellationToken), top,
-            () => new ProgressRecord(1, "Import-XenStore", $"Writing {nodes.Count} node(s) under {drive.Name}:{top}"));
+        var written = new WrittenCount();
+        RunWithProgress(cancellationToken => XenStoreExport.ImportAsync(drive.Client, nodes, cancellationToken, written), top, () =>
+        {
+            var done = written.Value;
+            return new ProgressRecord(1, "Import-XenStore", $"{drive.Name}:{top}: {done} of {nodes.Count} node(s) written")
+            {
+                PercentComplete = Math.Min(100, done * 100 / nodes.Count),
+            };
+        });
+    }
+
+    /// <summary>
+    /// The import's count, kept where the pipeline thread reads it (Progress&lt;T&gt; would post
+    /// each report to a synchronization context the cmdlet does not have).
+    /// </summary>
+    private sealed class WrittenCount : IProgress<int>
+    {
+        private int value;
+        public int Value => Volatile.Read(ref value);
+        public void Report(int count) => Volatile.Write(ref value, count);
     }
 
     private string ReadFile(string file)

@@ -45,16 +45,21 @@ public static class XenStoreExport
     public static Task ImportAsync(XenStoreClient client, string exported, string? destination = null, CancellationToken cancellationToken = default) =>
         ImportAsync(client, Parse(exported, destination), cancellationToken);
 
-    /// <summary>Writes parsed nodes (see <see cref="Parse"/>) in one transaction, retried on conflict.</summary>
-    public static Task ImportAsync(XenStoreClient client, IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> nodes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes parsed nodes (see <see cref="Parse"/>) in one transaction, retried on conflict;
+    /// <paramref name="progress"/> hears how many nodes of the current attempt are written.
+    /// </summary>
+    public static Task ImportAsync(XenStoreClient client, IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> nodes, CancellationToken cancellationToken = default, IProgress<int>? progress = null)
     {
         if (nodes.Count == 0) return Task.CompletedTask;
         return client.RunTransactionAsync(async tx =>
         {
+            var written = 0;
             foreach (var (path, value, permissions) in nodes)
             {
                 await tx.WriteAsync(path, value, cancellationToken).ConfigureAwait(false);
                 if (permissions is not null) await tx.SetPermissionsAsync(path, permissions, cancellationToken).ConfigureAwait(false);
+                progress?.Report(++written);
             }
         }, cancellationToken: cancellationToken);
     }
