@@ -100,6 +100,16 @@ public sealed class ExportImportTests : IDisposable
     }
 
     [Fact]
+    public void AFileNamedFromAXenStoreLocationIsOnTheFileSystem()
+    {
+        session.Run($"$ExecutionContext.SessionState.Path.SetLocation('{dir}') | Out-Null; $ExecutionContext.SessionState.Path.SetLocation('xs:/vm') | Out-Null");
+        session.Run("Export-XenStore rt -OutFile relative.json");
+        Assert.True(File.Exists(Path.Combine(dir, "relative.json")));
+        var (_, errors) = session.TryRun("Export-XenStore rt -OutFile xs:/vm/backup.json");
+        Assert.Equal("XenStore.NotFileSystemPath", XenStoreErrorRecord.Among(errors).FullyQualifiedErrorId.Split(',')[0]);
+    }
+
+    [Fact]
     public void WhatIfWritesNothing()
     {
         session.Run("Export-XenStore xs:/vm/rt | Import-XenStore -Destination xs:/vm/ghost -WhatIf");

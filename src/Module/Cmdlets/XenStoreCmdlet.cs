@@ -170,14 +170,17 @@ public abstract class XenStoreCmdlet : PSCmdlet
     }
 
     /// <summary>
-    /// A file path as the file system provider means it: relative to the current file system
-    /// location even while the session stands on a XenStore drive.
+    /// A file path as the file system provider means it: a relative one is taken from the
+    /// current file system location even while the session stands on a XenStore drive; one
+    /// on another provider's drive (xs:/backup.json) is refused.
     /// </summary>
     protected string FileSystemPath(string path)
     {
         var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
         if (provider.Name == "FileSystem") return resolved;
-        var fileSystemLocation = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-        return System.IO.Path.GetFullPath(path, fileSystemLocation);
+        if (SessionState.Path.IsPSAbsolute(path, out _))
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{path}' is not a file system path (it belongs to the {provider.Name} provider)."),
+                "XenStore.NotFileSystemPath", ErrorCategory.InvalidArgument, path));
+        return System.IO.Path.GetFullPath(path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
     }
 }
