@@ -61,25 +61,39 @@ def syntax(name, parameters):
     out.append("    </command:syntax>")
     return out
 
+def class_body(text, start):
+    """The text of a class from just after its declaration to its closing brace at the left margin."""
+    body = text[start:]
+    end = re.search(r"\n}\n", body)
+    return body[: end.start()] if end else body
+
+def parameters_of(body):
+    found = []
+    for p in re.finditer(r"((?:[ \t]*///.*\n)*)((?:[ \t]*\[.*\]\n)+)[ \t]*public ([\w\[\]?<>.]+) (\w+) \{ get; set; \}", body):
+        pdoc, attributes, ptype, name = p.groups()
+        if "[Parameter" not in attributes:
+            continue
+        summary = clean(" ".join(l.strip()[3:] for l in pdoc.splitlines()))
+        found.append(parameter(name, ptype.rstrip("?"), summary, attributes))
+    return found
+
+# Parameters declared by abstract cmdlet bases (EndTransactionCmdlet's -Drive), for the cmdlets that derive from them.
+base_parameters = {}
+for source in sources:
+    text = source.read_text()
+    for match in re.finditer(r"public abstract class (\w+)[^\n]*\n", text):
+        base_parameters[match.group(1)] = parameters_of(class_body(text, match.end()))
+
 cmdlets = []
 for source in sources:
     text = source.read_text()
-    for match in re.finditer(r"((?:[ \t]*///.*\n)+)\[Cmdlet\((Verbs\w+)\.(\w+), \"([\w-]+)\"[^\]]*\]\n(?:\[.*\]\n)*public sealed class (\w+)", text):
-        doc, verb_class, verb, noun, cls = match.groups()
+    for match in re.finditer(r"((?:[ \t]*///.*\n)+)\[Cmdlet\((Verbs\w+)\.(\w+), \"([\w-]+)\"[^\]]*\]\n(?:\[.*\]\n)*public sealed class (\w+)(?: : (\w+))?", text):
+        doc, verb_class, verb, noun, cls, base = match.groups()
         doc = "\n".join(line.strip()[3:].strip() for line in doc.splitlines())
         synopsis = re.search(r'<para type="synopsis">(.*?)</para>', doc, re.S)
         description = re.search(r'<para type="description">(.*?)</para>', doc, re.S)
         examples = re.findall(r"<example><code>(.*?)</code></example>", doc, re.S)
-        body = text[match.end():]
-        end = re.search(r"\n}\n", body)
-        body = body[: end.start()] if end else body
-        parameters = []
-        for p in re.finditer(r"((?:[ \t]*///.*\n)*)((?:[ \t]*\[.*\]\n)+)[ \t]*public ([\w\[\]?<>.]+) (\w+) \{ get; set; \}", body):
-            pdoc, attributes, ptype, name = p.groups()
-            if "[Parameter" not in attributes:
-                continue
-            summary = clean(" ".join(l.strip()[3:] for l in pdoc.splitlines()))
-            parameters.append(parameter(name, ptype.rstrip("?"), summary, attributes))
+        parameters = base_parameters.get(base, []) + parameters_of(class_body(text, match.end()))
         if "SupportsShouldProcess = true" in match.group(0):
             # The engine adds these to every cmdlet that supports ShouldProcess.
             parameters.append(parameter("WhatIf", "SwitchParameter", "Shows what the command would change, and changes nothing.", '[Parameter]\n[Alias("wi")]\n'))

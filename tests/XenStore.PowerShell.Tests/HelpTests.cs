@@ -21,13 +21,16 @@ public sealed class HelpTests
     }
 
     [Fact]
-    public void EveryParameterIsDescribed()
+    public void EveryParameterOfEveryCmdletIsDescribed()
     {
         using var session = new EngineSession();
         var undescribed = session.Run("""
-            foreach ($cmdlet in (Get-Module XenStore).ExportedCmdlets.Keys) {
-                foreach ($parameter in (Get-Help $cmdlet).parameters.parameter) {
-                    if (-not ($parameter.description | ForEach-Object Text)) { "$cmdlet -$($parameter.name)" }
+            $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+            foreach ($cmdlet in (Get-Module XenStore).ExportedCmdlets.Values) {
+                $help = @{}
+                foreach ($parameter in (Get-Help $cmdlet.Name).parameters.parameter) { $help[$parameter.name] = $parameter.description | ForEach-Object Text }
+                foreach ($name in $cmdlet.Parameters.Keys) {
+                    if ($name -notin $common -and -not $help[$name]) { "$($cmdlet.Name) -$name" }
                 }
             }
             """).Select(o => o.ToString()).ToList();
