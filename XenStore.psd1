@@ -16,6 +16,9 @@
         'Connect-XenStore'
         'Disconnect-XenStore'
         'Watch-XenStore'
+        'Wait-XenStore'
+        'Export-XenStore'
+        'Import-XenStore'
         'Start-XenStoreTransaction'
         'Complete-XenStoreTransaction'
         'Undo-XenStoreTransaction'
@@ -23,6 +26,8 @@
         'Get-XenStorePermission'
         'Set-XenStorePermission'
         'Get-XenStoreDomainPath'
+        'New-XenStoreDomain'
+        'Remove-XenStoreDomain'
         'Start-XenStoreDaemon'
         'Stop-XenStoreDaemon'
     )

@@ -21,6 +21,23 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public void EveryParameterOfEveryCmdletIsDescribed()
+    {
+        using var session = new EngineSession();
+        var undescribed = session.Run("""
+            $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+            foreach ($cmdlet in (Get-Module XenStore).ExportedCmdlets.Values) {
+                $help = @{}
+                foreach ($parameter in (Get-Help $cmdlet.Name).parameters.parameter) { $help[$parameter.name] = $parameter.description | ForEach-Object Text }
+                foreach ($name in $cmdlet.Parameters.Keys) {
+                    if ($name -notin $common -and -not $help[$name]) { "$($cmdlet.Name) -$name" }
+                }
+            }
+            """).Select(o => o.ToString()).ToList();
+        Assert.Empty(undescribed);
+    }
+
+    [Fact]
     public void TheAboutTopicsAreFound()
     {
         using var session = new EngineSession();

@@ -42,6 +42,7 @@ public sealed class XenStoreDaemonInfo : IDisposable
 [OutputType(typeof(XenStoreDaemonInfo))]
 public sealed class StartXenStoreDaemonCommand : PSCmdlet
 {
+    /// <summary>The directory the daemon serves: its socket is DIR/socket (created if missing).</summary>
     [Parameter(Mandatory = true, Position = 0)]
     public string RunDirectory { get; set; } = "";
 
@@ -143,6 +144,7 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
 [Cmdlet(VerbsLifecycle.Stop, "XenStoreDaemon", SupportsShouldProcess = true)]
 public sealed class StopXenStoreDaemonCommand : PSCmdlet
 {
+    /// <summary>The run directory the daemon was started with (objects from Start-XenStoreDaemon can be piped in).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string RunDirectory { get; set; } = "";
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using XenStore.Client;
 using XenStore.Protocol;
 
 namespace XenStore.PowerShell.Cmdlets;
@@ -30,39 +31,53 @@ public sealed class XenStorePermissionInfo(string path, PermissionList permissio
 [OutputType(typeof(XenStorePermissionInfo))]
 public sealed class GetXenStorePermissionCommand : XenStoreCmdlet
 {
+    /// <summary>The nodes (PowerShell paths on a XenStore drive; wildcards match existing nodes). Items from Get-ChildItem can be piped in.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LiteralPath")]
     public string[] Path { get; set; } = [];
+
+    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public PSDriveInfo? PSDrive { get; set; }
 
     protected override void ProcessRecord()
     {
         foreach (var p in Path)
         {
-            var (drive, store) = ResolvePath(p);
-            var permissions = Run(() => drive.Operations.GetPermissionsAsync(store), store);
-            if (permissions is not null) WriteObject(new XenStorePermissionInfo(store, permissions));
+            foreach (var (drive, store) in ResolvePaths(p, literal: false, PSDrive))
+            {
+                var permissions = Run(() => drive.Operations.GetPermissionsAsync(store), store);
+                if (permissions is not null) WriteObject(new XenStorePermissionInfo(store, permissions));
+            }
         }
     }
 }
 
 /// <summary>
 /// <para type="synopsis">Sets the permissions of XenStore nodes.</para>
-/// <para type="description">Either the wire form (-Permission 'n0','r5': the first entry names the owner and what everyone else may do) or the readable form (-Owner 0 [-Others None|Read|Write|Both] -Read 5 -Write 6 -ReadWrite 7).</para>
+/// <para type="description">Either the wire form (-Permission 'n0','r5': the first entry names the owner and what everyone else may do) or the readable form (-Owner 0 [-Others None|Read|Write|Both] -Read 5 -Write 6 -ReadWrite 7). With -Recurse every node of each subtree gets the same permissions, as xenstore-chmod -r gives them, in one transaction: all of the subtree or none of it, with no node created meanwhile left out.</para>
 /// </summary>
-/// <example><code>Set-XenStorePermission -Path xs:/local/domain/19/data -Permission 'n19','r0'</code></example>
-/// <example><code>Set-XenStorePermission -Path xs:/vm/a -Owner 0 -Read 5</code></example>
+/// <example><code>New-Item xs:/vm/demo -Value '' -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Permission 'n0','r5'</code></example>
+/// <example><code>New-Item xs:/vm/demo -Value '' -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Owner 0 -Read 5 -ReadWrite 6 -PassThru</code></example>
+/// <example><code>New-Item xs:/vm/demo/device/vif/0/mac -Value 00:16:3e:00:00:01 -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Permission 'n0','r5' -Recurse; Get-ChildItem xs:/vm/demo -Recurse | Get-XenStorePermission</code></example>
 [Cmdlet(VerbsCommon.Set, "XenStorePermission", SupportsShouldProcess = true, DefaultParameterSetName = "Wire")]
 [OutputType(typeof(XenStorePermissionInfo))]
 public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
 {
+    /// <summary>The nodes (PowerShell paths on a XenStore drive; wildcards match existing nodes). Items from Get-ChildItem can be piped in.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LiteralPath")]
     public string[] Path { get; set; } = [];
+
+    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public PSDriveInfo? PSDrive { get; set; }
 
     /// <summary>Entries such as n0, r5, w6, b7; the first names the owner.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = "Wire")]
     public string[] Permission { get; set; } = [];
 
+    /// <summary>The owning domain: it may always read and write the node, and set its permissions.</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Readable")]
     [ArgumentCompleter(typeof(DomainIdCompleter))]
     public uint Owner { get; set; }
@@ -71,15 +86,23 @@ public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
     [Parameter(ParameterSetName = "Readable")]
     public PermissionAccess Others { get; set; } = PermissionAccess.None;
 
+    /// <summary>Domains that may read the node.</summary>
     [Parameter(ParameterSetName = "Readable")]
     public uint[] Read { get; set; } = [];
 
+    /// <summary>Domains that may write the node.</summary>
     [Parameter(ParameterSetName = "Readable")]
     public uint[] Write { get; set; } = [];
 
+    /// <summary>Domains that may read and write the node.</summary>
     [Parameter(ParameterSetName = "Readable")]
     public uint[] ReadWrite { get; set; } = [];
 
+    /// <summary>Set the same permissions on every node below each path as well, in one transaction per path (xenstore-chmod -r).</summary>
+    [Parameter]
+    public SwitchParameter Recurse { get; set; }
+
+    /// <summary>Write the permissions set, one object per node.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -102,10 +125,66 @@ public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
         }
         foreach (var p in Path)
         {
-            var (drive, store) = ResolvePath(p);
-            if (!ShouldProcess(store, $"Set permissions {permissions}")) continue;
-            if (Run(() => drive.Operations.SetPermissionsAsync(store, permissions), store) && PassThru)
-                WriteObject(new XenStorePermissionInfo(store, permissions));
+            foreach (var (drive, store) in ResolvePaths(p, literal: false, PSDrive))
+            {
+                if (Recurse)
+                {
+                    SetSubtree(drive, store, permissions);
+                    continue;
+                }
+                if (!ShouldProcess(store, $"Set permissions {permissions}")) continue;
+                if (Run(() => drive.Operations.SetPermissionsAsync(store, permissions), store) && PassThru)
+                    WriteObject(new XenStorePermissionInfo(store, permissions));
+            }
         }
+    }
+
+    private int subtreeNodes;
+    private int subtreeDone;
+
+    /// <summary>
+    /// -Recurse: the subtree is listed and changed inside one transaction, so a node created
+    /// meanwhile makes the commit conflict and the whole is done again rather than leaving it
+    /// out. An open drive transaction (Start-XenStoreTransaction) is joined instead.
+    /// </summary>
+    private void SetSubtree(XenStoreDriveInfo drive, string top, PermissionList permissions)
+    {
+        if (!ShouldProcess(top, $"Set permissions {permissions} on the node and every node below it")) return;
+        IReadOnlyList<string> changed = [];
+        async Task ApplyAsync(XenStoreOperations store, CancellationToken cancellationToken)
+        {
+            var paths = await XenStoreSubtree.PathsAsync(store, top, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref subtreeDone, 0);
+            Volatile.Write(ref subtreeNodes, paths.Count);
+            using var throttle = new SemaphoreSlim(XenStoreSubtree.InFlight);
+            await Task.WhenAll(paths.Select(async path =>
+            {
+                await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await store.SetPermissionsAsync(path, permissions, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Increment(ref subtreeDone);
+                }
+                finally
+                {
+                    throttle.Release();
+                }
+            })).ConfigureAwait(false);
+            changed = paths;
+        }
+        var done = RunWithProgress(cancellationToken => drive.Transaction is { } open
+                ? ApplyAsync(open, cancellationToken)
+                : drive.Client.RunTransactionAsync(tx => ApplyAsync(tx, cancellationToken), cancellationToken: cancellationToken),
+            top, () =>
+            {
+                var total = Volatile.Read(ref subtreeNodes);
+                var doneSoFar = Volatile.Read(ref subtreeDone);
+                return new ProgressRecord(1, "Set-XenStorePermission", total == 0 ? $"Listing {top}" : $"{top}: {doneSoFar} of {total} nodes")
+                {
+                    PercentComplete = total == 0 ? -1 : Math.Min(100, doneSoFar * 100 / total),
+                };
+            });
+        if (done && PassThru)
+            foreach (var path in changed) WriteObject(new XenStorePermissionInfo(path, permissions));
     }
 }

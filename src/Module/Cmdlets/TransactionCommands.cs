@@ -97,13 +97,16 @@ public abstract class EndTransactionCmdlet : XenStoreCmdlet
 [Cmdlet(VerbsLifecycle.Invoke, "XenStoreTransaction", SupportsShouldProcess = true)]
 public sealed class InvokeXenStoreTransactionCommand : XenStoreCmdlet
 {
+    /// <summary>The changes to make together; provider operations on the drive inside it join the transaction.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     public ScriptBlock ScriptBlock { get; set; } = ScriptBlock.Create("");
 
+    /// <summary>The drive (default: the current XenStore drive, else xs:).</summary>
     [Parameter]
     [ArgumentCompleter(typeof(DriveNameCompleter))]
     public string? Drive { get; set; }
 
+    /// <summary>How many times the block runs at most when its transaction conflicts (EAGAIN) (default 16).</summary>
     [Parameter]
     [ValidateRange(1, 1000)]
     public int MaxAttempts { get; set; } = 16;

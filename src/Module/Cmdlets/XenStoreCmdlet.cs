@@ -4,7 +4,7 @@ using XenStore.Client;
 namespace XenStore.PowerShell.Cmdlets;
 
 /// <summary>What the XenStore cmdlets share: finding the drive a path or name means, and turning XenStore failures into ErrorRecords.</summary>
-public abstract class XenStoreCmdlet : PSCmdlet
+public abstract partial class XenStoreCmdlet : PSCmdlet
 {
     /// <summary>
     /// The drive called <paramref name="name"/>; without a name, the drive of the current
@@ -65,7 +65,9 @@ public abstract class XenStoreCmdlet : PSCmdlet
         }
         catch (XenStoreException e)
         {
-            WriteError(XenStoreErrorRecords.For(e, e.Code, e.ErrorName, target as string ?? target.ToString()));
+            var record = XenStoreErrorRecords.For(e, e.Code, e.ErrorName, target as string ?? target.ToString());
+            if (e is XenStoreCommandException) record.ErrorDetails = new ErrorDetails(e.Message);
+            WriteError(record);
             return default;
         }
     }

@@ -42,21 +42,49 @@ public static class XenStoreExport
     }
 
     /// <summary>Writes an exported subtree (either format) back, under <paramref name="destination"/> if given, atomically.</summary>
-    public static Task ImportAsync(XenStoreClient client, string exported, string? destination = null, CancellationToken cancellationToken = default)
+    public static Task ImportAsync(XenStoreClient client, string exported, string? destination = null, CancellationToken cancellationToken = default) =>
+        ImportAsync(client, Parse(exported, destination), cancellationToken);
+
+    /// <summary>
+    /// Writes parsed nodes (see <see cref="Parse"/>) in one transaction, retried on conflict;
+    /// <paramref name="progress"/> hears how many nodes of the current attempt are written.
+    /// </summary>
+    public static Task ImportAsync(XenStoreClient client, IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> nodes, CancellationToken cancellationToken = default, IProgress<int>? progress = null)
     {
-        var nodes = exported.TrimStart().StartsWith('{') ? FromJson(exported) : FromText(exported);
         if (nodes.Count == 0) return Task.CompletedTask;
-        var top = nodes[0].Path;
-        string Target(string path) => destination is null ? path : destination + path[top.Length..].TrimEnd('/');
         return client.RunTransactionAsync(async tx =>
         {
+            var written = 0;
             foreach (var (path, value, permissions) in nodes)
             {
-                var target = Target(path);
-                await tx.WriteAsync(target, value, cancellationToken).ConfigureAwait(false);
-                if (permissions is not null) await tx.SetPermissionsAsync(target, permissions, cancellationToken).ConfigureAwait(false);
+                await tx.WriteAsync(path, value, cancellationToken).ConfigureAwait(false);
+                if (permissions is not null) await tx.SetPermissionsAsync(path, permissions, cancellationToken).ConfigureAwait(false);
+                progress?.Report(++written);
             }
         }, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Whether an export is JSON (else xenstore-ls text).</summary>
+    public static bool IsJson(string exported) => exported.TrimStart().StartsWith('{');
+
+    /// <summary>
+    /// The nodes of an export (either format), top first, each with the path it is written to:
+    /// its own, or moved under <paramref name="destination"/>. Malformed input is a FormatException.
+    /// </summary>
+    public static IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> Parse(string exported, string? destination = null)
+    {
+        List<(string Path, byte[] Value, PermissionList? Permissions)> nodes;
+        try
+        {
+            nodes = IsJson(exported) ? FromJson(exported) : FromText(exported);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new FormatException($"Not a XenStore export: {e.Message}", e);
+        }
+        if (nodes.Count == 0 || destination is null) return nodes;
+        var top = nodes[0].Path;
+        return nodes.Select(n => (destination + n.Path[top.Length..].TrimEnd('/'), n.Value, n.Permissions)).ToList();
     }
 
     private static JsonObject ToJson(IReadOnlyList<XenStoreNode> nodes, string top)
@@ -87,7 +115,8 @@ public static class XenStoreExport
         {
             var node = stack.Pop();
             var permissions = node["permissions"] is JsonArray p ? PermissionList.Parse(string.Join(' ', p.Select(e => e!.GetValue<string>()))) : null;
-            result.Add((node["path"]!.GetValue<string>(), XenStoreLsFormat.Unescape(node["value"]?.GetValue<string>() ?? ""), permissions));
+            var path = node["path"]?.GetValue<string>() ?? throw new FormatException("Not a XenStore export: a node has no \"path\".");
+            result.Add((path, XenStoreLsFormat.Unescape(node["value"]?.GetValue<string>() ?? ""), permissions));
             if (node["children"] is JsonObject children)
                 foreach (var child in children.Reverse()) stack.Push(child.Value!.AsObject());
         }
