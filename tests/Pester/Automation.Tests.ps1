@@ -11,7 +11,7 @@ BeforeAll {
 
     # Each node of a subtree as "path [value] perms", read through the provider.
     function Get-Snapshot([string] $Path) {
-        Get-ChildItem $Path -Recurse | ForEach-Object { '{0} [{1}] {2}' -f $_.Path, $_.Value, ($_.Permissions -join ',') }
+        Get-ChildItem $Path -Recurse | ForEach-Object { '{0} [{1}] {2}' -f $_.FullName, $_.Value, ($_.Permissions -replace ' ', ',') }
     }
 }
 
@@ -46,7 +46,7 @@ Describe 'Wait-XenStore' -Tags 'CI' {
     It 'waits for a condition on the item and its value' {
         New-Item pa:/auto/count -Value 12 -Force | Out-Null
         $met = Wait-XenStore pa:/auto/count -Condition { $_.Name -eq 'count' -and [int]$args[0] -gt 10 } -TimeoutSec 5 -PassThru
-        $met.Path | Should -Be '/auto/count'
+        $met.FullName | Should -Be '/auto/count'
     }
 
     It 'gives a non-terminating XenStore.WaitTimeout when time runs out' {
@@ -62,7 +62,7 @@ Describe 'Wait-XenStore' -Tags 'CI' {
     It 'takes items piped from its own drive and expands wildcards there' {
         New-Item pa:/auto/piped/a -Value 1 -Force | Out-Null
         New-Item pa:/auto/piped/b -Value 2 -Force | Out-Null
-        (Get-ChildItem pa:/auto/piped | Wait-XenStore -TimeoutSec 5 -PassThru).Path | Should -Be @('/auto/piped/a', '/auto/piped/b')
+        (Get-ChildItem pa:/auto/piped | Wait-XenStore -TimeoutSec 5 -PassThru).FullName | Should -Be @('/auto/piped/a', '/auto/piped/b')
         (Wait-XenStore pa:/auto/piped/* -TimeoutSec 5 -PassThru).Count | Should -Be 2
     }
 }

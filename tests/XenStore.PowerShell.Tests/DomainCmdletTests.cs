@@ -29,10 +29,10 @@ public sealed class DomainCmdletTests
         Assert.True(session.Single<bool>("$ExecutionContext.SessionState.Drive.Get('d0').Client.IsDomainIntroducedAsync(19).GetAwaiter().GetResult()"));
 
         // The guest, on its own ring, reads its home and writes where it owns the node, and nowhere else.
-        Assert.Equal("web01", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('g19:/local/domain/19/name')[0].Value"));
-        Assert.Equal("19", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('g19:/local/domain/19/domid')[0].Value"));
-        session.Run("$ExecutionContext.InvokeProvider.Item.New('g19:/local/domain/19/data/booted', $null, 'node', '1') | Out-Null");
-        var (_, refused) = session.TryRun("$ExecutionContext.InvokeProvider.Item.Set('g19:/local/domain/19/name', 'renamed')");
+        Assert.Equal("web01", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('g19:/name')[0].Value"));
+        Assert.Equal("19", session.Single<string>("$ExecutionContext.InvokeProvider.Item.Get('g19:/domid')[0].Value"));
+        session.Run("$ExecutionContext.InvokeProvider.Item.New('g19:/data/booted', $null, 'node', '1') | Out-Null");
+        var (_, refused) = session.TryRun("$ExecutionContext.InvokeProvider.Item.Set('g19:/name', 'renamed')");
         Assert.Equal("XenStore.EACCES", XenStoreErrorRecord.Among(refused).FullyQualifiedErrorId.Split(',')[0]);
 
         var events = session.Run("""

@@ -30,7 +30,7 @@ public sealed class ExportImportTests : IDisposable
 
     /// <summary>Every node of the subtree as "path = value (perms)", from the provider, not from the export under test.</summary>
     private string[] Snapshot(string path) => session.Run($"""
-        $ExecutionContext.InvokeProvider.ChildItem.Get('{path}', $true) | ForEach-Object {"{"} "$($_.Path) = [$($_.Value)] ($($_.Permissions -join ','))" {"}"}
+        $ExecutionContext.InvokeProvider.ChildItem.Get('{path}', $true) | ForEach-Object {"{"} "$($_.FullName) = [$($_.Value)] ($($_.Permissions -replace ' ', ','))" {"}"}
         """).Select(o => o.ToString()).ToArray();
 
     [Theory]

@@ -40,7 +40,7 @@ public sealed class WaitXenStoreTests
             writer.Run("$ExecutionContext.InvokeProvider.Item.Set('px:/w/appears', '12') | Out-Null");
         });
         Assert.Empty(hosted.Session.Run("Wait-XenStore px:/w/appears -TimeoutSec 20"));
-        var met = hosted.Session.Run("Wait-XenStore px:/w/appears -Condition { $_ -ne $null -and $_.Path -eq '/w/appears' -and [int]$args[0] -gt 10 } -TimeoutSec 20 -PassThru");
+        var met = hosted.Session.Run("Wait-XenStore px:/w/appears -Condition { $_ -ne $null -and $_.FullName -eq '/w/appears' -and [int]$args[0] -gt 10 } -TimeoutSec 20 -PassThru");
         Assert.Equal("12", Assert.Single(met).Properties["Value"].Value);
         await writes;
     }
@@ -51,7 +51,7 @@ public sealed class WaitXenStoreTests
         using var session = new EngineSession();
         session.Run("$ExecutionContext.InvokeProvider.Item.New('xs:/w/there', $null, 'node', 'x') | Out-Null");
         var clock = Stopwatch.StartNew();
-        var (output, errors) = session.TryRun("Wait-XenStore xs:/w/missing, xs:/w/there -TimeoutSec 1 -PassThru | ForEach-Object Path; 'after'");
+        var (output, errors) = session.TryRun("Wait-XenStore xs:/w/missing, xs:/w/there -TimeoutSec 1 -PassThru | ForEach-Object FullName; 'after'");
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(15));
         Assert.Equal(["/w/there", "after"], output.Select(o => o.ToString()));
         var error = Assert.Single(errors);
@@ -98,7 +98,7 @@ public sealed class WaitXenStoreTests
         using var hosted = new HostedDaemonSession("pswait3");
         hosted.Session.Run("$ExecutionContext.InvokeProvider.Item.New('px:/only-here/a', $null, 'node', '1') | Out-Null");
         hosted.Session.Run("$ExecutionContext.InvokeProvider.Item.New('px:/only-here/b', $null, 'node', '2') | Out-Null");
-        var paths = hosted.Session.Run("$ExecutionContext.InvokeProvider.ChildItem.Get('px:/only-here', $false) | Wait-XenStore -TimeoutSec 5 -PassThru | ForEach-Object { $_.Path }");
+        var paths = hosted.Session.Run("$ExecutionContext.InvokeProvider.ChildItem.Get('px:/only-here', $false) | Wait-XenStore -TimeoutSec 5 -PassThru | ForEach-Object { $_.FullName }");
         Assert.Equal(["/only-here/a", "/only-here/b"], paths.Select(o => o.ToString()));
         // Wildcards expand through the provider on the drive they name.
         Assert.Equal(2, hosted.Session.Run("Wait-XenStore px:/only-here/* -TimeoutSec 5 -PassThru").Count);

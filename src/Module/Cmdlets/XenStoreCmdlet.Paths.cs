@@ -60,11 +60,23 @@ public abstract partial class XenStoreCmdlet
     /// </summary>
     protected string FileSystemPath(string path)
     {
-        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
-        if (provider.Name == "FileSystem") return resolved;
-        if (SessionState.Path.IsPSAbsolute(path, out _))
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{path}' is not a file system path (it belongs to the {provider.Name} provider)."),
-                "XenStore.NotFileSystemPath", ErrorCategory.InvalidArgument, path));
-        return System.IO.Path.GetFullPath(path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        // From an xs: location a relative file name is the file system's.
+        if (!SessionState.Path.IsPSAbsolute(path, out _))
+            return System.IO.Path.GetFullPath(path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        string? providerName;
+        string resolved = "";
+        try
+        {
+            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            providerName = provider.Name;
+        }
+        catch (ItemNotFoundException)
+        {
+            providerName = null; // a file name on a drive that cannot hold one (the XenStore provider finds no dotted name)
+        }
+        if (providerName == "FileSystem") return resolved;
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{path}' is not a file system path{(providerName is null ? "" : $" (it belongs to the {providerName} provider)")}."),
+            "XenStore.NotFileSystemPath", ErrorCategory.InvalidArgument, path));
+        return resolved;
     }
 }
