@@ -24,7 +24,8 @@ internal sealed class SubtreeWalk(XenStoreOperations store, int levels)
     /// <summary>Reads the node the walk starts from (its errors are the caller's to report).</summary>
     public async Task StartAsync(string path) => start = await store.GetNodeAsync(path).ConfigureAwait(false);
 
-    public IEnumerable<Step> Steps()
+    /// <param name="wait">How the caller waits for a reply (on its pipeline thread, stopped by Ctrl+C).</param>
+    public IEnumerable<Step> Steps(Func<Task<Step>, Step> wait)
     {
         if (start is null) yield break;
         var pending = new Stack<(XenStoreNode Parent, Task<Step>[] Children, int Depth)>();
@@ -36,7 +37,7 @@ internal sealed class SubtreeWalk(XenStoreOperations store, int levels)
             var unreadable = new List<string>();
             foreach (var child in children)
             {
-                var step = child.GetAwaiter().GetResult();
+                var step = wait(child);
                 if (step.Failure is XenStoreException { Code: XenStoreErrorCode.EACCES }) unreadable.Add(XenStorePath.Name(step.Path));
                 else if (step.Node is not null || step.Failure is not null) yield return step;
                 if (step.Node is { } node) listed.Add(node);

@@ -196,15 +196,19 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         var selected = NameSelector();
         var walk = new SubtreeWalk(Store, levels);
         Run(() => walk.StartAsync(store), store);
-        foreach (var step in walk.Steps())
+        var listed = 0;
+        foreach (var step in walk.Steps(child => Await(child)))
         {
             if (Stopping) return;
             if (step.Node is { } node)
             {
                 if (selected(XenStorePath.Name(node.Path))) WriteItem(node);
+                // A big listing shows how far it has got.
+                if (++listed % 1000 == 0) WriteProgress(new ProgressRecord(OperationProgress.ActivityId, "Get-ChildItem", $"Listing {store}: {listed:N0} nodes"));
             }
             else if (step.Failure is { } failure) Report(failure, step.Path);
         }
+        if (listed >= 1000) WriteProgress(new ProgressRecord(OperationProgress.ActivityId, "Get-ChildItem", $"Listed {store}") { RecordType = ProgressRecordType.Completed });
     }
 
     protected override void GetChildNames(string path, ReturnContainers returnContainers)
@@ -268,7 +272,8 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         if (!SameStore(path, copyPath)) return;
         var to = ProviderPath.ToStorePath(copyPath);
         if (!ShouldChange($"{from} -> {to}", "Copy XenStore node")) return;
-        Atomically(ops => CopyAsync(ops, from, to, recurse ? int.MaxValue : 0), from);
+        var progress = new OperationProgress("Copy-Item", $"Copying {from} to {to}");
+        Atomically(ops => CopyAsync(ops, from, to, recurse ? int.MaxValue : 0, progress), from, progress);
     }
 
     protected override void MoveItem(string path, string destination)
@@ -330,11 +335,12 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     /// <summary>Move and rename: copy the subtree and remove the original, in one transaction.</summary>
     private void Relocate(string from, string to)
     {
+        var progress = new OperationProgress("Move-Item", $"Moving {from} to {to}");
         var moved = Atomically(async ops =>
         {
-            await CopyAsync(ops, from, to, int.MaxValue).ConfigureAwait(false);
+            await CopyAsync(ops, from, to, int.MaxValue, progress).ConfigureAwait(false);
             await ops.RemoveAsync(from).ConfigureAwait(false);
-        }, from);
+        }, from, progress);
         if (moved) GetItem(Drive.ProviderPathOf(to));
     }
 
@@ -347,7 +353,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     {
         try
         {
-            Store.ListAsync(store).GetAwaiter().GetResult();
+            Await(Store.ListAsync(store));
             return NodeState.Exists;
         }
         catch (Exception unreachable) when (XenStoreErrorRecords.IsUnreachable(unreachable))
@@ -371,44 +377,90 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     /// <summary>The children's names, or none (with an error written) when they cannot be listed.</summary>
     private List<string> ListOrEmpty(string store) => Run(() => Store.ListAsync(store), store)?.ToList() ?? [];
 
-    /// <summary>Copies a node (and its subtree to <paramref name="depth"/>) with values and permissions.</summary>
-    private static async Task CopyAsync(XenStoreOperations ops, string from, string to, int depth)
+    /// <summary>
+    /// Copies a node (and its subtree to <paramref name="depth"/>) with values and permissions,
+    /// the writes of a batch of nodes in flight together (the connection keeps their order, so
+    /// a node's SET_PERMS follows its WRITE).
+    /// </summary>
+    private static async Task CopyAsync(XenStoreOperations ops, string from, string to, int depth, OperationProgress progress)
     {
+        const int Batch = 128;
         if (XenStorePath.IsAtOrBelow(to, from))
             throw new XenStoreException(XenStoreErrorCode.EINVAL, "EINVAL", to, $"Cannot copy {from} into itself ({to}).");
         var nodes = await ops.ListRecursiveAsync(from, depth).ConfigureAwait(false);
-        foreach (var node in nodes)
+        progress.SetTotal(nodes.Count);
+        foreach (var batch in nodes.Chunk(Batch))
         {
-            var target = to + node.Path[from.Length..];
-            await ops.WriteAsync(target, node.Value).ConfigureAwait(false);
-            await ops.SetPermissionsAsync(target, node.Permissions).ConfigureAwait(false);
+            await Task.WhenAll(batch.Select(node =>
+            {
+                var target = to + node.Path[from.Length..];
+                return Task.WhenAll(ops.WriteAsync(target, node.Value), ops.SetPermissionsAsync(target, node.Permissions));
+            })).ConfigureAwait(false);
+            progress.Add(batch.Length);
         }
     }
 
     /// <summary>Runs a change in the drive's ambient transaction, or in one of its own retried on conflict.</summary>
-    private bool Atomically(Func<XenStoreOperations, Task> change, string path)
+    private bool Atomically(Func<XenStoreOperations, Task> change, string path, OperationProgress? progress = null)
     {
         var current = Drive;
         return current.Transaction is { } ambient
-            ? Run(() => change(ambient), path)
-            : Run(() => current.Client.RunTransactionAsync(tx => change(tx)), path);
+            ? Run(() => change(ambient), path, progress)
+            : Run(() => current.Client.RunTransactionAsync(tx => change(tx)), path, progress);
     }
 
-    private bool Run(Func<Task> operation, string path) => Run(async () =>
+    private bool Run(Func<Task> operation, string path, OperationProgress? progress = null) => Run(async () =>
     {
         await operation().ConfigureAwait(false);
         return true;
-    }, path);
+    }, path, progress);
+
+    /// <summary>Ctrl+C: stop waiting at once (a request still out is answered later and dropped).</summary>
+    private readonly CancellationTokenSource stop = new();
+
+    protected override void StopProcessing() => stop.Cancel();
+
+    /// <summary>
+    /// Waits for a request on the pipeline thread: stopped at once by Ctrl+C, and showing the
+    /// progress of long work while it waits.
+    /// </summary>
+    private T Await<T>(Task<T> task, OperationProgress? progress = null)
+    {
+        try
+        {
+            // Polled as well as signalled: the engine tells only some provider instances of a
+            // stop (not the ones it makes to test a path), but every one sees Stopping.
+            while (!task.Wait(200, stop.Token))
+            {
+                if (Stopping) throw new PipelineStoppedException();
+                if (progress?.Next() is { } record) WriteProgress(record);
+            }
+            if (progress?.Next() is { } last) WriteProgress(last);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (AggregateException)
+        {
+            // Rethrown unwrapped just below.
+        }
+        finally
+        {
+            if (progress is not null) WriteProgress(progress.Completed());
+        }
+        return task.GetAwaiter().GetResult();
+    }
 
     /// <summary>
     /// Waits for a request; a XenStore error becomes one ErrorRecord for that path (the
     /// operation goes on with the next item), an unreachable xenstored stops the command.
     /// </summary>
-    private T? Run<T>(Func<Task<T>> operation, string path)
+    private T? Run<T>(Func<Task<T>> operation, string path, OperationProgress? progress = null)
     {
         try
         {
-            return operation().GetAwaiter().GetResult();
+            return Await(operation(), progress);
         }
         catch (Exception failure) when (failure is XenStoreException || XenStoreErrorRecords.IsUnreachable(failure))
         {
