@@ -148,9 +148,9 @@ finally {
         $releaseWatch.Dispose()
     }
     Set-Location ([IO.Path]::GetTempPath())
-    Disconnect-XenStore -Name $guestDrive -ErrorAction Ignore
+    if (Get-PSDrive $guestDrive -ErrorAction Ignore) { Disconnect-XenStore -Name $guestDrive }
     if ($ownDaemon -and (Get-Command Stop-XenStoreDaemon -ErrorAction Ignore)) {
-        Disconnect-XenStore -Name xs -ErrorAction Ignore
+        if (Get-PSDrive xs -ErrorAction Ignore) { Disconnect-XenStore -Name xs }
         Stop-XenStoreDaemon -RunDirectory $RunDirectory -ErrorAction Ignore
         Remove-Item $RunDirectory -Recurse -Force -ErrorAction Ignore
     }
