@@ -21,6 +21,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>A xenstored's Unix socket (default: XENSTORED_PATH, XENSTORED_RUNDIR/socket, /var/run/xenstored/socket).</summary>
     [Parameter(ParameterSetName = "Socket")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? SocketPath { get; set; }
 
     /// <summary>Use the xenbus device.</summary>
@@ -29,6 +30,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>The xenbus device (default /dev/xen/xenbus).</summary>
     [Parameter(ParameterSetName = "Xenbus")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? DevicePath { get; set; }
 
     /// <summary>Host a XenStore daemon in this session for the drive.</summary>
@@ -41,6 +43,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>The simulated hypervisor's directory (the daemon's --sim-xen).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Ring")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string SimXen { get; set; } = "";
 
     /// <summary>The guest's domain id.</summary>

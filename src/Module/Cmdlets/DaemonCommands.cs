@@ -44,14 +44,17 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
 {
     /// <summary>The directory the daemon serves: its socket is DIR/socket (created if missing).</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string RunDirectory { get; set; } = "";
 
     /// <summary>Serve guests through the simulated hypervisor in this directory.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? SimXen { get; set; }
 
     /// <summary>Journal and snapshot base path: the store survives restarts.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? PersistPath { get; set; }
 
     /// <summary>Start with cxenstored's bare tree instead of dom0's boot-time nodes.</summary>
@@ -146,6 +149,7 @@ public sealed class StopXenStoreDaemonCommand : PSCmdlet
 {
     /// <summary>The run directory the daemon was started with (objects from Start-XenStoreDaemon can be piped in).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string RunDirectory { get; set; } = "";
 
     protected override void ProcessRecord()
