@@ -36,8 +36,8 @@ public sealed class XenStoreDaemonInfo : IDisposable
 /// <para type="synopsis">Hosts a XenStore daemon in this session, serving DIR/socket.</para>
 /// <para type="description">The daemon answers as Xen's xenstored does; xenstore-* tools reach it with XENSTORED_PATH=DIR/socket. -SimXen serves guests on rings through the simulated hypervisor; -PersistPath keeps the store across restarts; -Quota and -WatchEventTimeoutSec bound what each guest domain may make the daemon hold.</para>
 /// </summary>
-/// <example><code>Start-XenStoreDaemon -RunDirectory /tmp/xs; Connect-XenStore -Name hosted -SocketPath /tmp/xs/socket</code></example>
-/// <example><code>Start-XenStoreDaemon /tmp/xs -SimXen /tmp/xs/sim -Quota @{ memory = 1MB; nodes = 2000; 'soft-memory' = 512KB } -WatchEventTimeoutSec 60</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon -RunDirectory $run; Connect-XenStore -Name hosted -SocketPath "$run/socket"; Disconnect-XenStore hosted; Stop-XenStoreDaemon $run</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon $run -SimXen "$run/sim" -Quota @{ memory = 1MB; nodes = 2000; 'soft-memory' = 512KB } -WatchEventTimeoutSec 60; Stop-XenStoreDaemon $run</code></example>
 [Cmdlet(VerbsLifecycle.Start, "XenStoreDaemon", SupportsShouldProcess = true)]
 [OutputType(typeof(XenStoreDaemonInfo))]
 public sealed class StartXenStoreDaemonCommand : PSCmdlet
@@ -143,7 +143,7 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
 /// <summary>
 /// <para type="synopsis">Stops a XenStore daemon hosted in this session.</para>
 /// </summary>
-/// <example><code>Stop-XenStoreDaemon -RunDirectory /tmp/xs</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon $run | Out-Null; Stop-XenStoreDaemon -RunDirectory $run</code></example>
 [Cmdlet(VerbsLifecycle.Stop, "XenStoreDaemon", SupportsShouldProcess = true)]
 public sealed class StopXenStoreDaemonCommand : PSCmdlet
 {
