@@ -20,7 +20,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
                 .AddParameter("ParameterName", "Name")
                 .AddParameter("ScriptBlock", ScriptBlock.Create(
                     "param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters) " +
-                    "[XenStore.PowerShell.Cmdlets.ItemPropertyNameCompleter]::Complete($wordToComplete, $fakeBoundParameters)"));
+                    "[XenStore.PowerShell.Cmdlets.ItemPropertyNameCompleter]::Complete($wordToComplete, $fakeBoundParameters, $ExecutionContext.SessionState)"));
             ps.Invoke();
         }
         catch (Exception e) when (e is InvalidOperationException or PSInvalidOperationException or RuntimeException)

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
@@ -87,8 +88,12 @@ public static class ItemPropertyNameCompleter
 
     private static readonly HashSet<string> EngineProperties = new(StringComparer.OrdinalIgnoreCase) { "PSPath", "PSParentPath", "PSChildName", "PSDrive", "PSProvider", "PSIsContainer" };
 
-    /// <summary>The completions of <paramref name="wordToComplete"/> as a property name of the items the bound -Path or -LiteralPath names.</summary>
-    public static IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters)
+    /// <summary>
+    /// The completions of <paramref name="wordToComplete"/> as a property name of the items the bound
+    /// -Path or -LiteralPath names, read through <paramref name="sessionState"/>'s providers as
+    /// Get-ItemProperty reads them (the cmdlet itself may not be loaded in a hosted session).
+    /// </summary>
+    public static IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters, SessionState sessionState)
     {
         var literal = fakeBoundParameters?["LiteralPath"] is not null;
         var path = (literal ? fakeBoundParameters!["LiteralPath"] : fakeBoundParameters?["Path"]) switch
@@ -98,12 +103,19 @@ public static class ItemPropertyNameCompleter
             IEnumerable items => items.Cast<object>().Select(i => i?.ToString() ?? "").ToArray(),
             var other => new[] { other.ToString() ?? "" },
         };
-        if (path is null || path.Length == 0) return [];
+        if (path is null || path.Length == 0 || sessionState is null) return [];
         var word = (wordToComplete ?? "").Trim('\'', '"');
-        using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        ps.AddCommand("Get-ItemProperty").AddParameter(literal ? "LiteralPath" : "Path", path).AddParameter("ErrorAction", "Ignore");
+        Collection<PSObject> found;
+        try
+        {
+            found = sessionState.InvokeProvider.Property.Get(path, null, literal);
+        }
+        catch (Exception e) when (e is RuntimeException or ArgumentException or NotSupportedException or InvalidOperationException or IOException)
+        {
+            return [];
+        }
         var names = new List<string>();
-        foreach (var item in ps.Invoke())
+        foreach (var item in found)
             foreach (var property in item.Properties)
                 if (!EngineProperties.Contains(property.Name) && !names.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
                     names.Add(property.Name);
