@@ -2,8 +2,10 @@
 """Builds the cmdlets' MAML help (en-US/XenStore.PowerShell.dll-Help.xml) from the cmdlet
 sources: the <para type="synopsis"> and <para type="description"> of each cmdlet class, its
 <example><code> blocks, and each [Parameter] property's /// summary, position, parameter set,
-pipeline input and aliases (the syntax lines come from the parameter sets). Run it after changing a
-cmdlet; a test checks the committed file is current."""
+pipeline input and aliases (the syntax lines come from the parameter sets). Then the provider's help
+(<providerHelp>, for Get-Help XenStore -Category Provider, and the provider-specific cmdlet help
+Get-Help <cmdlet> -Path xs: shows): see provider_help() for its sources. Run it after changing a
+cmdlet or those sources; a test checks the committed file is current."""
 import pathlib
 import re
 import sys
@@ -84,6 +86,168 @@ for source in sources:
     for match in re.finditer(r"public abstract class (\w+)[^\n]*\n", text):
         base_parameters[match.group(1)] = parameters_of(class_body(text, match.end()))
 
+
+MAML_NS = ('xmlns:maml="http://schemas.microsoft.com/maml/2004/10" xmlns:command="http://schemas.microsoft.com/maml/dev/command/2004/10" '
+           'xmlns:dev="http://schemas.microsoft.com/maml/dev/2004/10"')
+
+def paras(text, indent):
+    return [f"{indent}<para>{escape(p)}</para>" for p in text] or [f"{indent}<para />"]
+
+def about_sections(path):
+    """An about_ topic's top-level sections (SHORT DESCRIPTION...) and the subsections of LONG
+    DESCRIPTION (ITEMS, CONTENT...), each as its prose paragraphs and its examples (the lines
+    indented by eight spaces; a blank line or prose ends an example)."""
+    top, subsections, current = {}, [], None
+    for line in path.read_text().splitlines():
+        if line and not line.startswith(" "):
+            current = top.setdefault(line.strip(), {"prose": [], "examples": []})
+            continue
+        if re.match(r"^  [A-Z][A-Z ]+$", line):
+            current = {"title": line.strip(), "prose": [], "examples": []}
+            subsections.append(current)
+            continue
+        if current is None:
+            continue
+        if line.startswith("        "):
+            if current.get("open") != "example":
+                current["examples"].append([])
+            current["examples"][-1].append(line[8:].rstrip())
+            current["open"] = "example"
+        elif line.strip():
+            if current.get("open") != "prose":
+                current["prose"].append("")
+            current["prose"][-1] = (current["prose"][-1] + " " + line.strip()).strip()
+            current["open"] = "prose"
+        else:
+            current["open"] = None
+    return top, subsections
+
+def provider_source(path):
+    """XenStoreProvider.help.md: ## sections of paragraphs, "- Name <Type>: text" parameters
+    and examples indented by four spaces."""
+    sections, current = [], None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            current = {"title": line[3:].strip(), "paras": [], "parameters": [], "examples": [], "fields": {}, "open": None}
+            sections.append(current)
+            continue
+        if current is None:
+            continue
+        if line.startswith("    "):
+            if current["open"] != "example":
+                current["examples"].append([])
+            current["examples"][-1].append(line[4:].rstrip())
+            current["open"] = "example"
+        elif m := re.match(r"^- (\w+) <([\w.\[\]]+)>: (.*)$", line):
+            current["parameters"].append((m.group(1), m.group(2), m.group(3)))
+            current["open"] = None
+        elif m := re.match(r"^(Cmdlets|Type): (.*)$", line):
+            current["fields"][m.group(1)] = m.group(2).strip()
+        elif line.strip():
+            if current["open"] != "prose":
+                current["paras"].append("")
+            current["paras"][-1] = (current["paras"][-1] + " " + line.strip()).strip()
+            current["open"] = "prose"
+        else:
+            current["open"] = None
+    return sections
+
+def example_xml(number, code, indent):
+    return [f"{indent}<Example>",
+            f"{indent}  <Title>-------------------------- Example {number} --------------------------</Title>",
+            f"{indent}  <Introduction><para /></Introduction>",
+            f"{indent}  <Code>{escape(chr(10).join(code).strip())}</Code>",
+            f"{indent}  <Remarks><para /></Remarks>",
+            f"{indent}</Example>"]
+
+def provider_help():
+    """<providerHelp>: Name, Drives, Synopsis, DetailedDescription and Tasks come from
+    about_XenStore_Provider (its sections) and XenStoreProvider.help.md (Drives); Capabilities from
+    the provider's [CmdletProvider] attribute; DynamicParameters from DriveParameters.cs (New-PSDrive)
+    and XenStoreProvider.help.md; CmdletHelpPaths (the help GetHelpMaml returns) from
+    XenStoreProvider.help.md."""
+    provider_dir = root / "src" / "Provider"
+    top, subsections = about_sections(root / "en-US" / "about_XenStore_Provider.help.txt")
+    source = provider_source(provider_dir / "XenStoreProvider.help.md")
+    by_title = {s["title"]: s for s in source}
+    attribute = re.search(r"\[CmdletProvider\(ProviderName, ([^\]]*)\)\]", (provider_dir / "XenStoreProvider.cs").read_text())
+    capabilities = re.findall(r"ProviderCapabilities\.(\w+)", attribute.group(1)) if attribute else []
+    out = ["  <providerHelp>",
+           "    <Name>XenStore</Name>",
+           "    <Drives>", *paras(by_title["Drives"]["paras"], "      "), "    </Drives>",
+           f"    <Synopsis>{escape(' '.join(top['SHORT DESCRIPTION']['prose']))}</Synopsis>",
+           "    <DetailedDescription>", *paras(top["LONG DESCRIPTION"]["prose"], "      "), "    </DetailedDescription>",
+           "    <Capabilities>", *paras([", ".join(capabilities)], "      "), "    </Capabilities>",
+           "    <Filters><para>-Filter, -Include and -Exclude take case-sensitive wildcards, matched against node names.</para></Filters>",
+           "    <Notes />",
+           "    <Tasks>"]
+    number = 0
+    for task in subsections:
+        out.append("      <Task>")
+        out.append(f"        <Title>{escape(task['title'].capitalize())}</Title>")
+        out.append("        <Description>")
+        out.extend(paras(task["prose"], "          "))
+        out.append("        </Description>")
+        out.append("        <Examples>")
+        for code in task["examples"]:
+            number += 1
+            out.extend(example_xml(number, code, "          "))
+        out.append("        </Examples>")
+        out.append("      </Task>")
+    out.append("    </Tasks>")
+    dynamic = []
+    for section in source:
+        if section["title"].startswith("Dynamic parameter "):
+            dynamic.append((section["title"].split()[-1], section["fields"]["Type"], " ".join(section["paras"]), section["fields"]["Cmdlets"]))
+    for p in parameters_of((provider_dir / "DriveParameters.cs").read_text()):
+        ptype = "System.Management.Automation.SwitchParameter" if p["type"] == "SwitchParameter" else f"System.{p['type'].capitalize()}"
+        dynamic.append((p["name"], ptype, p["summary"], "New-PSDrive"))
+    out.append("    <DynamicParameters>")
+    for name, ptype, description, supported in dynamic:
+        out.append("      <DynamicParameter>")
+        out.append(f"        <Name>{name}</Name>")
+        out.append(f"        <CmdletSupported>{escape(supported)}</CmdletSupported>")
+        out.append(f"        <Type><Name>{escape(ptype)}</Name></Type>")
+        out.append(f"        <Description>{escape(description)}</Description>")
+        out.append("      </DynamicParameter>")
+    out.append("    </DynamicParameters>")
+    out.append("    <RelatedLinks>")
+    for link in ("about_XenStore_Provider", "about_XenStore", "about_Providers"):
+        out.append(f"      <navigationLink><linkText>{link}</linkText><uri /></navigationLink>")
+    out.append("    </RelatedLinks>")
+    out.append("    <CmdletHelpPaths>")
+    out.append('      <CmdletHelpPath id="XenStore">')
+    for section in source:
+        if not section["title"].startswith("Cmdlet "):
+            continue
+        name = section["title"].split()[-1]
+        verb, noun = name.split("-", 1)
+        parameters = [{"name": n, "type": t, "summary": s, "mandatory": False, "position": "named", "set": None,
+                       "aliases": "none", "pipeline": "false", "globbing": "wildcard" in s.lower(), "hidden": False}
+                      for n, t, s in section["parameters"]]
+        out.append(f"        <command:command {MAML_NS}>")
+        out.append(f"          <command:details><command:name>{name}</command:name><command:verb>{verb}</command:verb><command:noun>{noun}</command:noun>")
+        out.append(f"            <maml:description><maml:para>{escape(section['paras'][0])}</maml:para></maml:description></command:details>")
+        out.append("          <maml:description>")
+        out.extend(f"            <maml:para>{escape(p)}</maml:para>" for p in section["paras"][1:] or section["paras"][:1])
+        out.append("          </maml:description>")
+        out.extend("      " + line for line in syntax(name, parameters))
+        out.append("          <command:parameters>")
+        for p in parameters:
+            out.extend(parameter_xml(p, "            "))
+        out.append("          </command:parameters>")
+        out.append("          <command:examples>")
+        for i, code in enumerate(section["examples"], 1):
+            out.append(f"            <command:example><maml:title>-------------------------- Example {i} --------------------------</maml:title>")
+            out.append(f"              <dev:code>{escape(chr(10).join(code).strip())}</dev:code><dev:remarks><maml:para /></dev:remarks></command:example>")
+        out.append("          </command:examples>")
+        out.append("          <command:relatedLinks><maml:navigationLink><maml:linkText>about_XenStore_Provider</maml:linkText></maml:navigationLink></command:relatedLinks>")
+        out.append("        </command:command>")
+    out.append("      </CmdletHelpPath>")
+    out.append("    </CmdletHelpPaths>")
+    out.append("  </providerHelp>")
+    return out
+
 cmdlets = []
 for source in sources:
     text = source.read_text()
@@ -120,6 +284,7 @@ for verb, noun, synopsis, description, examples, parameters in sorted(cmdlets, k
     out.append("    </command:examples>")
     out.append('    <command:relatedLinks><maml:navigationLink><maml:linkText>about_XenStore</maml:linkText></maml:navigationLink></command:relatedLinks>')
     out.append("  </command:command>")
+out.extend(provider_help())
 out.append("</helpItems>")
 target = root / "en-US" / "XenStore.PowerShell.dll-Help.xml"
 content = "\n".join(out) + "\n"

@@ -46,6 +46,23 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public void TheProviderAnswersWithItsCmdletHelp()
+    {
+        using var session = new EngineSession();
+        // What the engine asks the provider for Get-Help <cmdlet> -Path xs: (ICmdletProviderSupportsHelp).
+        string Maml(string name) => session.Single<string>(
+            $"[XenStore.PowerShell.XenStoreProvider]::new().GetHelpMaml('{name}', '/')");
+        var maml = Maml("Get-ChildItem");
+        Assert.StartsWith("<command:command", maml);
+        Assert.Contains("<command:name>Get-ChildItem</command:name>", maml);
+        Assert.Contains("Gets the nodes below XenStore nodes.", maml);
+        Assert.Contains("<command:name>Get-Content</command:name>", Maml(@"Microsoft.PowerShell.Management\Get-Content"));
+        Assert.Equal("", Maml("Get-Process"));
+        Assert.Equal("", Maml("NoDash"));
+        Assert.Equal("", Maml(""));
+    }
+
+    [Fact]
     public void TheCommittedHelpIsBuiltFromTheCurrentCmdlets()
     {
         var result = TestEnvironment.Run(TestEnvironment.RequireTool("python3"), [Path.Combine(TestEnvironment.RepoRoot, "scripts", "make-help.py"), "--check"]);
@@ -65,5 +82,21 @@ public sealed class CompletionTests
         Assert.Contains("xs", Complete("Disconnect-XenStore -Name "));
         Assert.Contains("17", Complete("Set-XenStorePermission -Path xs:/a -Owner 1"));
         Assert.DoesNotContain("0", Complete("Set-XenStorePermission -Path xs:/a -Owner 1"));
+    }
+
+    [Fact]
+    public void ItemPropertyNamesComplete()
+    {
+        // The hosted engine has no Get-ItemProperty (TabExpansion2 for it is tested under pwsh in
+        // Help.Tests.ps1): call the completer its registration runs.
+        using var session = new EngineSession();
+        string[] Complete(string word, string bound) => session.Run(
+            $"[XenStore.PowerShell.Cmdlets.ItemPropertyNameCompleter]::Complete('{word}', @{{ {bound} }}, $ExecutionContext.SessionState) | ForEach-Object CompletionText")
+            .Select(o => o.ToString()).ToArray();
+        Assert.Equal(["Value", "Permissions", "Owner"], Complete("", "Path = 'xs:/local/domain/0/name'"));
+        Assert.Equal(["Permissions"], Complete("p", "LiteralPath = 'xs:/local/domain/0/name'"));
+        Assert.Equal(["Owner"], Complete("O", "Path = @('xs:/local/domain/0/nam*')"));
+        Assert.Empty(Complete("", "Path = 'xs:/no/such/node'"));
+        Assert.Empty(Complete("", ""));
     }
 }

@@ -8,8 +8,8 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <para type="description">A drive of the same name is refused with XenStore.DriveExists, unless -Force: then the old drive is removed first (its connection closed) and the new one takes its name. A socket or xenbus drive reopens its connection by itself on the first command after the xenstored restarted, so -Force is rarely needed for that.</para>
 /// <para type="description">A guest domain has one ring: connecting a ring that a drive of this session already uses is refused with XenStore.RingInUse, naming that drive.</para>
 /// </summary>
-/// <example><code>Connect-XenStore -Name guest -SocketPath /run/xenstored/socket -Root /local/domain/19; Get-ChildItem guest:</code></example>
-/// <example><code>Connect-XenStore -Name xs -SocketPath /tmp/xs/socket -Force</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon $run | Out-Null; Connect-XenStore -Name hosted -SocketPath "$run/socket" -Root /local/domain/0; Get-ChildItem hosted:; Disconnect-XenStore hosted; Stop-XenStoreDaemon $run</code></example>
+/// <example><code>Connect-XenStore -Name scratch -Embedded; New-Item scratch:/vm/demo/name -Value web01 -Force | Out-Null; Get-ChildItem scratch:/vm/demo</code></example>
 [Cmdlet(VerbsCommunications.Connect, "XenStore", DefaultParameterSetName = "Socket", SupportsShouldProcess = true)]
 [OutputType(typeof(PSDriveInfo))]
 public sealed class ConnectXenStoreCommand : XenStoreCmdlet
@@ -21,6 +21,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>A xenstored's Unix socket (default: XENSTORED_PATH, XENSTORED_RUNDIR/socket, /var/run/xenstored/socket).</summary>
     [Parameter(ParameterSetName = "Socket")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? SocketPath { get; set; }
 
     /// <summary>Use the xenbus device.</summary>
@@ -29,6 +30,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>The xenbus device (default /dev/xen/xenbus).</summary>
     [Parameter(ParameterSetName = "Xenbus")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? DevicePath { get; set; }
 
     /// <summary>Host a XenStore daemon in this session for the drive.</summary>
@@ -41,6 +43,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 
     /// <summary>The simulated hypervisor's directory (the daemon's --sim-xen).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Ring")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string SimXen { get; set; } = "";
 
     /// <summary>The guest's domain id.</summary>
@@ -138,7 +141,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
 /// <summary>
 /// <para type="synopsis">Unmounts a XenStore drive and closes its connection.</para>
 /// </summary>
-/// <example><code>Disconnect-XenStore -Name guest</code></example>
+/// <example><code>Connect-XenStore -Name scratch -Embedded | Out-Null; Disconnect-XenStore -Name scratch</code></example>
 [Cmdlet(VerbsCommunications.Disconnect, "XenStore", SupportsShouldProcess = true)]
 public sealed class DisconnectXenStoreCommand : XenStoreCmdlet
 {

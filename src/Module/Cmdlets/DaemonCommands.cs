@@ -36,22 +36,25 @@ public sealed class XenStoreDaemonInfo : IDisposable
 /// <para type="synopsis">Hosts a XenStore daemon in this session, serving DIR/socket.</para>
 /// <para type="description">The daemon answers as Xen's xenstored does; xenstore-* tools reach it with XENSTORED_PATH=DIR/socket. -SimXen serves guests on rings through the simulated hypervisor; -PersistPath keeps the store across restarts; -Quota and -WatchEventTimeoutSec bound what each guest domain may make the daemon hold.</para>
 /// </summary>
-/// <example><code>Start-XenStoreDaemon -RunDirectory /tmp/xs; Connect-XenStore -Name hosted -SocketPath /tmp/xs/socket</code></example>
-/// <example><code>Start-XenStoreDaemon /tmp/xs -SimXen /tmp/xs/sim -Quota @{ memory = 1MB; nodes = 2000; 'soft-memory' = 512KB } -WatchEventTimeoutSec 60</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon -RunDirectory $run; Connect-XenStore -Name hosted -SocketPath "$run/socket"; Disconnect-XenStore hosted; Stop-XenStoreDaemon $run</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon $run -SimXen "$run/sim" -Quota @{ memory = 1MB; nodes = 2000; 'soft-memory' = 512KB } -WatchEventTimeoutSec 60; Stop-XenStoreDaemon $run</code></example>
 [Cmdlet(VerbsLifecycle.Start, "XenStoreDaemon", SupportsShouldProcess = true)]
 [OutputType(typeof(XenStoreDaemonInfo))]
 public sealed class StartXenStoreDaemonCommand : PSCmdlet
 {
     /// <summary>The directory the daemon serves: its socket is DIR/socket (created if missing).</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string RunDirectory { get; set; } = "";
 
     /// <summary>Serve guests through the simulated hypervisor in this directory.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? SimXen { get; set; }
 
     /// <summary>Journal and snapshot base path: the store survives restarts.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? PersistPath { get; set; }
 
     /// <summary>Start with cxenstored's bare tree instead of dom0's boot-time nodes.</summary>
@@ -140,12 +143,13 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
 /// <summary>
 /// <para type="synopsis">Stops a XenStore daemon hosted in this session.</para>
 /// </summary>
-/// <example><code>Stop-XenStoreDaemon -RunDirectory /tmp/xs</code></example>
+/// <example><code>$run = Join-Path ([IO.Path]::GetTempPath()) "xs-example-$PID"; Start-XenStoreDaemon $run | Out-Null; Stop-XenStoreDaemon -RunDirectory $run</code></example>
 [Cmdlet(VerbsLifecycle.Stop, "XenStoreDaemon", SupportsShouldProcess = true)]
 public sealed class StopXenStoreDaemonCommand : PSCmdlet
 {
     /// <summary>The run directory the daemon was started with (objects from Start-XenStoreDaemon can be piped in).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string RunDirectory { get; set; } = "";
 
     protected override void ProcessRecord()

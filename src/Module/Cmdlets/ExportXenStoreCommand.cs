@@ -34,6 +34,7 @@ public sealed class ExportXenStoreCommand : XenStoreCmdlet
 
     /// <summary>Write the export to this file (UTF-8) instead of the pipeline; an existing file is replaced.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string? OutFile { get; set; }
 
     private readonly List<(string Path, string Text)> exports = [];

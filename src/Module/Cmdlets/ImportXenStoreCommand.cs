@@ -15,6 +15,7 @@ public sealed class ImportXenStoreCommand : XenStoreCmdlet
 {
     /// <summary>A file written by Export-XenStore -OutFile (or by xenstore-ls -fp).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "InputFile")]
+    [ArgumentCompleter(typeof(FileSystemPathCompleter))]
     public string InputFile { get; set; } = "";
 
     /// <summary>The exported text: one string, or lines, from the pipeline.</summary>

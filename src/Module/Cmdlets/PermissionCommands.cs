@@ -26,7 +26,7 @@ public sealed class XenStorePermissionInfo(string path, PermissionList permissio
 /// <summary>
 /// <para type="synopsis">Gets the permissions of XenStore nodes.</para>
 /// </summary>
-/// <example><code>Get-XenStorePermission -Path xs:/local/domain/19</code></example>
+/// <example><code>Get-XenStorePermission -Path xs:/local/domain/0, xs:/local/domain/0/name</code></example>
 [Cmdlet(VerbsCommon.Get, "XenStorePermission")]
 [OutputType(typeof(XenStorePermissionInfo))]
 public sealed class GetXenStorePermissionCommand : XenStoreCmdlet

@@ -8,7 +8,7 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <para type="synopsis">Starts a transaction that every provider operation on the drive joins.</para>
 /// <para type="description">Until Complete-XenStoreTransaction or Undo-XenStoreTransaction, Get-Item, Set-Item, New-Item, Remove-Item... on the drive run inside the transaction: others see nothing until it commits.</para>
 /// </summary>
-/// <example><code>Start-XenStoreTransaction; Set-Item xs:/vm/a 1; Set-Item xs:/vm/b 2; Complete-XenStoreTransaction</code></example>
+/// <example><code>Start-XenStoreTransaction; New-Item xs:/vm/a -Value 1 -Force; New-Item xs:/vm/b -Value 2 -Force; Complete-XenStoreTransaction</code></example>
 [Cmdlet(VerbsLifecycle.Start, "XenStoreTransaction", SupportsShouldProcess = true)]
 [OutputType(typeof(XenStoreTransaction))]
 public sealed class StartXenStoreTransactionCommand : XenStoreCmdlet
@@ -38,7 +38,7 @@ public sealed class StartXenStoreTransactionCommand : XenStoreCmdlet
 /// <para type="synopsis">Commits the drive's transaction.</para>
 /// <para type="description">A conflict with a change made meanwhile is a terminating error with id XenStore.EAGAIN: the transaction is gone and must be run again (Invoke-XenStoreTransaction does that for you).</para>
 /// </summary>
-/// <example><code>Complete-XenStoreTransaction -Drive xs</code></example>
+/// <example><code>Start-XenStoreTransaction -Drive xs | Out-Null; Set-Content xs:/vm/a 1; Complete-XenStoreTransaction -Drive xs</code></example>
 [Cmdlet(VerbsLifecycle.Complete, "XenStoreTransaction", SupportsShouldProcess = true)]
 public sealed class CompleteXenStoreTransactionCommand : EndTransactionCmdlet
 {
@@ -59,7 +59,7 @@ public sealed class CompleteXenStoreTransactionCommand : EndTransactionCmdlet
 /// <summary>
 /// <para type="synopsis">Abandons the drive's transaction: none of its changes happen.</para>
 /// </summary>
-/// <example><code>Undo-XenStoreTransaction</code></example>
+/// <example><code>Start-XenStoreTransaction | Out-Null; New-Item xs:/vm/draft -Value 1 -Force | Out-Null; Undo-XenStoreTransaction; Test-Path xs:/vm/draft</code></example>
 [Cmdlet(VerbsCommon.Undo, "XenStoreTransaction", SupportsShouldProcess = true)]
 public sealed class UndoXenStoreTransactionCommand : EndTransactionCmdlet
 {
@@ -93,7 +93,7 @@ public abstract class EndTransactionCmdlet : XenStoreCmdlet
 /// <para type="synopsis">Runs a script block in a transaction, again if it conflicts.</para>
 /// <para type="description">Provider operations on the drive inside the block join the transaction. On EAGAIN the block runs again in a new transaction, up to -MaxAttempts times; the block's output of the successful run is written.</para>
 /// </summary>
-/// <example><code>Invoke-XenStoreTransaction { $n = [int](Get-Content xs:/counter); Set-Content xs:/counter ($n + 1) }</code></example>
+/// <example><code>Set-Content xs:/counter 0; Invoke-XenStoreTransaction { $n = [int](Get-Content xs:/counter); Set-Content xs:/counter ($n + 1) }; Get-Content xs:/counter</code></example>
 [Cmdlet(VerbsLifecycle.Invoke, "XenStoreTransaction", SupportsShouldProcess = true)]
 public sealed class InvokeXenStoreTransactionCommand : XenStoreCmdlet
 {

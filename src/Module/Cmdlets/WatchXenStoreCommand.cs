@@ -8,9 +8,9 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <para type="description">How -Wait ends, as Wait-Process does: with -Count events it ends silently; when -Timeout elapses before -Count events it writes the non-terminating error XenStore.WatchTimeout (category OperationTimeout; test with -ErrorAction or -ErrorVariable); with -Timeout and no -Count, the timeout is the expected end and is silent. When the connection to the xenstored is lost (the daemon stopped or died), -Wait stops with the terminating error XenStore.ConnectionLost (category ConnectionError).</para>
 /// <para type="description">The watcher raises ConnectionLost (event arguments: Exception, Path, Token) when the connection is lost; the watch has then ended and EnableRaisingEvents is false, so Changed subscribers do not wait for ever. Register for it as for Changed: Register-ObjectEvent -InputObject $w -EventName ConnectionLost.</para>
 /// </summary>
-/// <example><code>$w = Watch-XenStore -Path xs:/local/domain/19/device; Register-ObjectEvent -InputObject $w -EventName Changed -Action { Write-Host $EventArgs.Path }</code></example>
-/// <example><code>Watch-XenStore -Path @releaseDomain -Wait -Count 2 -Timeout 30</code></example>
-/// <example><code>Register-ObjectEvent -InputObject $w -EventName ConnectionLost -Action { Write-Warning $EventArgs.Exception.Message }</code></example>
+/// <example><code>$w = Watch-XenStore -Path xs:/local/domain/0; Register-ObjectEvent -InputObject $w -EventName Changed -Action { Write-Host $EventArgs.Path }</code></example>
+/// <example><code>Watch-XenStore -Path '@releaseDomain' -Wait -Timeout 2   # quoted: unquoted, @releaseDomain would splat a variable</code></example>
+/// <example><code>$w = Watch-XenStore -Path xs:/local/domain/0; Register-ObjectEvent -InputObject $w -EventName ConnectionLost -Action { Write-Warning $EventArgs.Exception.Message } | Out-Null</code></example>
 [Cmdlet(VerbsCommon.Watch, "XenStore", DefaultParameterSetName = "Watcher")]
 [OutputType(typeof(XenStoreWatcher), ParameterSetName = ["Watcher"])]
 [OutputType(typeof(XenStoreWatchEventArgs), ParameterSetName = ["Wait"])]
