@@ -230,6 +230,47 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
         }
     }
 
+    # What the file system (and every core provider) answers, the drive must answer too.
+    Context 'as the file system answers' -Skip:$Skip {
+        It 'Get-ChildItem -Recurse -Include matches names at every depth' {
+            New-Item "$R/inc/a/vif/c" -Value '' -Force | Out-Null
+            New-Item "$R/inc/vifx" -Value '' -Force | Out-Null
+            (Get-ChildItem "$R/inc" -Recurse -Include 'vif*').FullName | Sort-Object |
+                Should -Be @("$($B.Root)/inc/a/vif", "$($B.Root)/inc/vifx")
+            Get-ChildItem "$R/inc" -Recurse -Include 'c' -Name | Should -Be @('a/vif/c')
+        }
+
+        It 'Resolve-Path and Convert-Path of a node that is not there fail' {
+            { Resolve-Path "$R/missing" -ErrorAction Stop } | Should -Throw
+            { Convert-Path "$R/missing" -ErrorAction Stop } | Should -Throw
+        }
+
+        It 'Rename-Item onto an existing name fails and changes neither node' {
+            New-Item "$R/ren/a/kid" -Value 'k' -Force | Out-Null
+            Set-Item "$R/ren/a" -Value 'a'
+            New-Item "$R/ren/c" -Value 'c' | Out-Null
+            { Rename-Item "$R/ren/c" -NewName a -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.EEXIST*'
+            (Get-Item "$R/ren/a").Value | Should -Be 'a'
+            (Get-Item "$R/ren/c").Value | Should -Be 'c'
+            Get-ChildItem "$R/ren" -Recurse -Name | Should -Be @('a', 'c', 'a/kid')
+        }
+
+        It 'Clear-Item, Clear-ItemProperty and Set-ItemProperty of a node that is not there fail and make nothing' {
+            { Clear-Item "$R/clr/missing" -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+            Test-Path "$R/clr/missing" | Should -BeFalse
+            { Clear-ItemProperty "$R/clr/missing" -Name Value -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+            Test-Path "$R/clr/missing" | Should -BeFalse
+            { Set-ItemProperty "$R/clr/missing" -Name Value -Value 1 -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+            Test-Path "$R/clr/missing" | Should -BeFalse
+        }
+
+        It 'Set-ItemProperty Permissions of a node that is not there is one error record' {
+            Set-ItemProperty "$R/clr/absent" -Name Permissions -Value "n$Owner" -ErrorAction SilentlyContinue -ErrorVariable failures
+            $failures.Count | Should -Be 1
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.ENOENT*'
+        }
+    }
+
     Context 'the cmdlets' -Skip:$Skip {
         It 'Watch-XenStore raises events through Register-ObjectEvent' {
             New-Item "$R/watch/w" -Value '' -Force | Out-Null
@@ -321,6 +362,27 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             (Get-ChildItem "$R/perm" -Recurse | Get-XenStorePermission).ForEach({ "$_" }) | Should -Be @("n$Owner b0", "n$Owner b0", "n$Owner b0")
             "$(Get-XenStorePermission "$R/perm")" | Should -Be "n$Owner b0"
             (Get-Item "$R/perm/c" | Get-XenStorePermission).Owner | Should -Be $Owner
+        }
+
+        It 'Set-XenStorePermission names an owner the backend refuses for what it is' {
+            New-Item "$R/perm2/a" -Value 1 -Force | Out-Null
+            Set-XenStorePermission "$R/perm2/a" -Permission 'n7' -ErrorAction SilentlyContinue -ErrorVariable refused
+            Set-XenStorePermission "$R/perm2" -Permission 'n7' -Recurse -ErrorAction SilentlyContinue -ErrorVariable refusedTree
+            $refused.Count | Should -Be 1
+            $refusedTree.Count | Should -Be 1
+            if ($Ring) {
+                # A guest may not change the owner (C's EPERM), whatever domain it names.
+                $refused[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.EPERM*'
+                $refusedTree[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.EPERM*'
+            }
+            else {
+                # Domain 7 was never introduced: ENOENT, told as an unknown domain, not as a missing node.
+                foreach ($record in $refused[0], $refusedTree[0]) {
+                    $record.FullyQualifiedErrorId | Should -BeLike 'XenStore.ENOENT*'
+                    "$record" | Should -BeLike '*knows no domain among 7*'
+                }
+            }
+            "$(Get-XenStorePermission "$R/perm2/a")" | Should -Be "n$Owner"
         }
 
         It 'Wait-XenStore returns at once when met, after a change, and gives XenStore.WaitTimeout' {
