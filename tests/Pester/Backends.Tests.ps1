@@ -145,6 +145,8 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             Set-Content "$R/content/bytes" -Value ([byte[]](0, 1, 2, 255)) -AsByteStream
             $read = Get-Content "$R/content/bytes" -AsByteStream
             $read | Should -Be @(0, 1, 2, 255)
+            Add-Content "$R/content/bytes" -Value ([byte[]](7, 128)) -AsByteStream
+            Get-Content "$R/content/bytes" -AsByteStream | Should -Be @(0, 1, 2, 255, 7, 128)
             Set-Content "$R/content/text" -Value 'ünï'
             Get-Content "$R/content/text" -AsByteStream | Should -Be ([Text.Encoding]::UTF8.GetBytes('ünï'))
         }
@@ -319,6 +321,9 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             Start-XenStoreTransaction -Drive b | Out-Null
             New-Item "$R/tx/done" -Value 'yes' | Out-Null
             Set-Item "$R/tx" -Value 'in'
+            # Outside the transaction (the same connection, no transaction id) nothing shows yet.
+            $Client.ExistsAsync("$($B.Root)/tx/done").GetAwaiter().GetResult() | Should -BeFalse
+            $Client.ReadStringAsync("$($B.Root)/tx").GetAwaiter().GetResult() | Should -Be ''
             Complete-XenStoreTransaction -Drive b
             (Get-Item "$R/tx/done").Value | Should -Be 'yes'
             (Get-Item "$R/tx").Value | Should -Be 'in'
@@ -362,6 +367,17 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             (Get-ChildItem "$R/perm" -Recurse | Get-XenStorePermission).ForEach({ "$_" }) | Should -Be @("n$Owner b0", "n$Owner b0", "n$Owner b0")
             "$(Get-XenStorePermission "$R/perm")" | Should -Be "n$Owner b0"
             (Get-Item "$R/perm/c" | Get-XenStorePermission).Owner | Should -Be $Owner
+            $many = @("n$Owner") + (1..6 | ForEach-Object { "r$_" })
+            if ($Ring) {
+                # A guest may set at most 5 entries (quota permissions): ENOSPC, as in C.
+                { Set-XenStorePermission "$R/perm/c" -Permission $many -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOSPC*'
+                "$(Get-XenStorePermission "$R/perm/c")" | Should -Be "n$Owner b0"
+            }
+            else {
+                # Dom0 has no such limit.
+                Set-XenStorePermission "$R/perm/c" -Permission $many
+                "$(Get-XenStorePermission "$R/perm/c")" | Should -Be ($many -join ' ')
+            }
         }
 
         It 'Set-XenStorePermission names an owner the backend refuses for what it is' {

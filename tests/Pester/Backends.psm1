@@ -25,12 +25,18 @@ function Get-XenStoreBackend {
     $haveAnchor = (Test-Path (Join-Path $anchor 'start-anchor.sh')) -and
         (Test-Path (Join-Path (Get-AnchorCache) 'usr/lib/xen-4.17/bin/xenstored'))
     $skipReference = $env:CI -ne 'true' -and -not $haveAnchor
-    @(
+    $all = @(
         @{ Backend = 'embedded'; Skip = $false }
         @{ Backend = 'standalone'; Skip = $false }
         @{ Backend = 'cxenstored'; Skip = $skipReference }
         @{ Backend = 'ring'; Skip = $false }
     )
+    # XENSTOREPS_BACKENDS=ring,cxenstored runs only those (while working on one of them).
+    if ($env:XENSTOREPS_BACKENDS) {
+        $picked = $env:XENSTOREPS_BACKENDS -split '[, ]+' | Where-Object { $_ }
+        $all = $all | Where-Object { $_.Backend -in $picked }
+    }
+    $all
 }
 
 function New-ScratchDirectory([string] $Tag) {
