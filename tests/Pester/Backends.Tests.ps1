@@ -88,6 +88,7 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             (Get-ChildItem "$R/ls" -Recurse -Depth 1).Count | Should -Be 5
             Get-ChildItem "$R/ls" -Recurse -Name | Should -Contain 'vif0/mac/addr'
             Get-ChildItem "$R/ls" -Filter 'vif*' -Name | Should -Be @('vif0', 'vif1')
+            (Get-ChildItem "$R/ls" -Recurse -Filter 'a*').FullName | Should -Be @("$($B.Root)/ls/vif0/mac/addr")
             (Get-ChildItem "$R/ls" -Include 'v*' -Exclude 'vbd*').Name | Should -Be @('vif0', 'vif1')
             (Get-ChildItem "$R/ls/V*").Name | Should -Be @('VIF2')
             (Get-Item "$R/ls/vif?").Name | Should -Be @('vif0', 'vif1')
@@ -240,6 +241,13 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             (Get-ChildItem "$R/inc" -Recurse -Include 'vif*').FullName | Sort-Object |
                 Should -Be @("$($B.Root)/inc/a/vif", "$($B.Root)/inc/vifx")
             Get-ChildItem "$R/inc" -Recurse -Include 'c' -Name | Should -Be @('a/vif/c')
+        }
+
+        It 'Get-ChildItem -Recurse -Exclude leaves out names at every depth, and still descends below them' {
+            New-Item "$R/exc/a/vif/c" -Value '' -Force | Out-Null
+            New-Item "$R/exc/vifx/q" -Value '' -Force | Out-Null
+            # The file system answers a, a/vif/c and vifx/q for the same layout.
+            Get-ChildItem "$R/exc" -Recurse -Exclude 'vif*' -Name | Sort-Object | Should -Be @('a', 'a/vif/c', 'vifx/q')
         }
 
         It 'Resolve-Path and Convert-Path of a node that is not there fail' {
