@@ -304,16 +304,23 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
         It 'Watch-XenStore -Wait -Count streams the first event and a change made meanwhile' {
             New-Item "$R/wait/w" -Value '' -Force | Out-Null
             $path = "$($B.Root)/wait/w/child"
+            # Written again and again until the watch has seen it: on a busy machine the watch
+            # may be registered only after a first write.
+            $done = [hashtable]::Synchronized(@{ Stop = $false })
             $writer = Start-ThreadJob {
-                Start-Sleep -Milliseconds 500
-                ($using:Client).WriteAsync($using:path, 'x').GetAwaiter().GetResult()
+                for ($i = 0; $i -lt 100 -and -not ($using:done).Stop; $i++) {
+                    Start-Sleep -Milliseconds 150
+                    ($using:Client).WriteAsync($using:path, "$i").GetAwaiter().GetResult()
+                }
             }
             try {
                 $events = Watch-XenStore -Path "$R/wait/w" -Wait -Count 2 -Timeout 15
                 @($events).Count | Should -Be 2
+                @($events)[0].Path | Should -Be "$($B.Root)/wait/w"
                 @($events)[1].Path | Should -Be $path
             }
             finally {
+                $done.Stop = $true
                 $writer | Wait-Job | Receive-Job
                 $writer | Remove-Job
             }
