@@ -133,10 +133,32 @@ public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
                     continue;
                 }
                 if (!ShouldProcess(store, $"Set permissions {permissions}")) continue;
-                if (Run(() => drive.Operations.SetPermissionsAsync(store, permissions), store) && PassThru)
+                if (Run(() => SetPermissionsAsync(drive.Operations, store, permissions, default), store) && PassThru)
                     WriteObject(new XenStorePermissionInfo(store, permissions));
             }
         }
+    }
+
+    /// <summary>
+    /// SET_PERMS, with the xenstored's ENOENT for a node that exists told as what it is: an
+    /// owner (or, for some daemons, any entry) naming a domain the xenstored does not know.
+    /// </summary>
+    private static async Task SetPermissionsAsync(XenStoreOperations store, string path, PermissionList permissions, CancellationToken cancellationToken)
+    {
+        XenStoreException missing;
+        try
+        {
+            await store.SetPermissionsAsync(path, permissions, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (XenStoreException e) when (e.Code == XenStoreErrorCode.ENOENT && e is not XenStoreCommandException)
+        {
+            missing = e;
+        }
+        if (!await store.ExistsAsync(path, cancellationToken).ConfigureAwait(false)) throw missing;
+        var domains = string.Join(", ", permissions.Entries.Select(p => p.DomainId).Distinct());
+        throw new XenStoreCommandException(missing,
+            $"Cannot set the permissions of {path} to '{permissions}': the xenstored knows no domain among {domains} (only dom0 and introduced domains can be named).");
     }
 
     private int subtreeNodes;
@@ -162,7 +184,7 @@ public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await store.SetPermissionsAsync(path, permissions, cancellationToken).ConfigureAwait(false);
+                    await SetPermissionsAsync(store, path, permissions, cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref subtreeDone);
                 }
                 finally
