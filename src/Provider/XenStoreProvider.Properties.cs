@@ -40,6 +40,7 @@ public sealed partial class XenStoreProvider
     public void SetProperty(string path, PSObject propertyValue)
     {
         var store = StorePath(path);
+        if (!Exists(store)) return;
         foreach (var property in propertyValue.Properties)
         {
             var name = PropertyNames.FirstOrDefault(n => string.Equals(n, property.Name, StringComparison.OrdinalIgnoreCase));
@@ -72,6 +73,7 @@ public sealed partial class XenStoreProvider
     public void ClearProperty(string path, Collection<string> propertyToClear)
     {
         var store = StorePath(path);
+        if (!Exists(store)) return;
         foreach (var name in propertyToClear)
         {
             if (!string.Equals(name, "Value", StringComparison.OrdinalIgnoreCase))

@@ -179,6 +179,9 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     protected override void GetItem(string path)
     {
         var store = StorePath(path);
+        // The engine matches -Include/-Exclude ignoring case in its own walks, then gets each
+        // item it kept: what does not match with its case is not written.
+        if (!NameSelector()(XenStorePath.Name(store))) return;
         var node = Run(() => Store.GetNodeAsync(store), store);
         if (node is not null) WriteItem(node);
     }
@@ -224,7 +227,9 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         foreach (var name in names)
         {
             if (Stopping) return;
-            if (selected(name)) WriteItemObject(name, Drive.ProviderPathOf(XenStorePath.Combine(store, name)), true);
+            // For its own walk the engine asks for every container (every node is one): it
+            // descends into all of them and matches -Include/-Exclude itself.
+            if (returnContainers == ReturnContainers.ReturnAllContainers || selected(name)) WriteItemObject(name, Drive.ProviderPathOf(XenStorePath.Combine(store, name)), true);
         }
     }
 
@@ -255,6 +260,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     protected override void ClearItem(string path)
     {
         var store = StorePath(path);
+        if (!Exists(store)) return;
         if (!ShouldChange(store, "Clear XenStore value")) return;
         Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
     }
@@ -295,6 +301,11 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
             return;
         }
         var to = XenStorePath.Combine(XenStorePath.Parent(from), newName);
+        if (Probe(to) != NodeState.Missing)
+        {
+            WriteError(new ErrorRecord(new IOException($"Cannot rename {from} to {newName}: {to} already exists."), "XenStore.EEXIST", ErrorCategory.ResourceExists, to));
+            return;
+        }
         if (ShouldChange($"{from} -> {to}", "Rename XenStore node")) Relocate(from, to);
     }
 
@@ -372,6 +383,17 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         {
             return NodeState.Missing;
         }
+    }
+
+    /// <summary>
+    /// Whether a node a command changes but must not create is there; if not, its one error.
+    /// (The engine checks no path without wildcards for a provider that expands them itself.)
+    /// </summary>
+    private bool Exists(string store)
+    {
+        if (Probe(store) != NodeState.Missing) return true;
+        WriteError(XenStoreErrorRecords.For(new XenStoreException(XenStoreErrorCode.ENOENT, "ENOENT", store), XenStoreErrorCode.ENOENT, "ENOENT", store));
+        return false;
     }
 
     /// <summary>The children's names, or none (with an error written) when they cannot be listed.</summary>

@@ -250,11 +250,6 @@ Describe 'Provider and cmdlets on the <Backend> backend' -ForEach $Backends -Tag
             Get-ChildItem "$R/exc" -Recurse -Exclude 'vif*' -Name | Sort-Object | Should -Be @('a', 'a/vif/c', 'vifx/q')
         }
 
-        It 'Resolve-Path and Convert-Path of a node that is not there fail' {
-            { Resolve-Path "$R/missing" -ErrorAction Stop } | Should -Throw
-            { Convert-Path "$R/missing" -ErrorAction Stop } | Should -Throw
-        }
-
         It 'Rename-Item onto an existing name fails and changes neither node' {
             New-Item "$R/ren/a/kid" -Value 'k' -Force | Out-Null
             Set-Item "$R/ren/a" -Value 'a'
