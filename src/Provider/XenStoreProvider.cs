@@ -219,11 +219,11 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         var store = StorePath(path);
         var selected = NameSelector();
         var listings = Drive.DriveConnection.Listings;
-        var names = listings.Take(store) ?? ListOrEmpty(store);
+        var names = listings.Find(store) ?? ListOrEmpty(store);
         // The engine walks -Recurse -Name (and -Include/-Exclude) itself, asking for all containers:
         // read the next level ahead, all at once, instead of one round trip per child.
         if (returnContainers == ReturnContainers.ReturnAllContainers)
-            listings.ReadAhead(Store, names.Select(name => XenStorePath.Combine(store, name)));
+            listings.ReadAhead(Store, names.Select(name => XenStorePath.Combine(store, name)).ToList());
         foreach (var name in names)
         {
             if (Stopping) return;

@@ -48,6 +48,15 @@ Describe 'XenStore errors' -Tags 'CI' {
     }
 }
 
+Describe 'Drives' -Tags 'CI' {
+    It 'Disconnect-XenStore of a drive that is not there is a non-terminating XenStore.DriveNotFound' {
+        { Disconnect-XenStore -Name nosuch -ErrorAction Ignore } | Should -Not -Throw
+        Disconnect-XenStore -Name nosuch -ErrorAction SilentlyContinue -ErrorVariable failures
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.DriveNotFound*'
+    }
+}
+
 Describe 'A xenstored that is gone' -Tags 'CI' {
     BeforeAll {
         $DeadDir = Join-Path ([IO.Path]::GetTempPath()) "xsps-dead-$PID"

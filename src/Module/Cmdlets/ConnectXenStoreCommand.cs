@@ -152,6 +152,14 @@ public sealed class DisconnectXenStoreCommand : XenStoreCmdlet
 
     protected override void ProcessRecord()
     {
+        // A drive that is not there is an error for this name only, as Remove-PSDrive has it
+        // (-ErrorAction Ignore then lets a clean-up script go on).
+        if (!SessionState.Drive.GetAllForProvider(XenStoreProvider.ProviderName).Any(d => string.Equals(d.Name, Name.TrimEnd(':'), StringComparison.OrdinalIgnoreCase)))
+        {
+            WriteError(new ErrorRecord(new System.Management.Automation.DriveNotFoundException($"There is no XenStore drive '{Name.TrimEnd(':')}:'."),
+                "XenStore.DriveNotFound", ErrorCategory.ObjectNotFound, Name));
+            return;
+        }
         var drive = ResolveDrive(Name);
         if (!ShouldProcess($"{drive.Name}: ({drive.Connection})", "Disconnect XenStore drive")) return;
         // Removing the drive closes its connection (the provider's RemoveDrive).
