@@ -69,6 +69,9 @@ public sealed class XenStoreDriveInfo : PSDriveInfo, IDisposable
         return candidates.FirstOrDefault(d => d.Name == "xs") ?? candidates.FirstOrDefault();
     }
 
+    /// <summary>A drive on the session's default store (xs: if it is there), whose connection another drive may share.</summary>
+    public static XenStoreDriveInfo? OnDefaultStore(ProviderInfo provider) => ForPath(provider, "/");
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0) DriveConnection.Release();

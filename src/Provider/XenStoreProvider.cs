@@ -68,7 +68,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
         try
         {
             if (!parameters.Embedded && !parameters.Xenbus && parameters.SocketPath is null
-                && ProviderInfo.Drives.OfType<XenStoreDriveInfo>().FirstOrDefault(d => d.StorePrefix.Length == 0) is { } shared)
+                && XenStoreDriveInfo.OnDefaultStore(ProviderInfo) is { } shared)
                 return new XenStoreDriveInfo(drive, shared.DriveConnection, ownConnection: false);
             var connection = parameters.Embedded ? XenStoreConnector.Embedded()
                 : parameters.Xenbus ? XenStoreConnector.Xenbus(parameters.DevicePath)

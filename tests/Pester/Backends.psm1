@@ -9,6 +9,7 @@ $ErrorActionPreference = 'Stop'
 
 $ProjectRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $GuestDomain = 23
+Import-Module (Join-Path $PSScriptRoot 'StandaloneDaemon.psm1') -Force
 
 function Get-AnchorDirectory {
     $shared = if ($env:XENSTOREPS_SHARED) { $env:XENSTOREPS_SHARED } else { Join-Path (Split-Path $ProjectRoot) 'shared' }
@@ -44,34 +45,6 @@ function New-ScratchDirectory([string] $Tag) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) "xsps-pb-$Tag-$PID-$(Get-Random -Maximum 99999)"
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
     $dir
-}
-
-# The standalone daemon (src/Daemon), as StandaloneDaemon.cs starts it: dotnet xenstored-ps.dll
-# --rundir DIR, ready once it prints its "serving" line.
-function Start-StandaloneDaemon([string] $Dir) {
-    $hostDll = 'Release', 'Debug' |
-        ForEach-Object { Join-Path $ProjectRoot "src/Daemon/bin/$_/net8.0/xenstored-ps.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
-    if (-not $hostDll) { throw "the standalone daemon is not built (src/Daemon/bin/*/net8.0/xenstored-ps.dll)" }
-    $out = Join-Path $Dir 'out.txt'
-    $process = Start-Process dotnet -ArgumentList $hostDll, '--rundir', $Dir -PassThru `
-        -RedirectStandardOutput $out -RedirectStandardError (Join-Path $Dir 'err.txt')
-    $deadline = (Get-Date).AddSeconds(30)
-    while (-not (Select-String -Path $out -Pattern 'serving' -Quiet -ErrorAction Ignore)) {
-        if ($process.HasExited -or (Get-Date) -gt $deadline) {
-            if (-not $process.HasExited) { $process.Kill() }
-            throw "the standalone daemon did not start in $Dir`: $(Get-Content $out, (Join-Path $Dir 'err.txt') -Raw -ErrorAction Ignore)"
-        }
-        Start-Sleep -Milliseconds 50
-    }
-    $process
-}
-
-function Stop-StandaloneDaemon([Diagnostics.Process] $Process) {
-    if ($Process.HasExited) { return }
-    & /bin/kill -TERM $Process.Id
-    if (-not $Process.WaitForExit(10000)) { $Process.Kill() }
-    $Process.WaitForExit()
 }
 
 # Starts a backend, mounts b: on it and makes its scratch root. Whatever it started is recorded

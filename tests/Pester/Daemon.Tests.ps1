@@ -3,21 +3,10 @@ BeforeAll {
     $ProjectRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $ProjectRoot 'XenStore.psd1') -Force
     # The standalone daemon (src/Daemon), as built by ./build.sh or dotnet build.
-    $HostDll = 'Release', 'Debug' |
-        ForEach-Object { Join-Path $ProjectRoot "src/Daemon/bin/$_/net8.0/xenstored-ps.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
+    Import-Module (Join-Path $PSScriptRoot 'StandaloneDaemon.psm1') -Force
+    $HostDll = Get-StandaloneDaemonPath  # for the tests that run it in the foreground
 
-    function Start-HostDaemon([string] $Dir) {
-        New-Item -ItemType Directory -Path $Dir -Force | Out-Null
-        $process = Start-Process dotnet -ArgumentList $HostDll, '--rundir', $Dir -PassThru `
-            -RedirectStandardOutput (Join-Path $Dir 'out.txt') -RedirectStandardError (Join-Path $Dir 'err.txt')
-        $deadline = (Get-Date).AddSeconds(30)
-        while (-not (Select-String -Path (Join-Path $Dir 'out.txt') -Pattern 'serving' -Quiet -ErrorAction Ignore)) {
-            if ((Get-Date) -gt $deadline -or $process.HasExited) { throw "the daemon did not start in $Dir" }
-            Start-Sleep -Milliseconds 100
-        }
-        $process
-    }
+    function Start-HostDaemon([string] $Dir) { Start-StandaloneDaemon $Dir }
 
     function New-RunDirectory([string] $Tag) {
         Join-Path ([IO.Path]::GetTempPath()) "xsps-pester-$Tag-$PID-$(Get-Random)"

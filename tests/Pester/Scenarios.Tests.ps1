@@ -6,23 +6,11 @@ BeforeAll {
     $ProjectRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
     $ExamplesDir = Join-Path $ProjectRoot 'examples'
     Import-Module (Join-Path $ProjectRoot 'XenStore.psd1') -Force -WarningAction Ignore
-    $HostDll = 'Release', 'Debug' |
-        ForEach-Object { Join-Path $ProjectRoot "src/Daemon/bin/$_/net8.0/xenstored-ps.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
+    Import-Module (Join-Path $PSScriptRoot 'StandaloneDaemon.psm1') -Force
 
     # The standalone daemon in a process of its own (so that a script may kill it), with the
     # simulated hypervisor in DIR/sim.
-    function Start-HostDaemon([string] $Dir) {
-        New-Item -ItemType Directory -Path $Dir -Force | Out-Null
-        $process = Start-Process dotnet -ArgumentList $HostDll, '--rundir', $Dir, '--sim-xen', (Join-Path $Dir 'sim') -PassThru `
-            -RedirectStandardOutput (Join-Path $Dir 'out.txt') -RedirectStandardError (Join-Path $Dir 'err.txt')
-        $deadline = (Get-Date).AddSeconds(30)
-        while (-not (Select-String -Path (Join-Path $Dir 'out.txt') -Pattern 'serving' -Quiet -ErrorAction Ignore)) {
-            if ((Get-Date) -gt $deadline -or $process.HasExited) { throw "the daemon did not start in $Dir" }
-            Start-Sleep -Milliseconds 100
-        }
-        $process
-    }
+    function Start-HostDaemon([string] $Dir) { Start-StandaloneDaemon $Dir '--sim-xen', (Join-Path $Dir 'sim') }
 
     # `pwsh -File examples/NAME.ps1 ARGS` in a new pwsh of this same version, with no
     # XENSTORED_PATH of ours and no colours in its output; returns at once.

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Net.Sockets;
 using XenStore.PowerShell.Tests.Infrastructure;
-using XenStore.Tests.Infrastructure;
 
 namespace XenStore.PowerShell.Tests;
 
@@ -15,16 +13,12 @@ public sealed class ProviderStopAndProgressTests
     [InlineData("Copy-Item silent:/local/domain/0 silent:/copy -Recurse")]
     public void CtrlCStopsAProviderCommandWaitingOnASilentXenstored(string command)
     {
-        var runDir = TestEnvironment.NewRunDir("silent-stop");
-        var socketPath = Path.Combine(runDir, "socket");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        listener.Listen();
+        using var silent = new SilentXenstored("silent-stop");
         using var session = new EngineSession();
         try
         {
             // No request timeout: only stopping the pipeline can end the wait.
-            session.Run($"Connect-XenStore -Name silent -SocketPath '{socketPath}' -TimeoutSec 0 | Out-Null");
+            session.Run($"Connect-XenStore -Name silent -SocketPath '{silent.SocketPath}' -TimeoutSec 0 | Out-Null");
             using var ps = System.Management.Automation.PowerShell.Create();
             ps.Runspace = session.Runspace;
             ps.AddScript(command);
@@ -40,7 +34,6 @@ public sealed class ProviderStopAndProgressTests
         finally
         {
             session.TryRun("Disconnect-XenStore -Name silent");
-            Directory.Delete(runDir, recursive: true);
         }
     }
 

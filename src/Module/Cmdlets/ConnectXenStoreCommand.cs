@@ -82,7 +82,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
         var named = new PSDriveInfo(Name, provider, ProviderPath.ToStorePath(Root), "", null);
         // Without a connection of its own the drive is another view (another -Root) of the default store.
         if (ParameterSetName == "Socket" && SocketPath is null
-            && provider.Drives.OfType<XenStoreDriveInfo>().FirstOrDefault(d => d.StorePrefix.Length == 0) is { } shared)
+            && XenStoreDriveInfo.OnDefaultStore(provider) is { } shared)
         {
             WriteObject(SessionState.Drive.New(new XenStoreDriveInfo(Described(named, shared.Connection), shared.DriveConnection, ownConnection: false), Scope));
             return;
