@@ -114,7 +114,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     {
         var name = ProviderPath.ChildName(path);
         if (name.Contains('.') && name is not "." and not "..")
-            throw new ItemNotFoundException($"Cannot find path '{path}': '{name}' cannot be a XenStore node name (names take letters, digits and - _ @).");
+            throw new InvalidNodeNameException(path, name);
         return name;
     }
 

@@ -31,6 +31,13 @@ Describe 'XenStore errors' -Tags 'CI' {
         $failures[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
+    It 'a name with a dot (a file name, never a node name) is one XenStore.EINVAL record' {
+        New-Item pe:/errors/file.txt -Value x -ErrorAction SilentlyContinue -ErrorVariable failures | Out-Null
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.EINVAL*'
+        $failures[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
     It 'an owner domain that was never introduced is named as such, not as a missing path' {
         New-Item pe:/errors/owned -Value '' -Force | Out-Null
         Set-ItemProperty pe:/errors/owned -Name Owner -Value 7 -ErrorAction SilentlyContinue -ErrorVariable failures
