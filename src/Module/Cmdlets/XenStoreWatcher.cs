@@ -129,17 +129,18 @@ public sealed class XenStoreWatcher : IDisposable
     /// <summary>The underlying client watch, for the streaming form of Watch-XenStore.</summary>
     internal XenStoreWatch? ClientWatch => watch;
 
-    internal void StartStreaming() => watch = Register();
+    /// <summary>Registers the watch for reading with <see cref="ClientWatch"/>; <paramref name="cancellationToken"/> (Ctrl+C) abandons the request.</summary>
+    internal void StartStreaming(CancellationToken cancellationToken = default) => watch = Register(cancellationToken);
 
     /// <summary>WATCH, listening for a lost connection first, so a loss during the request is not missed.</summary>
-    private XenStoreWatch Register()
+    private XenStoreWatch Register(CancellationToken cancellationToken = default)
     {
         Error = null;
         client.ConnectionLost -= OnConnectionLost;
         client.ConnectionLost += OnConnectionLost;
         try
         {
-            return client.WatchAsync(Path, Token).GetAwaiter().GetResult();
+            return client.WatchAsync(Path, Token, cancellationToken).GetAwaiter().GetResult();
         }
         catch
         {
