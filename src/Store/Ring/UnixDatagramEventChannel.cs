@@ -14,13 +14,6 @@ public sealed class UnixDatagramEventChannel : IEventChannel
     private readonly UnixDomainSocketEndPoint peer;
     private readonly byte[] receiveBuffer = new byte[64];
 
-    /// <summary>
-    /// The channel of this process that bound each path last. A domain released and
-    /// introduced again at once has a new channel bound to daemon.evtchn before the old
-    /// session's loop closes the old one: the old one must then leave the file alone.
-    /// </summary>
-    private static readonly Dictionary<string, UnixDatagramEventChannel> LastBound = new(StringComparer.Ordinal);
-
     /// <summary>Binds <paramref name="ownPath"/> (replacing a stale file) and sends to <paramref name="peerPath"/>.</summary>
     public UnixDatagramEventChannel(string ownPath, string peerPath)
     {
@@ -28,7 +21,6 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         if (File.Exists(ownPath)) File.Delete(ownPath);
         socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(ownPath));
-        lock (LastBound) LastBound[ownPath] = this;
         peer = new UnixDomainSocketEndPoint(peerPath);
     }
 
@@ -58,11 +50,6 @@ public sealed class UnixDatagramEventChannel : IEventChannel
     public void Dispose()
     {
         socket.Dispose();
-        lock (LastBound)
-        {
-            if (!LastBound.TryGetValue(OwnPath, out var last) || !ReferenceEquals(last, this)) return;
-            LastBound.Remove(OwnPath);
-        }
         try { File.Delete(OwnPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
