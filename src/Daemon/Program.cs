@@ -57,7 +57,7 @@ internal static class Program
             return 1;
         }
         using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
-        using var daemon = CreateDaemon(new DaemonOptions
+        var daemon = CreateDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
             WatchEventTimeout = options.WatchEventTimeout,
@@ -79,13 +79,22 @@ internal static class Program
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 
-        // The server writes the pid file, and removes it with the socket when it stops.
-        await using (UnixSocketServer.Start(daemon, options.Socket, instance))
+        // Shutdown order: stop accepting (the server, first), then the rings and the journal
+        // (the daemon), then the platform, through which the rings unbind their event channels.
+        try
         {
-            Console.WriteLine($"xenstored-ps: serving {options.Socket} (pid {Environment.ProcessId})");
-            await stop.Task;
+            // The server writes the pid file, and removes it with the socket when it stops.
+            await using (UnixSocketServer.Start(daemon, options.Socket, instance))
+            {
+                Console.WriteLine($"xenstored-ps: serving {options.Socket} (pid {Environment.ProcessId})");
+                await stop.Task;
+            }
         }
-        (platform as IDisposable)?.Dispose();
+        finally
+        {
+            daemon.Dispose();
+            (platform as IDisposable)?.Dispose();
+        }
         Console.WriteLine("xenstored-ps: stopped");
         return 0;
     }

@@ -84,7 +84,7 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
         if (ParameterSetName == "Socket" && SocketPath is null
             && XenStoreDriveInfo.OnDefaultStore(provider) is { } shared)
         {
-            WriteObject(SessionState.Drive.New(new XenStoreDriveInfo(Described(named, shared.Connection), shared.DriveConnection, ownConnection: false), Scope));
+            WriteObject(Mount(new XenStoreDriveInfo(Described(named, shared.Connection), shared.DriveConnection, ownConnection: false)));
             return;
         }
         XenStoreConnector.Connection connection;
@@ -111,10 +111,37 @@ public sealed class ConnectXenStoreCommand : XenStoreCmdlet
             ThrowTerminatingError(new ErrorRecord(ex, "XenStore.ConnectFailed", ErrorCategory.ConnectionError, Name));
             return;
         }
-        connection.Client.RequestTimeout = TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
-        var drive = new XenStoreDriveInfo(Described(named, connection.Description),
-            new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), ownConnection: true);
-        WriteObject(SessionState.Drive.New(drive, Scope));
+        XenStoreDriveInfo drive;
+        try
+        {
+            connection.Client.RequestTimeout = TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
+            drive = new XenStoreDriveInfo(Described(named, connection.Description),
+                new DriveConnection(connection.Client, connection.EmbeddedDaemon, connection.Description), ownConnection: true);
+        }
+        catch
+        {
+            connection.Client.Dispose();
+            connection.EmbeddedDaemon?.Dispose();
+            throw;
+        }
+        WriteObject(Mount(drive));
+    }
+
+    /// <summary>
+    /// Mounts <paramref name="drive"/>; a drive the engine refuses (a bad -Scope, say) is
+    /// disposed, so its share of the connection (the client, an embedded daemon) goes with it.
+    /// </summary>
+    private PSDriveInfo Mount(XenStoreDriveInfo drive)
+    {
+        try
+        {
+            return SessionState.Drive.New(drive, Scope);
+        }
+        catch
+        {
+            drive.Dispose();
+            throw;
+        }
     }
 
     private static PSDriveInfo Described(PSDriveInfo drive, string connection) =>

@@ -287,17 +287,33 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
     public async Task ReconnectAsync(CancellationToken cancellationToken = default)
     {
         if (reconnect is null) throw new InvalidOperationException("This client was created over a transport that cannot be reopened.");
+        // A disposed client opens nothing: its connection would have no owner to close it.
+        lock (stateGate) ObjectDisposedException.ThrowIf(disposed, this);
         var fresh = await reconnect(cancellationToken).ConfigureAwait(false);
-        IXenStoreTransport old;
+        IXenStoreTransport? old = null;
+        CancellationTokenSource? oldRunning = null;
+        Task oldLoops = Task.CompletedTask;
         lock (stateGate)
         {
-            old = transport;
-            running.Cancel();
-            transport = fresh;
-            failure = null;
-            (outgoing, running, readLoop, writeLoop) = Start(fresh);
+            if (!disposed)
+            {
+                (old, oldRunning, oldLoops) = (transport, running, Task.WhenAll(readLoop, writeLoop));
+                oldRunning.Cancel();
+                transport = fresh;
+                failure = null;
+                (outgoing, running, readLoop, writeLoop) = Start(fresh);
+            }
+        }
+        if (old is null || oldRunning is null)
+        {
+            // Disposed while the new connection was being opened: it is this call's to close.
+            await fresh.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(XenStoreClient));
         }
         await old.DisposeAsync().ConfigureAwait(false);
+        // The old loops watch the old token until they end; only then may its source go.
+        try { await oldLoops.ConfigureAwait(false); } catch (Exception) { }
+        oldRunning.Dispose();
         // Not through AutoReconnect: a connection lost again here is this reconnect's failure.
         foreach (var watch in watches.Values)
             await RequestAsync(MessageType.Watch, 0, Payloads.Strings(watch.Path, watch.Token), watch.Path, mayReconnect: false, cancellationToken).ConfigureAwait(false);

@@ -33,8 +33,11 @@ internal sealed class RingSession : IDisposable
         // Features are published before the first byte is exchanged and never cleared.
         endpoint.Ring.ServerFeatures = features;
         _ = Task.Run(ListenAsync);
-        _ = Task.Run(RunAsync);
+        Stopped = Task.Run(RunAsync);
     }
+
+    /// <summary>Completes when the loop has finished with the ring: page unmapped, event channel unbound.</summary>
+    public Task Stopped { get; }
 
     public uint DomainId { get; }
     public DaemonConnection Connection { get; }

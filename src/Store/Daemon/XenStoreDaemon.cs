@@ -252,13 +252,25 @@ public sealed partial class XenStoreDaemon : IDisposable
         Live.Create("/local/domain/0/name", Wire.Encode("Domain-0"), PermissionList.Dom0Only);
     }
 
+    /// <summary>
+    /// Stops the rings, waits until their loops have let go of them, then closes the journal:
+    /// a ring still served could journal a request into a closed file. The ring platform is
+    /// the host's, to dispose after this (the rings unbind their channels through it).
+    /// </summary>
     public void Dispose()
     {
-        lock (Sync) Journal?.Dispose();
         if (Options.RingPlatform is { } platform) platform.DomainsChanged -= CheckDomains;
+        List<RingSession> rings;
         lock (Sync)
         {
-            foreach (var domain in Domains.Introduced.ToList()) domain.Ring?.Dispose();
+            rings = Domains.Introduced.Select(d => d.Ring).OfType<RingSession>().ToList();
+            foreach (var ring in rings) ring.Dispose();
+        }
+        // Outside the lock: a loop may be finishing a request under it.
+        Task.WaitAll(rings.Select(r => r.Stopped).ToArray(), TimeSpan.FromSeconds(10));
+        lock (Sync)
+        {
+            Journal?.Dispose();
             foreach (var c in connections.ToList()) c.IsClosed = true;
             connections.Clear();
         }

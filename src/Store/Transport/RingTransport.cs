@@ -97,15 +97,29 @@ public sealed class RingTransport : IXenStoreTransport
     /// </summary>
     public async Task ResetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if ((endpoint.Ring.ServerFeatures & RingLayout.FeatureReconnection) == 0)
-            throw new NotSupportedException("This xenstored does not offer ring reconnection.");
-        endpoint.Ring.Connection = RingLayout.Reconnect;
-        endpoint.Channel.Notify();
+        // Under the gate like every other touch of the page: a dispose meanwhile unmaps it.
+        lock (pageGate)
+        {
+            ObjectDisposedException.ThrowIf(unmapped, this);
+            if ((endpoint.Ring.ServerFeatures & RingLayout.FeatureReconnection) == 0)
+                throw new NotSupportedException("This xenstored does not offer ring reconnection.");
+            endpoint.Ring.Connection = RingLayout.Reconnect;
+            endpoint.Channel.Notify();
+        }
         var deadline = DateTime.UtcNow + timeout;
-        while (endpoint.Ring.Connection != RingLayout.Connected)
+        while (!ResetAnswered())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The xenstored did not answer the ring reset.");
             await receiveWake.WaitAsync(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool ResetAnswered()
+    {
+        lock (pageGate)
+        {
+            ObjectDisposedException.ThrowIf(unmapped, this);
+            return endpoint.Ring.Connection == RingLayout.Connected;
         }
     }
 
@@ -126,13 +140,23 @@ public sealed class RingTransport : IXenStoreTransport
             while (!stop.IsCancellationRequested)
             {
                 await endpoint.Channel.WaitAsync(stop.Token).ConfigureAwait(false);
-                sendWake.Release();
-                receiveWake.Release();
+                Signal(sendWake);
+                Signal(receiveWake);
             }
         }
         catch (OperationCanceledException) { }
         catch (ObjectDisposedException) { }
         catch (System.Net.Sockets.SocketException) { }
+    }
+
+    /// <summary>
+    /// Wakes a waiter without counting: a wake is awaited only when the ring is full (or
+    /// empty), so counting every notification would grow without bound. One pending wake is
+    /// all a waiter needs, since it looks at the page again anyway. Only the listener releases.
+    /// </summary>
+    private static void Signal(SemaphoreSlim wake)
+    {
+        if (wake.CurrentCount == 0) wake.Release();
     }
 
     public ValueTask DisposeAsync()

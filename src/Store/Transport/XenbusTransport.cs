@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace XenStore.Transport;
@@ -13,11 +14,18 @@ public sealed class XenbusTransport : IXenStoreTransport
     /// <summary>Header plus payload must fit one page through the device.</summary>
     public const int MaxMessage = 4096;
 
+    /// <summary>How long one wait for the device lasts before cancellation and disposal are looked at again.</summary>
+    private const int PollMs = 50;
+
     private readonly SafeFileHandle handle;
+    /// <summary>Unbuffered: each write is one write(2). Not RandomAccess, which refuses a device that cannot seek.</summary>
+    private readonly FileStream device;
+    private volatile bool disposed;
 
     private XenbusTransport(SafeFileHandle handle, string path)
     {
         this.handle = handle;
+        device = new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0);
         DevicePath = path;
     }
 
@@ -41,17 +49,69 @@ public sealed class XenbusTransport : IXenStoreTransport
         if (data.Length > MaxMessage)
             throw new XenStore.Client.XenStoreException(Protocol.XenStoreErrorCode.E2BIG, "E2BIG", null, "A message through the xenbus device must fit 4096 bytes with its header.");
         // A character device: the write completes at once; the kernel takes the whole message.
-        RandomAccess.Write(handle, data.Span, 0);
+        device.Write(data.Span);
         return ValueTask.CompletedTask;
     }
 
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        // Reads block until the kernel has a reply or an event; run them off the caller's thread.
-        new(Task.Run(() => RandomAccess.Read(handle, buffer.Span, 0), cancellationToken));
+        // Off the caller's thread: the wait for the device is a blocking poll.
+        new(Task.Run(() => ReadWhenReady(buffer, cancellationToken), cancellationToken));
+
+    /// <summary>
+    /// Reads once the device has something. A read blocked in the kernel can be interrupted
+    /// by neither cancellation nor Dispose (the handle stays in use, so it is not even
+    /// closed), so the wait is a poll of bounded length, and the read comes only when it
+    /// will not block.
+    /// </summary>
+    private int ReadWhenReady(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (Readable()) return device.Read(buffer.Span);
+        }
+    }
+
+    /// <summary>Whether a read would not block (data, or a hang-up or error the read will report).</summary>
+    private bool Readable()
+    {
+        var added = false;
+        // Held for the poll only, so a Dispose meanwhile closes the handle as soon as it returns.
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var pollFd = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = PollIn };
+            var ready = Poll(ref pollFd, 1, PollMs);
+            if (ready >= 0) return ready > 0;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) return false;
+            throw new IOException($"{Description}: poll failed (errno {errno}).");
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
 
     public ValueTask DisposeAsync()
     {
-        handle.Dispose();
+        disposed = true;
+        device.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    private const short PollIn = 1;
+    private const int EINTR = 4;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static extern int Poll(ref PollFd fds, nuint count, int timeoutMs);
 }

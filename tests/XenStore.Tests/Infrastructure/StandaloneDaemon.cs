@@ -88,6 +88,10 @@ public sealed class StandaloneDaemon : IDisposable
         return process.ExitCode;
     }
 
+    /// <summary>What the daemon wrote to stderr, once it has exited.</summary>
+    public string StandardError =>
+        process.HasExited ? process.StandardError.ReadToEnd() : throw new InvalidOperationException("the daemon is still running");
+
     public void Dispose()
     {
         Stop();
