@@ -27,8 +27,9 @@ public sealed partial class XenStoreProvider
     public IContentReader GetContentReader(string path)
     {
         var store = StorePath(path);
-        var bytes = Run(() => Store.ReadAsync(store), store) ?? [];
-        return new ValueReader(bytes, (DynamicParameters as ContentParameters)?.AsByteStream == true);
+        var bytes = Run(() => Store.ReadAsync(store), store);
+        // No reader after the error: the engine then writes nothing for this path.
+        return bytes is null ? null! : new ValueReader(bytes, (DynamicParameters as ContentParameters)?.AsByteStream == true);
     }
 
     /// <summary>
@@ -62,7 +63,7 @@ public sealed partial class XenStoreProvider
             Drive.DriveConnection.ExpectReplacement(store);
             return;
         }
-        if (!ShouldChange(store, "Clear XenStore value")) return;
+        if (!Exists(store) || !ShouldChange(store, "Clear XenStore value")) return;
         Run(() => Store.WriteAsync(store, Array.Empty<byte>()), store);
     }
 

@@ -24,6 +24,16 @@ Describe 'XenStore errors' -Tags 'CI' {
         $failures[0].TargetObject | Should -Be '/errors/missing'
     }
 
+    It 'Get-Content and Clear-Content of a missing node are one XenStore.ENOENT each, with no output and nothing made' {
+        $out = Get-Content pe:/errors/absent -ErrorAction SilentlyContinue -ErrorVariable failures
+        $out | Should -BeNullOrEmpty
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.ENOENT*'
+        Clear-Content pe:/errors/absent -ErrorAction SilentlyContinue -ErrorVariable cleared
+        $cleared.Count | Should -Be 1
+        Test-Path pe:/errors/absent | Should -BeFalse
+    }
+
     It 'Set-Content of a bad name is one non-terminating XenStore.EINVAL record' {
         Set-Content 'pe:/errors/bad name' -Value x -ErrorAction SilentlyContinue -ErrorVariable failures
         $failures.Count | Should -Be 1
