@@ -81,8 +81,7 @@ public sealed class XenbusTransport : IXenStoreTransport
         handle.DangerousAddRef(ref added);
         try
         {
-            var pollFd = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = PollIn };
-            var ready = Poll(ref pollFd, 1, PollMs);
+            var ready = UnixPoll.WaitReadable((int)handle.DangerousGetHandle(), PollMs);
             if (ready >= 0) return ready > 0;
             var errno = Marshal.GetLastPInvokeError();
             if (errno == EINTR) return false;
@@ -101,17 +100,5 @@ public sealed class XenbusTransport : IXenStoreTransport
         return ValueTask.CompletedTask;
     }
 
-    private const short PollIn = 1;
     private const int EINTR = 4;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static extern int Poll(ref PollFd fds, nuint count, int timeoutMs);
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
+using XenStore.Transport;
+
 namespace XenStore.Ring.Xen;
 
 /// <summary>
@@ -65,10 +67,9 @@ internal sealed class XenEventChannels : IDisposable
 
     private unsafe void Pump()
     {
-        var pollFd = new PollFd { Fd = fd, Events = PollIn };
         while (!stopping)
         {
-            if (Poll(ref pollFd, 1, 1000) <= 0) continue;
+            if (UnixPoll.WaitReadable(fd, 1000) <= 0) continue;
             var port = native.EvtchnPending(handle);
             if (port < 0) continue;
             native.EvtchnUnmask(handle, (uint)port);
@@ -84,19 +85,6 @@ internal sealed class XenEventChannels : IDisposable
         pump.Join(2000);
         native.EvtchnClose(handle);
     }
-
-    private const short PollIn = 1;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static extern int Poll(ref PollFd fds, nuint count, int timeoutMs);
 }
 
 /// <summary>One domain's event channel on the shared handle.</summary>
