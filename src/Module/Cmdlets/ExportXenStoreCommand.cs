@@ -13,7 +13,7 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <example><code>New-Item xs:/vm/demo/name -Value web01 -Force | Out-Null; Export-XenStore xs:/vm/demo -OutFile ([IO.Path]::Combine([IO.Path]::GetTempPath(), 'vm-demo.json')); Remove-Item xs:/vm/demo -Recurse; Import-XenStore -InputFile ([IO.Path]::Combine([IO.Path]::GetTempPath(), 'vm-demo.json'))</code></example>
 [Cmdlet(VerbsData.Export, "XenStore", DefaultParameterSetName = "Path", SupportsShouldProcess = true)]
 [OutputType(typeof(string))]
-public sealed class ExportXenStoreCommand : XenStoreCmdlet
+public sealed class ExportXenStoreCommand : XenStorePathCmdlet
 {
     /// <summary>The subtrees to export (PowerShell paths on a XenStore drive; wildcards match existing nodes).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -23,10 +23,6 @@ public sealed class ExportXenStoreCommand : XenStoreCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "LiteralPath", ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath")]
     public string[] LiteralPath { get; set; } = [];
-
-    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public PSDriveInfo? PSDrive { get; set; }
 
     /// <summary>Json (default; nested nodes with path, value, permissions, children) or XenstoreLs (the lines of xenstore-ls -fp).</summary>
     [Parameter]

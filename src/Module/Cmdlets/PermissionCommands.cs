@@ -29,16 +29,12 @@ public sealed class XenStorePermissionInfo(string path, PermissionList permissio
 /// <example><code>Get-XenStorePermission -Path xs:/local/domain/0, xs:/local/domain/0/name</code></example>
 [Cmdlet(VerbsCommon.Get, "XenStorePermission")]
 [OutputType(typeof(XenStorePermissionInfo))]
-public sealed class GetXenStorePermissionCommand : XenStoreCmdlet
+public sealed class GetXenStorePermissionCommand : XenStorePathCmdlet
 {
     /// <summary>The nodes (PowerShell paths on a XenStore drive; wildcards match existing nodes). Items from Get-ChildItem can be piped in.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LiteralPath")]
     public string[] Path { get; set; } = [];
-
-    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public PSDriveInfo? PSDrive { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -62,16 +58,12 @@ public sealed class GetXenStorePermissionCommand : XenStoreCmdlet
 /// <example><code>New-Item xs:/vm/demo/device/vif/0/mac -Value 00:16:3e:00:00:01 -Force | Out-Null; Set-XenStorePermission -Path xs:/vm/demo -Permission 'n0','r5' -Recurse; Get-ChildItem xs:/vm/demo -Recurse | Get-XenStorePermission</code></example>
 [Cmdlet(VerbsCommon.Set, "XenStorePermission", SupportsShouldProcess = true, DefaultParameterSetName = "Wire")]
 [OutputType(typeof(XenStorePermissionInfo))]
-public sealed class SetXenStorePermissionCommand : XenStoreCmdlet
+public sealed class SetXenStorePermissionCommand : XenStorePathCmdlet
 {
     /// <summary>The nodes (PowerShell paths on a XenStore drive; wildcards match existing nodes). Items from Get-ChildItem can be piped in.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LiteralPath")]
     public string[] Path { get; set; } = [];
-
-    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public PSDriveInfo? PSDrive { get; set; }
 
     /// <summary>Entries such as n0, r5, w6, b7; the first names the owner.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = "Wire")]

@@ -14,7 +14,7 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <example><code>Wait-XenStore -Path xs:/local/domain/0/not-yet -TimeoutSec 1 -ErrorAction SilentlyContinue -ErrorVariable late; $late[0].FullyQualifiedErrorId</code></example>
 [Cmdlet(VerbsLifecycle.Wait, "XenStore", DefaultParameterSetName = "Path")]
 [OutputType(typeof(XenStoreItem))]
-public sealed class WaitXenStoreCommand : XenStoreCmdlet
+public sealed class WaitXenStoreCommand : XenStorePathCmdlet
 {
     /// <summary>The nodes to wait for (PowerShell paths on a XenStore drive; a path with wildcards stands for the existing nodes it matches, a path without them may name a node that does not exist yet).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -24,10 +24,6 @@ public sealed class WaitXenStoreCommand : XenStoreCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "LiteralPath", ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath")]
     public string[] LiteralPath { get; set; } = [];
-
-    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public PSDriveInfo? PSDrive { get; set; }
 
     /// <summary>Wait until the node's value is exactly this text.</summary>
     [Parameter]

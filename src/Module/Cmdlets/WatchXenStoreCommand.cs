@@ -15,7 +15,7 @@ namespace XenStore.PowerShell.Cmdlets;
 /// <example><code>$w = Watch-XenStore -Path xs:/local/domain/0; Register-ObjectEvent -InputObject $w -EventName ConnectionLost -Action { Write-Warning $EventArgs.Exception.Message } | Out-Null</code></example>
 [Cmdlet(VerbsCommon.Watch, "XenStore", DefaultParameterSetName = "Path")]
 [OutputType(typeof(XenStoreWatcher), typeof(XenStoreWatchEventArgs))]
-public sealed class WatchXenStoreCommand : XenStoreCmdlet
+public sealed class WatchXenStoreCommand : XenStorePathCmdlet
 {
     /// <summary>The paths to watch (PowerShell paths on a XenStore drive, or @introduceDomain / @releaseDomain); case-sensitive wildcards stand for the existing nodes they match, a path without them may name a node that does not exist yet.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -26,10 +26,6 @@ public sealed class WatchXenStoreCommand : XenStoreCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "LiteralPath", ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath")]
     public string[] LiteralPath { get; set; } = [];
-
-    /// <summary>The drive of piped items (bound from their PSDrive property, not typed).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-    public PSDriveInfo? PSDrive { get; set; }
 
     /// <summary>The watch token (default: a unique one per watch). One connection holds one watch per token, so a second path on the same drive with the same -Token is refused with XenStore.EEXIST: leave it out when watching several paths.</summary>
     [Parameter]
