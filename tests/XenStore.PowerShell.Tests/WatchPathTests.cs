@@ -68,11 +68,7 @@ public sealed class WatchPathTests
         var output = new PSDataCollection<PSObject>();
         var running = ps.BeginInvoke(new PSDataCollection<PSObject>(), output);
         WaitUntil(() => output.Count >= 3);
-        var clock = Stopwatch.StartNew();
-        ps.Stop();
-        Assert.True(running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(5)));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"stopping took {clock.Elapsed}");
-        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        CtrlC.StopsPromptly(ps, running);
         Assert.Equal(0, session.Single<int>("(Get-PSDrive wpc).Client.Watches.Count"));
         session.Run("Disconnect-XenStore -Name wpc");
     }
