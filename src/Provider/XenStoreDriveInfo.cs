@@ -62,15 +62,18 @@ public sealed class XenStoreDriveInfo : PSDriveInfo, IDisposable
     /// without a drive): by its //name prefix, or for a plain path the default store's xs:
     /// (or another drive on that store); null when no such drive is mounted.
     /// </summary>
-    public static XenStoreDriveInfo? ForPath(ProviderInfo provider, string providerPath)
+    public static XenStoreDriveInfo? ForPath(ProviderInfo provider, string providerPath) =>
+        ForPrefix(provider, ProviderPath.StorePrefix(providerPath));
+
+    /// <summary>A drive on the session's default store (xs: if it is there), whose connection another drive may share.</summary>
+    public static XenStoreDriveInfo? OnDefaultStore(ProviderInfo provider) => ForPrefix(provider, "");
+
+    /// <summary>The drive of the store with <paramref name="prefix"/> ("" or "//name"), xs: first on the default one.</summary>
+    public static XenStoreDriveInfo? ForPrefix(ProviderInfo provider, string prefix)
     {
-        var prefix = ProviderPath.StorePrefix(providerPath);
         var candidates = provider.Drives.OfType<XenStoreDriveInfo>().Where(d => d.StorePrefix == prefix).ToList();
         return candidates.FirstOrDefault(d => d.Name == "xs") ?? candidates.FirstOrDefault();
     }
-
-    /// <summary>A drive on the session's default store (xs: if it is there), whose connection another drive may share.</summary>
-    public static XenStoreDriveInfo? OnDefaultStore(ProviderInfo provider) => ForPath(provider, "/");
 
     public void Dispose()
     {

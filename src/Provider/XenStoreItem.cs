@@ -13,44 +13,40 @@ namespace XenStore.PowerShell;
 public sealed class XenStoreItem
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-    private readonly byte[] value;
-    private readonly IReadOnlyList<string> children;
+    private readonly XenStoreNode node;
 
     public XenStoreItem(XenStoreNode node)
     {
-        FullName = node.Path;
-        value = node.Value;
-        children = node.Children;
+        this.node = node;
         Permissions = node.Permissions.ToString();
-        Owner = node.Permissions.Owner;
     }
 
     /// <summary>The last component of the path ("/" for the root).</summary>
     public string Name => FullName == "/" ? "/" : XenStorePath.Name(FullName);
 
     /// <summary>The absolute XenStore path, e.g. /local/domain/0/name (as FileInfo.FullName is a file's).</summary>
-    public string FullName { get; }
+    public string FullName => node.Path;
 
     /// <summary>The value as text: UTF-8 when it is valid UTF-8 (values are normally ASCII), else byte for char.</summary>
-    public string Value => ValueText(value);
+    public string Value => ValueText(node.Value);
 
     /// <summary>The permission entries, owner first, as xenstore-chmod takes them: "n0 r5".</summary>
     public string Permissions { get; }
 
     /// <summary>The owning domain (first permission entry).</summary>
-    public uint Owner { get; }
+    public uint Owner => node.Permissions.Owner;
 
     /// <summary>How many children the node has.</summary>
-    public int ChildCount => children.Count;
+    public int ChildCount => node.Children.Count;
 
     /// <summary>The value bytes exactly as stored.</summary>
-    public byte[] GetValueBytes() => (byte[])value.Clone();
+    public byte[] GetValueBytes() => (byte[])node.Value.Clone();
 
     /// <summary>The names of the children.</summary>
-    public string[] GetChildNames() => [.. children];
+    public string[] GetChildNames() => [.. node.Children];
 
     /// <summary>The line xenstore-ls -f prints for this node.</summary>
-    public string ToFlatString() => XenStoreLsFormat.Line(new XenStoreNode(FullName, value, PermissionList.Parse(Permissions), children));
+    public string ToFlatString() => XenStoreLsFormat.Line(node);
 
     public override string ToString() => FullName;
 

@@ -39,7 +39,7 @@ public sealed partial class XenStoreProvider : NavigationCmdletProvider, IConten
     private XenStoreDriveInfo DriveFor(string prefix)
     {
         if (PSDriveInfo is XenStoreDriveInfo current && current.StorePrefix == prefix) return current;
-        return XenStoreDriveInfo.ForPath(ProviderInfo, prefix + "/")
+        return XenStoreDriveInfo.ForPrefix(ProviderInfo, prefix)
             ?? throw new PSArgumentException(prefix.Length == 0
                 ? "No XenStore drive is connected to the session's default store (xs: was removed); use a drive-qualified path."
                 : $"There is no XenStore drive '{prefix[2..]}:' any more for the path.");
