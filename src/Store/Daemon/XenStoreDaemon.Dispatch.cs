@@ -87,6 +87,7 @@ public sealed partial class XenStoreDaemon
             // A bug must cost one request, never the daemon; a transaction it touched cannot commit.
             transaction?.Fail(XenStoreErrorCode.EINVAL);
             Trace($"internal error on {connection} {message}: {ex}");
+            InternalErrorRaised?.Invoke(new InternalError(connection, message, ex));
             request.Error(XenStoreErrorCode.EINVAL);
         }
         if (Journal is { } journal)

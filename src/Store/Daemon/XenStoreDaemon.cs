@@ -62,6 +62,9 @@ public sealed partial class XenStoreDaemon : IDisposable
     /// <summary>Raised (outside the lock) with a line for the log, when tracing is on.</summary>
     public event Action<string>? Log;
 
+    /// <summary>Raised when a request hits a bug (see <see cref="Daemon.InternalError"/>).</summary>
+    public event Action<InternalError>? InternalErrorRaised;
+
     /// <summary>
     /// Opens a connection. Sockets are privileged dom0 connections, as in the reference
     /// daemons; a domain's ring is an unprivileged connection of that domain.

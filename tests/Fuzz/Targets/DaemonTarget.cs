@@ -25,13 +25,10 @@ internal static class DaemonTarget
         var data = input[1..];
 
         using var daemon = new XenStoreDaemon();
-        var internalErrors = new List<string>();
-        daemon.Log += line =>
-        {
-            if (line.StartsWith("internal error", StringComparison.Ordinal)) internalErrors.Add(line);
-        };
-        void NoInternalError() =>
-            Check.That(internalErrors.Count == 0, "no request hits an internal error: " + string.Join('\n', internalErrors));
+        var internalErrors = new List<InternalError>();
+        daemon.InternalErrorRaised += internalErrors.Add;
+        void NoInternalError() => Check.That(internalErrors.Count == 0,
+            "no request hits an internal error: " + string.Join('\n', internalErrors.Select(e => $"{e.Connection} {e.Request}: {e.Exception}")));
 
         var probe = new Probe(daemon);
         if (guest || twoClients) Introduce(probe);
