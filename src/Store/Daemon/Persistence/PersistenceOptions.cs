@@ -25,4 +25,7 @@ public sealed class PersistenceOptions
 
     /// <summary>Journal bytes after which a snapshot is taken and older journal segments go.</summary>
     public long SnapshotAfterBytes { get; init; } = 16 << 20;
+
+    /// <summary>How files are written (tests substitute failing ones).</summary>
+    internal JournalFiles Files { get; init; } = new();
 }
