@@ -98,11 +98,10 @@ public sealed class DaemonConnection
         return nextTransactionId++;
     }
 
-    /// <summary>Queues a reply or event; remembers that the transport must be told.</summary>
+    /// <summary>Queues a reply or event (the commit path calls this once what it reports is journalled); remembers that the transport must be told.</summary>
     internal void Send(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
         if (IsClosed || !RoomFor(payload.Length)) return;
-        daemon.BeforeOutput();
         if (Output.Append(type, reqId, txId, payload)) daemon.MarkOutputReady(this);
     }
 
@@ -122,7 +121,6 @@ public sealed class DaemonConnection
             return;
         }
         if (!RoomFor(size)) return;
-        daemon.BeforeOutput();
         if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
     }
 

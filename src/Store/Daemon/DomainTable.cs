@@ -5,9 +5,10 @@ namespace XenStore.Daemon;
 
 /// <summary>
 /// The domains the daemon knows: introduction, release, targets, per-domain quotas, and the
-/// permissions of the special watches. Used under the daemon lock.
+/// permissions of the special watches. Each change is entered in the current
+/// <see cref="ChangeSet"/> with how to undo it. Used under the daemon lock.
 /// </summary>
-internal sealed class DomainTable(XenStoreDaemon daemon)
+internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults, LiveStore live, WatchRegistry watches, ChangeSet changes)
 {
     /// <summary>DOMID_FIRST_RESERVED (DOMID_SELF): ids from here up are not real domains.</summary>
     public const uint FirstReserved = 0x7FF0;
@@ -31,15 +32,25 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     public Domain GetOrAdd(uint domid)
     {
         if (!domains.TryGetValue(domid, out var domain))
-            domains[domid] = domain = new Domain(domid, daemon.Quotas.Clone());
+            domains[domid] = domain = new Domain(domid, defaults.Clone());
         return domain;
+    }
+
+    /// <summary>The quotas in force for a domain: its own once it has a record, else the defaults.</summary>
+    public QuotaSettings QuotasOf(uint domid) => Find(domid)?.Quotas ?? defaults;
+
+    /// <summary>True when <paramref name="owner"/> owning <paramref name="count"/> nodes would pass its nodes quota.</summary>
+    public bool NodeQuotaExceeded(uint owner, int count)
+    {
+        var limit = QuotasOf(owner).Nodes;
+        return limit > 0 && count > limit;
     }
 
     /// <summary>Dom0 is always introduced; others between INTRODUCE and their release.</summary>
     public bool IsIntroduced(uint domid) => domid == 0 || Find(domid)?.Introduced == true;
 
     /// <summary>Whether the hypervisor knows the domain (for SET_PERMS owners).</summary>
-    public bool Exists(uint domid) => daemon.Options.DomainExists?.Invoke(domid) ?? IsIntroduced(domid);
+    public bool Exists(uint domid) => options.DomainExists?.Invoke(domid) ?? IsIntroduced(domid);
 
     public bool IsSpecial(string name) => specialPermissions.ContainsKey(name);
 
@@ -47,15 +58,20 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
 
     public void SetSpecialPermissions(string name, PermissionList permissions)
     {
-        daemon.Journal?.Record(Persistence.JournalOp.Special(name, permissions));
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Special(name, permissions));
+        var old = specialPermissions[name];
+        changes.OnUndo(() => specialPermissions[name] = old);
         specialPermissions[name] = permissions;
     }
 
     /// <summary>Sets the domain <paramref name="domid"/> acts for (SET_TARGET), or clears it.</summary>
     public void SetTarget(uint domid, uint? target)
     {
-        daemon.Journal?.Record(Persistence.JournalOp.Target(domid, target));
-        GetOrAdd(domid).Target = target;
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Target(domid, target));
+        var domain = GetOrAdd(domid);
+        var old = domain.Target;
+        changes.OnUndo(() => domain.Target = old);
+        domain.Target = target;
     }
 
     /// <summary>Domains, targets and special permissions as journal entries, for a snapshot.</summary>
@@ -67,10 +83,10 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
         foreach (var d in domains.Values.Where(d => d.Target is not null)) state.Add(Persistence.JournalOp.Target(d.Id, d.Target));
         foreach (var d in Introduced)
         {
-            var watches = d.Connection is { } ring
-                ? daemon.Watches.Of(ring).Select(w => new SavedWatch(w.Path, w.Token, w.Relative))
+            var saved = d.Connection is { } ring
+                ? watches.Of(ring).Select(w => new SavedWatch(w.Path, w.Token, w.Relative))
                 : d.SavedWatches;
-            foreach (var w in watches) state.Add(Persistence.JournalOp.Watch(d.Id, w.Path, w.Token, w.Relative));
+            foreach (var w in saved) state.Add(Persistence.JournalOp.Watch(d.Id, w.Path, w.Token, w.Relative));
         }
         return state;
     }
@@ -82,8 +98,8 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     /// </summary>
     public void RecordWatchChange(DaemonConnection connection, Func<Persistence.JournalOp> change)
     {
-        if (daemon.Journal is { } journal && !connection.Privileged && Find(connection.DomainId)?.Connection == connection)
-            journal.Record(change());
+        if (changes.Journaling && !connection.Privileged && Find(connection.DomainId)?.Connection == connection)
+            changes.Record(change());
     }
 
     /// <summary>After a restart, gives a domain's ring connection back the watches it had; each fires once, as a new watch does.</summary>
@@ -92,7 +108,7 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
         if (domain.Connection is not { } ring) return;
         foreach (var saved in domain.SavedWatches)
         {
-            var watch = daemon.Watches.Add(ring, saved.Path, saved.Token, saved.Relative);
+            var watch = watches.Add(ring, saved.Path, saved.Token, saved.Relative);
             ring.SendEvent(WatchRegistry.EventPath(watch, saved.Path), saved.Token);
         }
         domain.SavedWatches.Clear();
@@ -101,8 +117,15 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     /// <summary>Introduces (or re-introduces) a domain; true when it is new.</summary>
     public bool Introduce(uint domid, ulong ringFrame, uint port)
     {
-        daemon.Journal?.Record(Persistence.JournalOp.Introduce(domid, ringFrame, port));
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Introduce(domid, ringFrame, port));
+        var known = domains.ContainsKey(domid);
         var domain = GetOrAdd(domid);
+        var (introduced, oldFrame, oldPort) = (domain.Introduced, domain.RingFrame, domain.Port);
+        changes.OnUndo(() =>
+        {
+            (domain.Introduced, domain.RingFrame, domain.Port) = (introduced, oldFrame, oldPort);
+            if (!known) domains.Remove(domid);
+        });
         var isNew = !domain.Introduced && domid != 0;
         domain.Introduced = true;
         domain.RingFrame = ringFrame;
@@ -118,17 +141,25 @@ internal sealed class DomainTable(XenStoreDaemon daemon)
     public void Remove(uint domid)
     {
         if (!domains.Remove(domid, out var domain)) return;
-        daemon.Journal?.Record(Persistence.JournalOp.Release(domid));
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Release(domid));
+        var actingForIt = domains.Values.Where(d => d.Target == domid).ToList();
+        var oldSpecial = new Dictionary<string, PermissionList>(specialPermissions);
+        changes.OnUndo(() =>
+        {
+            domains[domid] = domain;
+            domain.Introduced = true;
+            foreach (var other in actingForIt) other.Target = domid;
+            foreach (var (name, permissions) in oldSpecial) specialPermissions[name] = permissions;
+        });
         domain.Introduced = false;
-        domain.Ring?.Dispose();
-        foreach (var other in domains.Values)
-            if (other.Target == domid) other.Target = null;
+        // Its ring stops only once the release is kept: a refused release leaves it served.
+        if (domain.Ring is { } ring) changes.AfterCommit(ring.Dispose);
+        foreach (var other in actingForIt) other.Target = null;
         RemoveNodesOf(domid);
     }
 
     private void RemoveNodesOf(uint domid)
     {
-        var live = daemon.Live;
         var owned = new List<string>();
         var stale = new List<(string Path, Node Node)>();
         var stack = new Stack<(string Path, Node Node)>();

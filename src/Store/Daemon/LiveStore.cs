@@ -5,19 +5,24 @@ namespace XenStore.Daemon;
 
 /// <summary>
 /// The committed store: an immutable tree behind one root reference, plus what each owner
-/// holds (node count for the nodes quota, bytes for the memory quota). Used under the daemon
-/// lock only.
+/// holds (node count for the nodes quota, bytes for the memory quota). Every change is
+/// entered in the current <see cref="ChangeSet"/> (journal entry, watch event) and can be
+/// undone until the change set is settled: the old root is kept, and the holdings' changes
+/// are logged, so undoing costs what the changes cost. Used under the daemon lock only.
 /// </summary>
-internal sealed class LiveStore : INodeStore
+internal sealed class LiveStore : INodeStore, IUndoable
 {
-    private readonly XenStoreDaemon daemon;
+    private readonly ChangeSet changes;
     private readonly Dictionary<uint, Holding> owned = [];
+    private readonly List<(uint Owner, Holding Change)> holdingLog = [];
+    private Node? rootBeforeChanges;
+    private ulong generation;
 
-    public LiveStore(XenStoreDaemon daemon, Node root)
+    public LiveStore(ChangeSet changes)
     {
-        this.daemon = daemon;
-        Root = root;
-        Count("/", root, +1);
+        this.changes = changes;
+        Root = Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration());
+        Count("/", Root, +1);
     }
 
     /// <summary>The current root: a consistent snapshot of the whole store.</summary>
@@ -33,10 +38,14 @@ internal sealed class LiveStore : INodeStore
     /// <summary>How many nodes exist in all.</summary>
     public int NodeCount => owned.Values.Sum(h => h.Nodes);
 
+    /// <summary>Generations order every version of every node, transactions' included (commit checks them).</summary>
+    public ulong NextGeneration() => ++generation;
+
     public void Create(string path, byte[] value, PermissionList permissions)
     {
-        daemon.Journal?.Record(Persistence.JournalOp.Put(path, value, permissions));
-        var generation = daemon.NextGeneration();
+        BeginChange();
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Put(path, value, permissions));
+        var generation = NextGeneration();
         var node = Node.Leaf(XenStorePath.Name(path), value, permissions, generation);
         Root = NodeTree.Replace(Root, path, node, generation);
         Count(path, node, +1);
@@ -45,8 +54,9 @@ internal sealed class LiveStore : INodeStore
     public void Update(string path, byte[] value, PermissionList permissions)
     {
         var node = Get(path) ?? throw new InvalidOperationException($"{path} does not exist");
-        daemon.Journal?.Record(Persistence.JournalOp.Put(path, value, permissions));
-        var generation = daemon.NextGeneration();
+        BeginChange();
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Put(path, value, permissions));
+        var generation = NextGeneration();
         var updated = node.WithContent(value, permissions, generation);
         Root = path == "/" ? updated : NodeTree.Replace(Root, path, updated, generation);
         Count(path, node, -1);
@@ -56,7 +66,8 @@ internal sealed class LiveStore : INodeStore
     public void Delete(string path)
     {
         var node = Get(path) ?? throw new InvalidOperationException($"{path} does not exist");
-        daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
+        BeginChange();
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Delete(path));
         var parent = Get(XenStorePath.Parent(path));
         // As cxenstored 4.17: one "exact" event per removed node, children before parents,
         // then the removed node's own event for the watches at and above it.
@@ -67,7 +78,7 @@ internal sealed class LiveStore : INodeStore
             Notify(new ChangeEvent(p, true, n.Permissions, null, nodeParent?.Permissions));
         }
         Notify(new ChangeEvent(path, false, node.Permissions, null, parent?.Permissions));
-        Root = NodeTree.Replace(Root, path, null, daemon.NextGeneration());
+        Root = NodeTree.Replace(Root, path, null, NextGeneration());
     }
 
     /// <summary>Removes a subtree without notifying anyone (transaction commit replays its own events).</summary>
@@ -75,33 +86,54 @@ internal sealed class LiveStore : INodeStore
     {
         var node = Get(path);
         if (node is null) return;
-        daemon.Journal?.Record(Persistence.JournalOp.Delete(path));
+        BeginChange();
+        if (changes.Journaling) changes.Record(Persistence.JournalOp.Delete(path));
         foreach (var (p, n) in NodeTree.Walk(node, path)) Count(p, n, -1);
-        Root = NodeTree.Replace(Root, path, null, daemon.NextGeneration());
+        Root = NodeTree.Replace(Root, path, null, NextGeneration());
     }
 
-    public void Notify(ChangeEvent change) => daemon.FireWatches(change);
+    /// <summary>Watches hear of the change once the change set is journalled.</summary>
+    public void Notify(ChangeEvent change) => changes.Notify(change);
 
-    /// <summary>Recounts owners from scratch (after bulk changes such as a domain's removal).</summary>
-    public void Recount()
+    void IUndoable.Commit()
     {
-        owned.Clear();
-        foreach (var (p, n) in NodeTree.Walk(Root, "/")) Count(p, n, +1);
+        rootBeforeChanges = null;
+        holdingLog.Clear();
     }
 
-    /// <summary>Replaces the whole tree (restoring a snapshot).</summary>
-    public void Reset(Node newRoot)
+    void IUndoable.Undo()
     {
-        Root = newRoot;
-        Recount();
+        if (rootBeforeChanges is null) return;
+        Root = rootBeforeChanges;
+        for (var i = holdingLog.Count - 1; i >= 0; i--)
+        {
+            var (owner, change) = holdingLog[i];
+            Apply(owner, new Holding(-change.Nodes, -change.Bytes));
+        }
+        rootBeforeChanges = null;
+        holdingLog.Clear();
+    }
+
+    /// <summary>At the first change of a change set, remembers the tree to go back to.</summary>
+    private void BeginChange()
+    {
+        if (rootBeforeChanges is not null) return;
+        rootBeforeChanges = Root;
+        changes.Enlist(this);
     }
 
     /// <summary>Adds (+1) or removes (-1) one node from its owner's holding.</summary>
     private void Count(string path, Node node, int sign)
     {
-        var owner = node.Permissions.Owner;
+        var change = new Holding(sign, sign * MemoryCharge.Node(path, node));
+        Apply(node.Permissions.Owner, change);
+        if (rootBeforeChanges is not null) holdingLog.Add((node.Permissions.Owner, change));
+    }
+
+    private void Apply(uint owner, Holding change)
+    {
         var held = owned.GetValueOrDefault(owner);
-        held = new Holding(held.Nodes + sign, held.Bytes + sign * MemoryCharge.Node(path, node));
+        held = new Holding(held.Nodes + change.Nodes, held.Bytes + change.Bytes);
         if (held.Nodes <= 0) owned.Remove(owner);
         else owned[owner] = held;
     }

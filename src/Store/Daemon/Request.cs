@@ -22,14 +22,18 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
 
     public bool Privileged => Connection.Privileged;
 
-    public void Reply(ReadOnlySpan<byte> payload) => Connection.Send(Message.Type, Message.ReqId, Message.TxId, payload);
+    /// <summary>Answers the request, once the commit path has journalled what it changed (<see cref="ChangeSet"/>).</summary>
+    public void Reply(byte[] payload) => Daemon.Changes.Reply(Connection, Message.Type, Message.ReqId, Message.TxId, payload);
 
     public void ReplyString(string value) => Reply(Payloads.Strings(value));
 
     public void Ok() => Reply(OkPayload);
 
     public void Error(XenStoreErrorCode code) =>
-        Connection.Send(MessageType.Error, Message.ReqId, Message.TxId, XenStoreErrors.Payloads[(int)code]);
+        Daemon.Changes.Reply(Connection, MessageType.Error, Message.ReqId, Message.TxId, XenStoreErrors.Payloads[(int)code]);
+
+    /// <summary>Sends this connection one watch event after the reply's predecessors (a new watch fires once).</summary>
+    public void Event(string path, string token) => Daemon.Changes.Event(Connection, path, token);
 
     /// <summary>The single argument of a one-argument request, or null when malformed.</summary>
     public string? SingleArgument() => Payloads.TryGetSingle(Message.Payload, out var value) ? value : null;
@@ -87,7 +91,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
         var permissions = Privileged ? ancestor.Permissions : ancestor.Permissions.WithOwner(Connection.DomainId);
         if (!Privileged)
         {
-            if (Daemon.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing.Count))
+            if (Daemon.Domains.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing.Count))
                 return XenStoreErrorCode.ENOSPC;
             if (RecordTooBig(value.Length, permissions, null)) return XenStoreErrorCode.ENOSPC;
         }

@@ -15,16 +15,18 @@ internal sealed class Transaction : INodeStore
     /// <summary>Recorded for a node that did not exist at first touch (real generations start at 1).</summary>
     private const ulong Absent = 0;
 
-    private readonly XenStoreDaemon daemon;
+    private readonly LiveStore live;
+    private readonly DomainTable domains;
     private readonly DaemonConnection connection;
     private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
     private readonly List<Entry> accessOrder = [];
     private readonly List<string> removedRoots = [];
     private readonly Dictionary<uint, int> ownedDelta = [];
 
-    public Transaction(XenStoreDaemon daemon, DaemonConnection connection, uint id)
+    public Transaction(LiveStore live, DomainTable domains, DaemonConnection connection, uint id)
     {
-        this.daemon = daemon;
+        this.live = live;
+        this.domains = domains;
         this.connection = connection;
         Id = id;
     }
@@ -47,14 +49,14 @@ internal sealed class Transaction : INodeStore
         // Below a node this transaction removed, the live descendants are gone.
         foreach (var root in removedRoots)
             if (XenStorePath.IsAtOrBelow(path, root)) return null;
-        var live = daemon.Live.Get(path);
-        Record(path, live, live?.Generation ?? Absent);
-        return live;
+        var node = live.Get(path);
+        Record(path, node, node?.Generation ?? Absent);
+        return node;
     }
 
     public void Create(string path, byte[] value, PermissionList permissions)
     {
-        var generation = daemon.NextGeneration();
+        var generation = live.NextGeneration();
         var entry = Touch(path);
         if (entry.Recorded != Absent && entry.Node is null) entry.Recreated = true;
         entry.Node = Node.Leaf(XenStorePath.Name(path), value, permissions, generation);
@@ -69,7 +71,7 @@ internal sealed class Transaction : INodeStore
     {
         var entry = Touch(path);
         var old = entry.Node!;
-        entry.Node = old.WithContent(value, permissions, daemon.NextGeneration());
+        entry.Node = old.WithContent(value, permissions, live.NextGeneration());
         entry.Dirty = true;
         ChargedBytes += MemoryCharge.Node(path, entry.Node);
         if (old.Permissions.Owner != permissions.Owner)
@@ -111,7 +113,7 @@ internal sealed class Transaction : INodeStore
         entry.Node = null;
         entry.Dirty = true;
         removedRoots.Add(path);
-        parent.Node = parent.Node!.WithChildren(parent.Node.Children.Remove(XenStorePath.Name(path)), daemon.NextGeneration());
+        parent.Node = parent.Node!.WithChildren(parent.Node.Children.Remove(XenStorePath.Name(path)), live.NextGeneration());
     }
 
     public void Notify(ChangeEvent change)
@@ -129,7 +131,7 @@ internal sealed class Transaction : INodeStore
         }
     }
 
-    public int NodesOwnedBy(uint domid) => daemon.Live.NodesOwnedBy(domid) + ownedDelta.GetValueOrDefault(domid);
+    public int NodesOwnedBy(uint domid) => live.NodesOwnedBy(domid) + ownedDelta.GetValueOrDefault(domid);
 
     /// <summary>Marks the transaction failed: its commit will answer <paramref name="code"/>.</summary>
     public void Fail(XenStoreErrorCode code) => Failure ??= code;
@@ -141,13 +143,12 @@ internal sealed class Transaction : INodeStore
     public XenStoreErrorCode? Commit()
     {
         if (Failure is { } failed) return failed == XenStoreErrorCode.ENOSPC ? XenStoreErrorCode.ENOMEM : failed;
-        var live = daemon.Live;
         foreach (var entry in accessOrder)
             if (entry.Validate && (live.Get(entry.Path)?.Generation ?? Absent) != entry.Recorded)
                 return XenStoreErrorCode.EAGAIN;
         if (!connection.Privileged)
             foreach (var (owner, delta) in ownedDelta)
-                if (delta > 0 && daemon.NodeQuotaExceeded(owner, live.NodesOwnedBy(owner) + delta))
+                if (delta > 0 && domains.NodeQuotaExceeded(owner, live.NodesOwnedBy(owner) + delta))
                     return XenStoreErrorCode.ENOSPC;
 
         // Parents before children; among equals, in the order the transaction touched them.
@@ -159,7 +160,7 @@ internal sealed class Transaction : INodeStore
             else live.Update(entry.Path, entry.Node.Value, entry.Node.Permissions);
         }
         foreach (var entry in accessOrder)
-            if (entry.FireWatch) daemon.FireWatches(entry.Change);
+            if (entry.FireWatch) live.Notify(entry.Change);
         return null;
     }
 
@@ -174,7 +175,7 @@ internal sealed class Transaction : INodeStore
         var entry = new Entry(path, node, generation, validate);
         entries[path] = entry;
         accessOrder.Add(entry);
-        if (!connection.Privileged && daemon.Quota(connection, q => q.TransactionNodes) is > 0 and var limit && entries.Count > limit)
+        if (!connection.Privileged && domains.QuotasOf(connection.DomainId).TransactionNodes is > 0 and var limit && entries.Count > limit)
             Fail(XenStoreErrorCode.ENOSPC);
         return entry;
     }

@@ -42,10 +42,12 @@ internal sealed class WatchRegistry
     public List<Watch> Of(DaemonConnection owner) =>
         owner.WatchCount == 0 ? [] : byPath.Values.SelectMany(l => l).Where(w => w.Owner == owner).OrderBy(w => w.Sequence).ToList();
 
-    /// <summary>Removes every watch of a connection (close, RESET_WATCHES, ring reset).</summary>
-    public void RemoveAll(DaemonConnection owner)
+    /// <summary>Removes every watch of a connection (close, RESET_WATCHES, ring reset); returns them.</summary>
+    public List<Watch> RemoveAll(DaemonConnection owner)
     {
-        foreach (var watch in Of(owner)) Remove(watch);
+        var removed = Of(owner);
+        foreach (var watch in removed) Remove(watch);
+        return removed;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public sealed partial class XenStoreDaemon
         if (domain?.Ring is { } ring)
         {
             // Re-introduction resets the connection; a guest waiting in RECONNECT is answered by the ring loop.
-            ResetConnection(ring.Connection);
+            ForgetConnectionState(ring.Connection);
             ring.Wake();
         }
         else if (Options.RingPlatform is { } platform && domid != 0)
@@ -23,7 +23,14 @@ public sealed partial class XenStoreDaemon
             {
                 var endpoint = platform.Attach(domid, ringFrame, port);
                 domain = Domains.GetOrAdd(domid);
-                domain.Ring = new RingSession(this, domid, domain.Features, endpoint);
+                var session = domain.Ring = new RingSession(this, domid, domain.Features, endpoint);
+                var served = domain;
+                // A refused introduction serves no ring.
+                Changes.OnUndo(() =>
+                {
+                    served.Ring = null;
+                    session.Dispose();
+                });
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
@@ -31,7 +38,7 @@ public sealed partial class XenStoreDaemon
                 return XenStoreErrorCode.ENOENT;
             }
         }
-        if (Domains.Introduce(domid, ringFrame, port)) FireSpecial(DomainTable.IntroduceWatch);
+        if (Domains.Introduce(domid, ringFrame, port)) Changes.NotifySpecial(DomainTable.IntroduceWatch);
         return null;
     }
 
@@ -39,32 +46,39 @@ public sealed partial class XenStoreDaemon
     internal void ReleaseDomain(uint domid)
     {
         Domains.Remove(domid);
-        FireSpecial(DomainTable.ReleaseWatch);
+        Changes.NotifySpecial(DomainTable.ReleaseWatch);
     }
 
     /// <summary>
     /// The hypervisor says some domain changed state: release the introduced domains that are
     /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it).
+    /// The hypervisor is asked outside the lock; what it says is applied under it.
     /// </summary>
     private void CheckDomains()
     {
         if (Options.RingPlatform is not { } platform) return;
+        List<uint> introduced;
+        lock (Sync) introduced = Domains.Introduced.Where(d => d.Id != 0).Select(d => d.Id).ToList();
+        var states = introduced.Select(id => (Id: id, State: platform.QueryDomain(id))).ToList();
+        OutputHold? hold = null;
         lock (Sync)
         {
-            foreach (var domain in Domains.Introduced.Where(d => d.Id != 0).ToList())
+            foreach (var (id, state) in states)
             {
-                switch (platform.QueryDomain(domain.Id))
+                if (Domains.Find(id) is not { Introduced: true } domain) continue;
+                switch (state)
                 {
                     case Ring.DomainRunState.Gone:
-                        ReleaseDomain(domain.Id);
+                        RunChange(() => ReleaseDomain(id), ref hold);
                         break;
                     case Ring.DomainRunState.Shutdown when !domain.ShutdownReported:
                         domain.ShutdownReported = true;
-                        FireSpecial(DomainTable.ReleaseWatch);
+                        RunChange(() => Changes.NotifySpecial(DomainTable.ReleaseWatch), ref hold);
                         break;
                 }
             }
         }
+        Release(hold);
         NotifyOutputReady();
     }
 

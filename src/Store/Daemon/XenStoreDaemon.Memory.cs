@@ -36,9 +36,4 @@ public sealed partial class XenStoreDaemon
         else overSoftQuota.Remove(connection.DomainId);
         return hard > 0 && after > hard;
     }
-
-    /// <summary>Requests that can make a domain hold more: refused with ENOMEM at the hard quota.</summary>
-    private static bool MayGrowMemory(Protocol.MessageType type) => type is Protocol.MessageType.Write
-        or Protocol.MessageType.Mkdir or Protocol.MessageType.SetPerms or Protocol.MessageType.Watch
-        or Protocol.MessageType.TransactionStart;
 }

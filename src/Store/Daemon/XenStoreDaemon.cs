@@ -17,17 +17,23 @@ public sealed partial class XenStoreDaemon : IDisposable
 
     /// <summary>The unprivileged connections of each domain, whose holdings count against its memory quota.</summary>
     private readonly Dictionary<uint, List<DaemonConnection>> guestConnections = [];
-    private ulong generation;
+    private readonly DaemonLog log;
     private long nextConnectionSequence;
 
     public XenStoreDaemon(DaemonOptions? options = null)
     {
         Options = options ?? new DaemonOptions();
         Quotas = Options.Quotas.Clone();
-        Live = new LiveStore(this, Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration()));
-        Domains = new DomainTable(this);
+        log = new DaemonLog(Options.Trace, line => Log?.Invoke(line));
+        Changes = new ChangeSet(journaling: Options.Persistence is not null);
+        Live = new LiveStore(Changes);
+        Domains = new DomainTable(Options, Quotas, Live, Watches, Changes);
         if (Options.Persistence is { } persistence) Recover(persistence);
-        else CreateStartingTree();
+        else
+        {
+            CreateStartingTree();
+            Changes.Commit();
+        }
         if (Options.RingPlatform is { } platform) platform.DomainsChanged += CheckDomains;
     }
 
@@ -47,6 +53,9 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         get { lock (Sync) return connections.Count; }
     }
+
+    /// <summary>What the request being handled has changed, until the commit path settles it.</summary>
+    internal ChangeSet Changes { get; }
 
     internal LiveStore Live { get; }
     internal DomainTable Domains { get; }
@@ -86,29 +95,6 @@ public sealed partial class XenStoreDaemon : IDisposable
         }
     }
 
-    internal ulong NextGeneration() => ++generation;
-
-    internal void ProcessOne(DaemonConnection connection, Message request)
-    {
-        lock (Sync) Dispatch(connection, request);
-        NotifyOutputReady();
-    }
-
-    internal FrameStatus ProcessFrames(DaemonConnection connection, FrameReader reader)
-    {
-        FrameStatus status;
-        lock (Sync)
-        {
-            while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
-            {
-                if (connection.IsClosed) break;
-                Dispatch(connection, request!);
-            }
-        }
-        NotifyOutputReady();
-        return status;
-    }
-
     internal void CloseConnection(DaemonConnection connection)
     {
         lock (Sync)
@@ -136,14 +122,14 @@ public sealed partial class XenStoreDaemon : IDisposable
         MarkOutputReady(connection);
     }
 
+    /// <summary>A ring reset by its guest: the connection's watches, transactions and queued output go, through the commit path.</summary>
+    internal void ResetConnection(DaemonConnection connection) => RunChange(() => ForgetConnectionState(connection));
+
     /// <summary>Drops a connection's watches, transactions and queued output (ring reset, re-introduction).</summary>
-    internal void ResetConnection(DaemonConnection connection)
+    private void ForgetConnectionState(DaemonConnection connection)
     {
-        lock (Sync)
-        {
-            DropWatchesAndTransactions(connection);
-            connection.Output.Clear();
-        }
+        DropWatchesAndTransactions(connection);
+        connection.Output.Clear();
     }
 
     /// <summary>
@@ -152,7 +138,11 @@ public sealed partial class XenStoreDaemon : IDisposable
     /// </summary>
     internal void DropWatchesAndTransactions(DaemonConnection connection)
     {
-        Watches.RemoveAll(connection);
+        var dropped = Watches.RemoveAll(connection);
+        Changes.OnUndo(() =>
+        {
+            foreach (var w in dropped) Watches.Add(connection, w.Path, w.Token, w.Relative);
+        });
         Domains.RecordWatchChange(connection, () => Persistence.JournalOp.ClearWatches(connection.DomainId));
         connection.Transactions.Clear();
     }
@@ -173,7 +163,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     }
 
     /// <summary>Delivers a change to every watch it matches and that may see it.</summary>
-    internal void FireWatches(ChangeEvent change)
+    private void FireWatches(ChangeEvent change)
     {
         foreach (var watch in Watches.Matching(change.Path, change.Exact))
             if (WatchPermitted(watch.Owner, change))
@@ -181,7 +171,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     }
 
     /// <summary>Fires a special watch (@introduceDomain, @releaseDomain) for those allowed to read it.</summary>
-    internal void FireSpecial(string name)
+    private void FireSpecial(string name)
     {
         var permissions = Domains.SpecialPermissions(name);
         foreach (var watch in Watches.Matching(name, exact: true))
@@ -197,49 +187,37 @@ public sealed partial class XenStoreDaemon : IDisposable
     }
 
     /// <summary>The effective value of a quota for a connection's domain (0 = unlimited).</summary>
-    internal int Quota(DaemonConnection connection, Func<QuotaSettings, int> pick) =>
-        pick(Domains.Find(connection.DomainId)?.Quotas ?? Quotas);
+    internal int Quota(DaemonConnection connection, Func<QuotaSettings, int> pick) => pick(Domains.QuotasOf(connection.DomainId));
 
-    internal bool NodeQuotaExceeded(uint owner, int count)
-    {
-        var limit = (Domains.Find(owner)?.Quotas ?? Quotas).Nodes;
-        return limit > 0 && count > limit;
-    }
-
-    internal void Trace(string line)
-    {
-        Options.Trace?.WriteLine(line);
-        Log?.Invoke(line);
-    }
-
-    /// <summary>Every change is in the journal before any reply or event reports it.</summary>
-    internal void BeforeOutput() => Journal?.Flush();
+    /// <summary>Queues a line for the log (written outside the lock, in order).</summary>
+    internal void Trace(string line) => log.Write(line);
 
     private void Recover(Persistence.PersistenceOptions persistence)
     {
         var recovered = false;
-        var journal = Persistence.Journal.Recover(persistence, op =>
+        // Replayed changes are in the journal already: they are applied, not journalled again.
+        Changes.Journaling = false;
+        var journal = Persistence.Journal.Open(persistence, op =>
         {
             recovered = true;
             Persistence.Replay.Apply(this, op);
-        });
+            Changes.Commit();
+            Changes.Outputs.Clear();
+        }, Trace);
+        Changes.Journaling = true;
         RecoveryReport = journal.RecoveryReport;
         foreach (var line in RecoveryReport) Trace("recovery: " + line);
         Journal = journal;
-        if (!recovered) CreateStartingTree();
-        Journal.Flush();
+        if (!recovered) RunChange(CreateStartingTree);
         if (Options.RingPlatform is null) return;
         // The rings' loops start serving at once: from here on the lock is needed.
-        lock (Sync)
-        {
-            foreach (var domain in Domains.Introduced.Where(d => d.Id != 0).ToList())
+        var domains = Domains.Introduced.Where(d => d.Id != 0).ToList();
+        foreach (var domain in domains)
+            RunChange(() =>
             {
                 IntroduceDomain(domain.Id, domain.RingFrame, domain.Port);
                 Domains.RestoreWatches(domain);
-            }
-            Journal.Flush();
-        }
-        NotifyOutputReady();
+            });
     }
 
     private void CreateStartingTree()
@@ -256,13 +234,19 @@ public sealed partial class XenStoreDaemon : IDisposable
     }
 
     /// <summary>
-    /// Stops the rings, waits until their loops have let go of them, then closes the journal:
-    /// a ring still served could journal a request into a closed file. The ring platform is
-    /// the host's, to dispose after this (the rings unbind their channels through it).
+    /// Stops the rings, waits until their loops have let go of them, then closes the journal
+    /// (a ring still served could journal a request into a closed file) and the log. The ring
+    /// platform is the host's, to dispose after this (the rings unbind their channels through it).
     /// </summary>
     public void Dispose()
     {
         if (Options.RingPlatform is { } platform) platform.DomainsChanged -= CheckDomains;
+        DisposeRingsAndJournal();
+        log.Dispose();
+    }
+
+    private void DisposeRingsAndJournal()
+    {
         List<RingSession> rings;
         lock (Sync)
         {

@@ -48,7 +48,7 @@ internal static class PermissionHandlers
         if (!r.Privileged && permissions!.Owner != node.Permissions.Owner) return XenStoreErrorCode.EPERM;
         if (!r.Daemon.Domains.Exists(permissions!.Owner)) return XenStoreErrorCode.ENOENT;
         if (!r.Privileged && permissions.Owner != node.Permissions.Owner
-            && r.Daemon.NodeQuotaExceeded(permissions.Owner, r.Store.NodesOwnedBy(permissions.Owner) + 1))
+            && r.Daemon.Domains.NodeQuotaExceeded(permissions.Owner, r.Store.NodesOwnedBy(permissions.Owner) + 1))
             return XenStoreErrorCode.ENOSPC;
         r.Store.Update(path, node.Value, permissions);
         r.Changed(path, node.Permissions);

@@ -13,7 +13,7 @@ internal static class TransactionHandlers
         // Exactly the quota: C and O let one more through (xenstored-security.md, "do not copy").
         if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count >= limit) return XenStoreErrorCode.ENOSPC;
         var id = r.Connection.AllocateTransactionId();
-        r.Connection.Transactions[id] = new Transaction(r.Daemon, r.Connection, id);
+        r.Connection.Transactions[id] = new Transaction(r.Daemon.Live, r.Daemon.Domains, r.Connection, id);
         r.ReplyString(id.ToString(CultureInfo.InvariantCulture));
         return null;
     }

@@ -29,10 +29,11 @@ internal static class WatchHandlers
         // Exactly the quota, where C and O let one more through ("do not copy"); 4.17's error, E2BIG.
         if (!r.Privileged && limit > 0 && r.Connection.WatchCount >= limit) return XenStoreErrorCode.E2BIG;
         var watch = watches.Add(r.Connection, path, token, relative);
+        r.Daemon.Changes.OnUndo(() => watches.Remove(watch));
         r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.Watch(r.Connection.DomainId, path, token, relative));
         r.Ok();
         // Every watch fires once at once, with the path as registered.
-        r.Connection.SendEvent(WatchRegistry.EventPath(watch, path), token);
+        r.Event(WatchRegistry.EventPath(watch, path), token);
         return null;
     }
 
@@ -47,6 +48,7 @@ internal static class WatchHandlers
         var watch = r.Daemon.Watches.Find(r.Connection, path, args[1]);
         if (watch is null) return XenStoreErrorCode.ENOENT;
         r.Daemon.Watches.Remove(watch);
+        r.Daemon.Changes.OnUndo(() => r.Daemon.Watches.Add(r.Connection, watch.Path, watch.Token, watch.Relative));
         r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.Unwatch(r.Connection.DomainId, path, args[1]));
         r.Ok();
         return null;

@@ -1,38 +1,61 @@
 using System.Globalization;
 using System.Text;
-using XenStore.Protocol;
 using XenStore.Tree;
 
 namespace XenStore.Daemon.Persistence;
 
 /// <summary>
-/// The write-ahead journal plus snapshots. Changes made while handling a request are
-/// gathered and written as one record before any reply or event leaves the daemon, so a
-/// change is acknowledged only once it is in the journal, and a transaction is all or
-/// nothing. When the journal grows, the immutable root is snapshotted in the background
-/// (no lock is held while it is written) and the journal segments it covers are deleted.
+/// The write-ahead journal plus snapshots. The commit path appends each request's changes as
+/// one record before anything reports them, so a change is acknowledged only once it is in the
+/// journal, and a transaction is all or nothing. When the journal grows, the immutable root
+/// is snapshotted in the background (no lock is held while it is written) and the segments it
+/// covers are deleted.
+/// <para>
+/// Faults lose nothing: an append that fails is cut back off the file (or, if even that
+/// fails, the next append starts a fresh segment, so a torn record never hides later ones)
+/// and the change is refused; the next append simply tries again, so writes resume as soon
+/// as the disk has room. A failed fsync may have dropped data the kernel had accepted
+/// (PostgreSQL's lesson), so after one the journal refuses every change until a snapshot
+/// written after it holds the whole store. A failed snapshot is logged and retried.
+/// </para>
 /// </summary>
 internal sealed class Journal : IDisposable
 {
-    private const string SnapshotMagic = "XenStorePS snapshot 1";
-
     private readonly PersistenceOptions options;
-    private readonly List<JournalOp> pending = [];
+    private readonly JournalFiles files;
+    private readonly Action<string> log;
     private readonly Timer? fsyncTimer;
-    private readonly object fileGate = new();
-    private FileStream segment;
-    private long segmentNumber;
-    private long segmentBytes;
-    private Task snapshotTask = Task.CompletedTask;
+    private readonly MemoryStream record = new();
 
-    private Journal(PersistenceOptions options, long segmentNumber)
+    /// <summary>Guards the segment handles between the daemon's appends and fsyncs from other threads.</summary>
+    private readonly object fileGate = new();
+
+    /// <summary>Segments replaced by a newer one, synced and closed by the next fsync or snapshot.</summary>
+    private readonly List<(long Number, JournalFile File)> retiring = [];
+
+    private JournalFile segment;
+    private long segmentNumber;
+    private Task snapshotTask = Task.CompletedTask;
+    private long retrySnapshotAt;
+
+    /// <summary>Records appended, and records known to be on disk (fsync always).</summary>
+    private long appended, durable;
+
+    /// <summary>A failed append could not be cut back off the file: the next one goes to a fresh segment.</summary>
+    private bool mustSwitchSegment;
+
+    /// <summary>Counts failed fsyncs; while one is newer than the last snapshot, changes are refused.</summary>
+    private long syncFailures, syncFailuresCovered;
+
+    private Journal(PersistenceOptions options, long segmentNumber, Action<string> log)
     {
         this.options = options;
+        files = options.Files;
+        this.log = log;
         this.segmentNumber = segmentNumber;
         segment = OpenSegment(segmentNumber);
-        segmentBytes = segment.Length;
         if (options.Fsync == FsyncPolicy.Interval)
-            fsyncTimer = new Timer(_ => Sync(), null, options.FsyncInterval, options.FsyncInterval);
+            fsyncTimer = new Timer(_ => SyncFromTimer(), null, options.FsyncInterval, options.FsyncInterval);
     }
 
     /// <summary>What recovery found, for the log.</summary>
@@ -41,31 +64,63 @@ internal sealed class Journal : IDisposable
     /// <summary>Snapshots written since start (for tests and the log).</summary>
     public int SnapshotsTaken { get; private set; }
 
-    public void Record(JournalOp op) => pending.Add(op);
+    /// <summary>True while an fsync failure is not yet covered by a snapshot: changes are refused.</summary>
+    public bool MustSnapshot => Interlocked.Read(ref syncFailures) != Interlocked.Read(ref syncFailuresCovered);
 
-    public bool HasPending => pending.Count > 0;
+    /// <summary>True when replies must wait for <see cref="WaitDurable"/> (fsync always).</summary>
+    public bool SyncsEachChange => options.Fsync == FsyncPolicy.Always;
 
-    /// <summary>Writes the gathered changes as one record (called under the daemon lock, before any output).</summary>
-    public void Flush()
+    /// <summary>
+    /// Appends one request's changes as one record (under the daemon lock) and returns its
+    /// sequence number for <see cref="WaitDurable"/>. Throws <see cref="JournalUnavailableException"/>
+    /// when the change cannot be kept; the file is then as it was.
+    /// </summary>
+    public long Append(List<JournalOp> entries)
     {
-        if (pending.Count == 0) return;
-        using var buffer = new MemoryStream();
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        if (MustSnapshot)
+            throw new JournalUnavailableException(Protocol.XenStoreErrorCode.EIO, "an fsync of the journal failed; changes wait for a snapshot of the store");
+        if (mustSwitchSegment) SwitchSegment();
+        var bytes = Serialize(entries);
+        var before = segment.Length;
+        try
         {
-            w.Write(pending.Count);
-            foreach (var op in pending) op.WriteTo(w);
+            segment.Append(bytes);
         }
-        pending.Clear();
+        catch (IOException ex)
+        {
+            try
+            {
+                segment.Truncate(before);
+            }
+            catch (IOException)
+            {
+                mustSwitchSegment = true;
+            }
+            throw JournalUnavailableException.From(ex, $"cannot append to {segment.Path}");
+        }
+        return ++appended;
+    }
+
+    /// <summary>
+    /// Makes every record up to <paramref name="sequence"/> durable (fsync always), outside the
+    /// daemon lock; concurrent callers share one fsync. False when the fsync failed.
+    /// </summary>
+    public bool WaitDurable(long sequence)
+    {
         lock (fileGate)
         {
-            RecordFile.Write(segment, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-            segment.Flush(flushToDisk: options.Fsync == FsyncPolicy.Always);
-            segmentBytes += RecordFile.HeaderSize + buffer.Length;
+            if (Interlocked.Read(ref durable) >= sequence) return true;
+            var upTo = Interlocked.Read(ref appended);
+            if (!SyncAll()) return false;
+            Interlocked.Exchange(ref durable, upTo);
+            return true;
         }
     }
 
-    /// <summary>True when the journal has grown enough for a snapshot and none is being written.</summary>
-    public bool WantsSnapshot => segmentBytes >= options.SnapshotAfterBytes && snapshotTask.IsCompleted;
+    /// <summary>True when the journal wants a snapshot (grown, or an fsync failed) and may start one now.</summary>
+    public bool WantsSnapshot =>
+        (segment.Length >= options.SnapshotAfterBytes || MustSnapshot || mustSwitchSegment)
+        && snapshotTask.IsCompleted && Environment.TickCount64 >= retrySnapshotAt;
 
     /// <summary>
     /// Starts a snapshot of <paramref name="root"/> (taken under the daemon lock, with the
@@ -74,47 +129,162 @@ internal sealed class Journal : IDisposable
     /// </summary>
     public void BeginSnapshot(Node root, IReadOnlyList<JournalOp> state)
     {
-        Flush();
-        long covered;
-        lock (fileGate)
+        var failuresCovered = Interlocked.Read(ref syncFailures);
+        try
         {
-            covered = segmentNumber;
-            segment.Flush(flushToDisk: true);
-            segment.Dispose();
-            segmentNumber++;
-            segment = OpenSegment(segmentNumber);
-            segmentBytes = 0;
+            SwitchSegment();
         }
-        snapshotTask = Task.Run(() => WriteSnapshot(root, state, covered + 1));
+        catch (JournalUnavailableException ex)
+        {
+            SnapshotFailed(ex.Message);
+            return;
+        }
+        var firstLive = segmentNumber;
+        snapshotTask = Task.Run(() => WriteSnapshot(root, state, firstLive, failuresCovered));
     }
 
     /// <summary>Waits for a snapshot in progress (shutdown, tests).</summary>
     public void WaitForSnapshot() => snapshotTask.Wait();
 
-    private void WriteSnapshot(Node root, IReadOnlyList<JournalOp> state, long firstLiveSegment)
+    private byte[] Serialize(List<JournalOp> entries)
+    {
+        record.SetLength(0);
+        using (var w = new BinaryWriter(record, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(entries.Count);
+            foreach (var op in entries) op.WriteTo(w);
+        }
+        return RecordFile.Frame(record.GetBuffer().AsSpan(0, (int)record.Length));
+    }
+
+    /// <summary>Moves appending to the next segment; the old one is synced and closed later.</summary>
+    private void SwitchSegment()
+    {
+        JournalFile next;
+        try
+        {
+            next = OpenSegment(segmentNumber + 1);
+        }
+        catch (IOException ex)
+        {
+            throw JournalUnavailableException.From(ex, $"cannot start journal segment {segmentNumber + 1}");
+        }
+        lock (fileGate)
+        {
+            retiring.Add((segmentNumber, segment));
+            segment = next;
+            segmentNumber++;
+            mustSwitchSegment = false;
+        }
+    }
+
+    /// <summary>Opens a segment for appending; a new one gets its format header first.</summary>
+    private JournalFile OpenSegment(long number)
+    {
+        var file = files.OpenForAppend(SegmentPath(options.Path, number));
+        try
+        {
+            if (file.Length == 0) file.Append(RecordFile.Frame(PersistenceFormat.SegmentHeader()));
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>fsyncs retired segments (closing them) and the current one, under the file gate. False on failure.</summary>
+    private bool SyncAll()
+    {
+        try
+        {
+            while (retiring.Count > 0)
+            {
+                retiring[0].File.Sync();
+                retiring[0].File.Dispose();
+                retiring.RemoveAt(0);
+            }
+            segment.Sync();
+            return true;
+        }
+        catch (IOException ex)
+        {
+            Interlocked.Increment(ref syncFailures);
+            log($"journal: fsync failed ({ex.Message}); changes are refused until a snapshot holds the store");
+            return false;
+        }
+    }
+
+    /// <summary>The fsync timer: whatever happens, it never throws on its thread.</summary>
+    private void SyncFromTimer()
+    {
+        try
+        {
+            lock (fileGate)
+            {
+                var upTo = Interlocked.Read(ref appended);
+                if (SyncAll()) Interlocked.Exchange(ref durable, upTo);
+            }
+        }
+        catch (Exception ex)
+        {
+            log($"journal: fsync timer: {ex.Message}");
+        }
+    }
+
+    private void WriteSnapshot(Node root, IReadOnlyList<JournalOp> state, long firstLiveSegment, long failuresCovered)
     {
         var tmp = options.Path + ".snapshot.tmp";
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        try
         {
-            RecordFile.Write(file, Encoding.UTF8.GetBytes($"{SnapshotMagic}\n{firstLiveSegment.ToString(CultureInfo.InvariantCulture)}"));
-            var batch = new List<JournalOp>();
-            foreach (var (path, node) in NodeTree.Walk(root, "/"))
+            using (var file = files.Create(tmp))
             {
-                batch.Add(JournalOp.Put(path, node.Value, node.Permissions));
-                if (batch.Count == 1024) WriteBatch(file, batch);
+                file.Append(RecordFile.Frame(PersistenceFormat.SnapshotHeader(firstLiveSegment)));
+                var batch = new List<JournalOp>();
+                foreach (var (path, node) in NodeTree.Walk(root, "/"))
+                {
+                    batch.Add(JournalOp.Put(path, node.Value, node.Permissions));
+                    if (batch.Count == 1024) WriteBatch(file, batch);
+                }
+                batch.AddRange(state);
+                WriteBatch(file, batch);
+                file.Append(RecordFile.Frame(Encoding.UTF8.GetBytes("end")));
+                file.Sync();
             }
-            batch.AddRange(state);
-            WriteBatch(file, batch);
-            RecordFile.Write(file, Encoding.UTF8.GetBytes("end"));
-            file.Flush(flushToDisk: true);
+            files.Replace(tmp, options.Path + ".snapshot");
         }
-        File.Move(tmp, options.Path + ".snapshot", overwrite: true);
+        catch (Exception ex)
+        {
+            try { files.Delete(tmp); } catch (IOException) { }
+            SnapshotFailed(ex.Message);
+            return;
+        }
+        // The snapshot holds everything the covered segments did: they may go, and so may an
+        // fsync failure that happened before it was taken.
+        lock (fileGate)
+        {
+            foreach (var (_, old) in retiring.Where(r => r.Number < firstLiveSegment)) old.Dispose();
+            retiring.RemoveAll(r => r.Number < firstLiveSegment);
+        }
         foreach (var (number, path) in Segments(options.Path))
-            if (number < firstLiveSegment) File.Delete(path);
+        {
+            if (number >= firstLiveSegment) continue;
+            try { files.Delete(path); } catch (IOException ex) { log($"journal: cannot delete {path}: {ex.Message}"); }
+        }
+        var wasRefusing = MustSnapshot;
+        InterlockedMax(ref syncFailuresCovered, failuresCovered);
+        if (wasRefusing && !MustSnapshot) log("journal: snapshot written; changes are accepted again");
         SnapshotsTaken++;
     }
 
-    private static void WriteBatch(Stream file, List<JournalOp> batch)
+    private void SnapshotFailed(string reason)
+    {
+        retrySnapshotAt = Environment.TickCount64 + (long)options.SnapshotRetryDelay.TotalMilliseconds;
+        log($"journal: snapshot failed ({reason}); retrying in {options.SnapshotRetryDelay.TotalSeconds:0.#} s");
+    }
+
+    private static void WriteBatch(JournalFile file, List<JournalOp> batch)
     {
         if (batch.Count == 0) return;
         using var buffer = new MemoryStream();
@@ -123,27 +293,20 @@ internal sealed class Journal : IDisposable
             w.Write(batch.Count);
             foreach (var op in batch) op.WriteTo(w);
         }
-        RecordFile.Write(file, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        file.Append(RecordFile.Frame(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
         batch.Clear();
     }
 
-    private void Sync()
+    private static void InterlockedMax(ref long target, long value)
     {
-        lock (fileGate)
-        {
-            try { segment.Flush(flushToDisk: true); } catch (ObjectDisposedException) { }
-        }
+        long seen;
+        while ((seen = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
     }
 
-    private FileStream OpenSegment(long number)
-    {
-        var path = $"{options.Path}.journal.{number.ToString("D8", CultureInfo.InvariantCulture)}";
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-        stream.Seek(0, SeekOrigin.End);
-        return stream;
-    }
+    internal static string SegmentPath(string basePath, long number) =>
+        $"{basePath}.journal.{number.ToString("D8", CultureInfo.InvariantCulture)}";
 
-    private static IEnumerable<(long Number, string Path)> Segments(string basePath)
+    internal static IEnumerable<(long Number, string Path)> Segments(string basePath)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(basePath))!;
         var prefix = Path.GetFileName(basePath) + ".journal.";
@@ -153,84 +316,24 @@ internal sealed class Journal : IDisposable
                 yield return (n, file);
     }
 
-    /// <summary>
-    /// Reads the snapshot and the journal segments after it, hands every change to
-    /// <paramref name="apply"/> in order, truncates a torn or corrupt tail to the last whole
-    /// record (reporting it), and opens the journal for appending.
-    /// </summary>
-    public static Journal Recover(PersistenceOptions options, Action<JournalOp> apply)
+    /// <summary>Recovers the store (see <see cref="JournalRecovery"/>) and opens the journal after its last segment.</summary>
+    public static Journal Open(PersistenceOptions options, Action<JournalOp> apply, Action<string> log)
     {
-        var report = new List<string>();
-        long firstSegment = 0;
-        var snapshot = options.Path + ".snapshot";
-        if (File.Exists(snapshot))
-        {
-            var records = RecordFile.ReadAll(snapshot, out _, out var damage);
-            if (damage is not null || records.Count < 2 || Encoding.UTF8.GetString(records[^1]) != "end")
-                throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
-            var header = Encoding.UTF8.GetString(records[0]).Split('\n');
-            if (header[0] != SnapshotMagic) throw new InvalidDataException($"{snapshot} is not a XenStorePS snapshot.");
-            if (header.Length < 2 || !long.TryParse(header[1], NumberStyles.None, CultureInfo.InvariantCulture, out firstSegment))
-                throw new InvalidDataException($"{snapshot} has no valid journal segment number.");
-            for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
-            report.Add($"snapshot: {records.Count - 2} batches, journal from segment {firstSegment}");
-        }
-        var last = firstSegment;
-        foreach (var (number, path) in Segments(options.Path))
-        {
-            if (number < firstSegment)
-            {
-                File.Delete(path);
-                continue;
-            }
-            var records = RecordFile.ReadAll(path, out var intact, out var damage);
-            for (var i = 0; i < records.Count; i++) ApplyRecord(path, i, records[i], apply);
-            report.Add($"journal segment {number}: {records.Count} records");
-            if (damage is not null)
-            {
-                report.Add($"journal segment {number}: {damage}; truncated to the last whole record ({intact} bytes)");
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
-                stream.SetLength(intact);
-            }
-            last = number;
-        }
-        var journal = new Journal(options, last);
-        journal.RecoveryReport.AddRange(report);
+        var recovery = JournalRecovery.Run(options, apply);
+        var journal = new Journal(options, recovery.LastSegment, log);
+        journal.RecoveryReport.AddRange(recovery.Report);
         return journal;
-    }
-
-    /// <summary>
-    /// Applies one whole record. Its CRC matched, so a record that cannot be read or applied
-    /// was not written by this daemon as it stands: recovery stops with a clear refusal
-    /// rather than guess, since skipping it could drop acknowledged changes after it.
-    /// </summary>
-    private static void ApplyRecord(string file, int index, byte[] record, Action<JournalOp> apply)
-    {
-        try
-        {
-            using var r = new BinaryReader(new MemoryStream(record), Encoding.UTF8);
-            var count = r.ReadInt32();
-            if (count < 0) throw new InvalidDataException($"negative entry count {count}");
-            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r));
-            if (r.BaseStream.Position != record.Length) throw new InvalidDataException("bytes after the last entry");
-        }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or ArgumentException
-                                      or OverflowException or InvalidOperationException or DecoderFallbackException)
-        {
-            throw new InvalidDataException(
-                $"{file}: record {index} is whole (its CRC matches) but cannot be replayed ({e.Message}). " +
-                "This daemon did not write it so; keep the files for inspection and move them away to start without them.", e);
-        }
     }
 
     public void Dispose()
     {
         fsyncTimer?.Dispose();
         try { snapshotTask.Wait(); } catch (AggregateException) { }
-        Flush();
         lock (fileGate)
         {
-            segment.Flush(flushToDisk: true);
+            if (options.Fsync != FsyncPolicy.Never) SyncAll();
+            foreach (var (_, old) in retiring) old.Dispose();
+            retiring.Clear();
             segment.Dispose();
         }
     }

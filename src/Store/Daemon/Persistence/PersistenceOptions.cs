@@ -26,6 +26,9 @@ public sealed class PersistenceOptions
     /// <summary>Journal bytes after which a snapshot is taken and older journal segments go.</summary>
     public long SnapshotAfterBytes { get; init; } = 16 << 20;
 
+    /// <summary>How long after a failed snapshot the next attempt starts.</summary>
+    internal TimeSpan SnapshotRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How files are written (tests substitute failing ones).</summary>
     internal JournalFiles Files { get; init; } = new();
 }

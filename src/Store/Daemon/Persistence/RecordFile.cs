@@ -14,13 +14,16 @@ internal static class RecordFile
     /// <summary>Largest record accepted when reading: anything bigger is corruption.</summary>
     public const int MaxRecord = 256 << 20;
 
-    public static void Write(Stream stream, ReadOnlySpan<byte> record)
+    public static void Write(Stream stream, ReadOnlySpan<byte> record) => stream.Write(Frame(record));
+
+    /// <summary>A record with its header, ready to be written in one piece.</summary>
+    public static byte[] Frame(ReadOnlySpan<byte> record)
     {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        BinaryPrimitives.WriteInt32LittleEndian(header, record.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.HashToUInt32(record));
-        stream.Write(header);
-        stream.Write(record);
+        var framed = new byte[HeaderSize + record.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(framed, record.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(framed.AsSpan(4), Crc32.HashToUInt32(record));
+        record.CopyTo(framed.AsSpan(HeaderSize));
+        return framed;
     }
 
     /// <summary>

@@ -1,0 +1,56 @@
+using XenStore.Daemon.Handlers;
+using XenStore.Protocol;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// Everything the dispatcher knows about each message type, one row per type, as
+/// cxenstored's <c>wire_funcs</c>: its handler and the checks made before the handler runs.
+/// Types without a row (WATCH_EVENT, ERROR, RESTRICT and unknown numbers) answer ENOSYS.
+/// </summary>
+internal static class MessageTable
+{
+    /// <summary>A handler answers through its request, or returns the error to answer.</summary>
+    public delegate XenStoreErrorCode? Handler(Request request);
+
+    /// <param name="Handler">Does the work under the daemon lock.</param>
+    /// <param name="PrivilegedOnly">Refused with EACCES, before anything else, from unprivileged connections.</param>
+    /// <param name="IgnoresTransaction">Runs outside any transaction whatever its transaction id (watches are not transactional).</param>
+    /// <param name="MayGrowMemory">Can make a domain hold more: refused with ENOMEM at its hard memory quota.</param>
+    public sealed record Row(Handler Handler, bool PrivilegedOnly = false, bool IgnoresTransaction = false, bool MayGrowMemory = false);
+
+    private static readonly Row?[] Rows = Build();
+
+    /// <summary>The row of a message type, or null for a type no daemon serves.</summary>
+    public static Row? Find(MessageType type) => (uint)type < Rows.Length ? Rows[(int)type] : null;
+
+    private static Row?[] Build()
+    {
+        var rows = new Row?[(int)MessageType.SetQuota + 1];
+        rows[(int)MessageType.Control] = new(ControlHandler.Handle, PrivilegedOnly: true);
+        rows[(int)MessageType.Directory] = new(NodeHandlers.Directory);
+        rows[(int)MessageType.Read] = new(NodeHandlers.Read);
+        rows[(int)MessageType.GetPerms] = new(PermissionHandlers.GetPerms);
+        rows[(int)MessageType.Watch] = new(WatchHandlers.Watch, IgnoresTransaction: true, MayGrowMemory: true);
+        rows[(int)MessageType.Unwatch] = new(WatchHandlers.Unwatch, IgnoresTransaction: true);
+        rows[(int)MessageType.TransactionStart] = new(TransactionHandlers.Start, MayGrowMemory: true);
+        rows[(int)MessageType.TransactionEnd] = new(TransactionHandlers.End);
+        rows[(int)MessageType.Introduce] = new(DomainHandlers.Introduce, PrivilegedOnly: true);
+        rows[(int)MessageType.Release] = new(DomainHandlers.Release, PrivilegedOnly: true);
+        rows[(int)MessageType.GetDomainPath] = new(DomainHandlers.GetDomainPath);
+        rows[(int)MessageType.Write] = new(NodeHandlers.Write, MayGrowMemory: true);
+        rows[(int)MessageType.Mkdir] = new(NodeHandlers.Mkdir, MayGrowMemory: true);
+        rows[(int)MessageType.Rm] = new(NodeHandlers.Rm);
+        rows[(int)MessageType.SetPerms] = new(PermissionHandlers.SetPerms, MayGrowMemory: true);
+        rows[(int)MessageType.IsDomainIntroduced] = new(DomainHandlers.IsIntroduced, PrivilegedOnly: true);
+        rows[(int)MessageType.Resume] = new(DomainHandlers.Resume, PrivilegedOnly: true);
+        rows[(int)MessageType.SetTarget] = new(DomainHandlers.SetTarget, PrivilegedOnly: true);
+        rows[(int)MessageType.ResetWatches] = new(WatchHandlers.ResetWatches);
+        rows[(int)MessageType.DirectoryPart] = new(NodeHandlers.DirectoryPart);
+        rows[(int)MessageType.GetFeature] = new(FeatureQuotaHandlers.GetFeature);
+        rows[(int)MessageType.SetFeature] = new(FeatureQuotaHandlers.SetFeature, PrivilegedOnly: true);
+        rows[(int)MessageType.GetQuota] = new(FeatureQuotaHandlers.GetQuota, PrivilegedOnly: true);
+        rows[(int)MessageType.SetQuota] = new(FeatureQuotaHandlers.SetQuota, PrivilegedOnly: true);
+        return rows;
+    }
+}

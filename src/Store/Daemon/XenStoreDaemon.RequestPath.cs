@@ -1,0 +1,229 @@
+using System.Diagnostics.CodeAnalysis;
+using XenStore.Daemon.Persistence;
+using XenStore.Protocol;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// The path of every request, in one place: checks from its <see cref="MessageTable"/> row,
+/// the handler (which changes the stores and gathers its outputs in <see cref="Changes"/>),
+/// the journal commit, then the watch events and the reply. A change the journal refuses is
+/// undone and answered with the journal's error; with fsync always, outputs wait (outside
+/// the lock) until the changes they report are on disk.
+/// </summary>
+public sealed partial class XenStoreDaemon
+{
+    /// <summary>Trace every message (CONTROL log on/off).</summary>
+    internal bool TraceEnabled { get; set; }
+
+    internal void ProcessOne(DaemonConnection connection, Message request)
+    {
+        OutputHold? hold = null;
+        lock (Sync)
+        {
+            Dispatch(connection, request);
+            Settle(connection, request, ref hold);
+        }
+        Release(hold);
+        NotifyOutputReady();
+    }
+
+    internal FrameStatus ProcessFrames(DaemonConnection connection, FrameReader reader)
+    {
+        FrameStatus status;
+        OutputHold? hold = null;
+        lock (Sync)
+        {
+            while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
+            {
+                if (connection.IsClosed) break;
+                Dispatch(connection, request!);
+                Settle(connection, request!, ref hold);
+            }
+        }
+        Release(hold);
+        NotifyOutputReady();
+        return status;
+    }
+
+    /// <summary>Runs one request's handler under the lock. Nothing a client sends can throw out of here.</summary>
+    private void Dispatch(DaemonConnection connection, Message message)
+    {
+        if (TraceEnabled || Options.Trace is not null) Trace($"IN  {connection} {message}");
+        var request = new Request(this, connection, message, null);
+        if (MessageTable.Find(message.Type) is not { } row)
+        {
+            request.Error(XenStoreErrorCode.ENOSYS);
+            return;
+        }
+        if (row.PrivilegedOnly && !connection.Privileged)
+        {
+            request.Error(XenStoreErrorCode.EACCES);
+            return;
+        }
+        Transaction? transaction = null;
+        if (message.TxId != 0 && !row.IgnoresTransaction && !connection.Transactions.TryGetValue(message.TxId, out transaction))
+        {
+            request.Error(XenStoreErrorCode.ENOENT);
+            return;
+        }
+        if (transaction is not null) request = new Request(this, connection, message, transaction);
+        if (!connection.Privileged && row.MayGrowMemory
+            && MemoryQuotaExceeded(connection, MemoryCharge.RequestGrowth(message.Payload.Length)))
+        {
+            request.Error(XenStoreErrorCode.ENOMEM);
+            return;
+        }
+        try
+        {
+            if (row.Handler(request) is { } error) request.Error(error);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must cost one request, never the daemon: what it changed is undone, and a
+            // transaction it touched cannot commit.
+            Changes.Undo();
+            transaction?.Fail(XenStoreErrorCode.EINVAL);
+            Trace($"internal error on {connection} {message}: {ex}");
+            InternalErrorRaised?.Invoke(new InternalError(connection, message, ex));
+            request.Error(XenStoreErrorCode.EINVAL);
+        }
+    }
+
+    /// <summary>
+    /// Commits what the request changed: journal it, keep it, then let its outputs go (or hold
+    /// them for the fsync). If the journal cannot take it, undo it and answer the error.
+    /// </summary>
+    private void Settle(DaemonConnection connection, Message message, ref OutputHold? hold)
+    {
+        if (!TryCommit(out var sequence, out var refused))
+        {
+            Trace($"{connection} {message}: refused, the journal cannot keep it ({refused.Message})");
+            connection.Send(MessageType.Error, message.ReqId, message.TxId, XenStoreErrors.Payloads[(int)refused.Code]);
+        }
+        else Deliver(sequence, connection, ref hold);
+        // Also after a refusal: after a failed fsync, a snapshot is what lets changes in again.
+        if (Journal is { WantsSnapshot: true } journal) journal.BeginSnapshot(Live.Root, Domains.PersistentState());
+    }
+
+    /// <summary>
+    /// Journals the change set and keeps it, giving the record's sequence number (0 when
+    /// nothing needed journalling); or, when the journal refuses it, undoes it and says why.
+    /// </summary>
+    private bool TryCommit(out long sequence, [NotNullWhen(false)] out JournalUnavailableException? refused)
+    {
+        sequence = 0;
+        refused = null;
+        if (Journal is { } journal && Changes.Entries.Count > 0)
+        {
+            try
+            {
+                sequence = journal.Append(Changes.Entries);
+            }
+            catch (JournalUnavailableException ex)
+            {
+                Changes.Undo();
+                refused = ex;
+                return false;
+            }
+        }
+        Changes.Commit();
+        return true;
+    }
+
+    /// <summary>
+    /// Lets held outputs go once the journal is on disk (the fsync runs outside the lock). If
+    /// the fsync failed the changes are in the store but perhaps not on the disk: the requester
+    /// is not told they were kept (its connection closes, as if the daemon had died), and the
+    /// journal refuses changes until a snapshot holds the store.
+    /// </summary>
+    private void Release(OutputHold? hold)
+    {
+        if (hold is null) return;
+        var durable = hold.Sequence == 0 || Journal!.WaitDurable(hold.Sequence);
+        lock (Sync)
+        {
+            if (!durable && hold.Requester is { } requester)
+            {
+                Trace($"{requester}: closed without its replies, the journal could not be synced");
+                CutOff(requester);
+            }
+            foreach (var output in hold.Outputs)
+                if (durable || output.Connection is null || output.Connection != hold.Requester) Emit(output);
+        }
+    }
+
+    /// <summary>
+    /// Makes a change that is not a client's request (the hypervisor's news of a domain, a ring
+    /// reset, recovery) through the same commit path, under the lock; refused changes are
+    /// logged. Its outputs wait in <paramref name="hold"/> when the journal must be synced first.
+    /// </summary>
+    private void RunChange(Action change, ref OutputHold? hold)
+    {
+        change();
+        if (!TryCommit(out var sequence, out var refused))
+        {
+            Trace($"a change of the daemon's own was not journalled and is undone ({refused.Message})");
+            return;
+        }
+        Deliver(sequence, null, ref hold);
+    }
+
+    /// <summary>
+    /// Queues the committed change set's outputs, or holds them when record
+    /// <paramref name="sequence"/> must be synced first; once one output of a batch is held,
+    /// the later ones are too, so a connection's replies leave in order.
+    /// </summary>
+    private void Deliver(long sequence, DaemonConnection? requester, ref OutputHold? hold)
+    {
+        if (hold is not null || (sequence > 0 && Journal!.SyncsEachChange))
+        {
+            hold ??= new OutputHold(requester);
+            hold.Outputs.AddRange(Changes.Outputs);
+            hold.Sequence = Math.Max(hold.Sequence, sequence);
+        }
+        else
+        {
+            foreach (var output in Changes.Outputs) Emit(output);
+        }
+        Changes.Outputs.Clear();
+    }
+
+    /// <summary><see cref="RunChange(Action, ref OutputHold?)"/> alone: takes the lock, then releases the outputs outside it.</summary>
+    private void RunChange(Action change)
+    {
+        OutputHold? hold = null;
+        lock (Sync) RunChange(change, ref hold);
+        Release(hold);
+        NotifyOutputReady();
+    }
+
+    /// <summary>Queues one output on its connection(s).</summary>
+    private void Emit(in PendingOutput output)
+    {
+        switch (output.Kind)
+        {
+            case OutputKind.Reply:
+                output.Connection!.Send(output.Type, output.ReqId, output.TxId, output.Payload);
+                break;
+            case OutputKind.Event:
+                output.Connection!.SendEvent(output.Path!, output.Token!);
+                break;
+            case OutputKind.Change:
+                FireWatches(output.Change);
+                break;
+            case OutputKind.Special:
+                FireSpecial(output.Path!);
+                break;
+        }
+    }
+
+    /// <summary>Outputs of one connection's batch of requests, waiting for the journal's fsync.</summary>
+    private sealed class OutputHold(DaemonConnection? requester)
+    {
+        /// <summary>The connection whose requests these are (none for the daemon's own changes).</summary>
+        public DaemonConnection? Requester { get; } = requester;
+        public List<PendingOutput> Outputs { get; } = [];
+        public long Sequence { get; set; }
+    }
+}
