@@ -46,8 +46,15 @@ public sealed class SnapshotFaultTests : IDisposable
         }))
         {
             var c = new InProcessClient(daemon);
-            // About 30 KB of journal: several snapshots due, none can be written.
+            // About 30 KB of journal: several snapshots due, none can be written (they are
+            // written in the background: wait for one to have tried).
             WriteSome(c, 300);
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (disk.CreateFailures == 0 && DateTime.UtcNow < deadline)
+            {
+                WriteSome(c, 5);
+                Thread.Sleep(5);
+            }
             Assert.True(disk.CreateFailures > 0, "no snapshot was attempted through PersistenceOptions.Files.Create (its temporary file)");
             Assert.False(File.Exists(BasePath + ".snapshot"), "a snapshot was put in place while its file could not be created");
             foreach (var (path, value) in acknowledged) Assert.Equal(value, c.Send(MessageType.Read, path).Text());
@@ -56,7 +63,7 @@ public sealed class SnapshotFaultTests : IDisposable
             var healed = disk.Now;
             disk.FailCreates(null);
             // The retry may wait for the next change or a moment: keep writing, a little.
-            var deadline = DateTime.UtcNow.AddSeconds(10);
+            deadline = DateTime.UtcNow.AddSeconds(10);
             while (disk.SnapshotsPutAfter(healed) == 0 && DateTime.UtcNow < deadline)
             {
                 WriteSome(c, 5);
