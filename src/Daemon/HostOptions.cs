@@ -19,6 +19,7 @@ internal sealed class HostOptions
     public bool RealXen { get; private set; }
     public string? PersistPath { get; private set; }
     public XenStore.Daemon.Persistence.FsyncPolicy Fsync { get; private set; } = XenStore.Daemon.Persistence.FsyncPolicy.Interval;
+    public long? SnapshotAfterBytes { get; private set; }
     public QuotaSettings Quotas { get; } = new();
     public TimeSpan WatchEventTimeout { get; private set; } = TimeSpan.FromSeconds(20);
 
@@ -54,6 +55,7 @@ internal sealed class HostOptions
                                        FILE.snapshot (a change is journalled before it is acknowledged)
               --fsync POLICY           always (every change on disk before its reply), interval (default:
                                        survives a daemon crash at once, the disk every second), never
+              --snapshot-after BYTES   snapshot the store once the journal has grown by BYTES (default 16 MiB)
               --bare                   start with cxenstored's bare tree (/ and /tool/xenstored only)
           -h, --help                   show this help
 
@@ -94,6 +96,7 @@ internal sealed class HostOptions
                     o.Fsync = Enum.TryParse<XenStore.Daemon.Persistence.FsyncPolicy>(Value(), ignoreCase: true, out var policy)
                         ? policy : throw new ArgumentException("--fsync takes always, interval or never");
                     break;
+                case "--snapshot-after": o.SnapshotAfterBytes = Number(); break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown option '{arg}'");
             }

@@ -64,7 +64,9 @@ internal static class Program
             CreateDom0Nodes = !options.BareTree,
             RingPlatform = platform,
             Persistence = options.PersistPath is null ? null
-                : new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync },
+                : options.SnapshotAfterBytes is { } snapshotAfter
+                    ? new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync, SnapshotAfterBytes = snapshotAfter }
+                    : new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync },
             Trace = trace is null ? null : TextWriter.Synchronized(trace),
         });
         if (daemon is null)

@@ -55,6 +55,38 @@ public sealed class InProcessClient
         }
     }
 
+    /// <summary>
+    /// Sends a request and returns its reply, or null when the daemon closed the connection
+    /// or sent no reply within <paramref name="timeout"/> (a daemon that may refuse to answer).
+    /// </summary>
+    public Message? TrySendRaw(Message request, TimeSpan timeout)
+    {
+        if (connection.IsClosed) return null;
+        connection.Process(request);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            Drain();
+            lock (gate)
+            {
+                while (replies.Count > 0)
+                {
+                    var reply = replies.Dequeue();
+                    if (reply.ReqId == request.ReqId) return reply;
+                }
+            }
+            if (connection.IsClosed || DateTime.UtcNow > deadline) return null;
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>WRITE path = value, or null when no reply comes (see <see cref="TrySendRaw"/>).</summary>
+    public Message? TryWrite(string path, string value, TimeSpan timeout) =>
+        TrySendRaw(new Message(MessageType.Write, nextReqId++, 0, [.. Payloads.Strings(path), .. Wire.Encode(value)]), timeout);
+
+    /// <summary>True once the daemon has closed this connection.</summary>
+    public bool IsClosed => connection.IsClosed;
+
     /// <summary>Asserts a reply is OK and returns nothing.</summary>
     public void Ok(Message reply) => Assert.True(reply.Type != MessageType.Error, $"expected success, got {reply}");
 

@@ -20,6 +20,9 @@ public sealed class StandaloneDaemon : IDisposable
     public string SocketPath => Path.Combine(RunDir, "socket");
     public int Pid => process.Id;
 
+    /// <summary>True once the process has ended (crashed, or stopped or killed by the test).</summary>
+    public bool HasExited => process.HasExited;
+
     /// <summary>What the daemon printed up to its "serving" line (recovery reports among it).</summary>
     public List<string> Output { get; } = [];
 
