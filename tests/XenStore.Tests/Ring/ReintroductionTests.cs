@@ -65,6 +65,33 @@ public sealed class ReintroductionTests
         Assert.Equal(0, MemoryCharged(s, 45));
     }
 
+    [Fact]
+    public async Task ClosingAnOldChannelLeavesTheSocketOfTheOneThatTookItsPath()
+    {
+        var dir = TestEnvironment.NewRunDir("evtchn");
+        try
+        {
+            var own = Path.Combine(dir, "daemon.evtchn");
+            var peer = Path.Combine(dir, "guest.evtchn");
+            var old = new UnixDatagramEventChannel(own, peer);
+            using var current = new UnixDatagramEventChannel(own, peer);
+            // .NET unlinks the path a Unix socket was bound to when it is disposed.
+            old.Dispose();
+            Assert.True(File.Exists(own));
+            using var guest = new UnixDatagramEventChannel(peer, own);
+            guest.Notify();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await current.WaitAsync(timeout.Token);
+            current.Dispose();
+            Assert.False(File.Exists(own));
+            Assert.Equal(["guest.evtchn"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static RingSession Session(XenStoreDaemon daemon, uint domid)
     {
         lock (daemon.Sync) return daemon.Domains.Find(domid)?.Ring ?? throw new InvalidOperationException($"domain {domid} has no ring session");
