@@ -86,7 +86,18 @@ internal static class Program
         try
         {
             // The server writes the pid file, and removes it with the socket when it stops.
-            await using (UnixSocketServer.Start(daemon, options.Socket, instance))
+            UnixSocketServer server;
+            try
+            {
+                server = UnixSocketServer.Start(daemon, options.Socket, instance);
+            }
+            catch (SocketUnavailableException ex)
+            {
+                // The server gave the lock back; the daemon and the platform go below.
+                await Console.Error.WriteLineAsync($"xenstored-ps: {ex.Message}");
+                return 1;
+            }
+            await using (server)
             {
                 Console.WriteLine($"xenstored-ps: serving {options.Socket} (pid {Environment.ProcessId})");
                 await stop.Task;

@@ -99,11 +99,14 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
                 daemon = NewDaemon();
                 server = UnixSocketServer.Start(daemon, Path.Combine(dir, "socket"), instance);
             }
-            catch
+            catch (Exception ex)
             {
                 // The server owns the lock once started; until then it is ours to give back.
+                // The daemon goes too: its rings, its journal and the journal's fsync timer.
                 instance.Dispose();
                 daemon?.Dispose();
+                if (ex is SocketUnavailableException unavailable)
+                    ThrowTerminatingError(new ErrorRecord(unavailable, "XenStore.SocketUnavailable", ErrorCategory.ResourceUnavailable, dir));
                 throw;
             }
             var info = new XenStoreDaemonInfo(daemon, server, dir);

@@ -85,4 +85,54 @@ public sealed class SingleInstanceTests
             Directory.Delete(runDir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task AHostWhoseSocketCannotBeMadeSaysSoExitsWithOneAndLeavesThePlaceFree()
+    {
+        var runDir = TestEnvironment.NewRunDir("unbindable-host");
+        try
+        {
+            // Something else where the socket goes: the bind fails after the store is loaded.
+            Directory.CreateDirectory(Path.Combine(runDir, "socket", "not-a-socket"));
+            var store = Path.Combine(runDir, "store");
+            var failed = TestEnvironment.Run("dotnet", [StandaloneDaemon.HostAssembly, "--rundir", runDir, "--persist", store], timeoutMs: 30_000);
+            Assert.Equal(1, failed.ExitCode);
+            Assert.StartsWith($"xenstored-ps: cannot serve {runDir}/socket: ", failed.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", failed.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(runDir, "xenstored.pid")), "a host that never served leaves no pid file");
+
+            Directory.Delete(Path.Combine(runDir, "socket"), recursive: true);
+            using var next = StandaloneDaemon.Start(["--persist", store], runDir: runDir);
+            await using var client = await XenStoreClient.ConnectSocketAsync(next.SocketPath);
+            Assert.Equal("Domain-0", await client.ReadStringAsync("/local/domain/0/name"));
+        }
+        finally
+        {
+            Directory.Delete(runDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AServerWhoseSocketPathIsTooLongSaysSoAndGivesTheLockBack()
+    {
+        var runDir = TestEnvironment.NewRunDir("long");
+        try
+        {
+            var deep = Path.Combine(runDir, new string('d', 100));
+            Directory.CreateDirectory(deep);
+            var socket = Path.Combine(deep, "socket");
+            using var daemon = new XenStoreDaemon();
+            var instance = DaemonInstanceLock.Acquire(socket);
+            var unavailable = Assert.Throws<SocketUnavailableException>(() => UnixSocketServer.Start(daemon, socket, instance));
+            Assert.Equal(socket, unavailable.SocketPath);
+            Assert.Contains("too long for a Unix socket", unavailable.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(deep, "xenstored.pid")));
+            // The lock was given back: it can be taken again at once.
+            DaemonInstanceLock.Acquire(socket).Dispose();
+        }
+        finally
+        {
+            Directory.Delete(runDir, recursive: true);
+        }
+    }
 }

@@ -50,13 +50,16 @@ internal sealed class RingSession : IDisposable
     }
 
     /// <summary>
-    /// Stops serving. Teardown is deferred to the loop (XSA-425): the page stays mapped until
-    /// the loop that uses it has finished, wherever this is called from.
+    /// Stops serving. The connection closes at once, so that it stops counting against the
+    /// domain (which may be introduced again before the loop ends); the rest of the teardown is
+    /// deferred to the loop (XSA-425): the page stays mapped until the loop that uses it has
+    /// finished, wherever this is called from.
     /// </summary>
     public void Dispose()
     {
         if (stop.IsCancellationRequested) return;
         stop.Cancel();
+        Connection.Close();
         Wake();
     }
 
@@ -97,9 +100,11 @@ internal sealed class RingSession : IDisposable
     /// <summary>One look at the ring: reset if asked, send what is queued, take what fits.</summary>
     private void Service()
     {
-        if (broken) return;
+        if (broken || stop.IsCancellationRequested) return;
         if (Connection.IsClosed)
         {
+            // Closed by Dispose (stopping), not cut off: leave the page as it is for the next session.
+            if (stop.IsCancellationRequested) return;
             // Cut off by the daemon for not reading: served no more, its domain stays (XSA-325).
             Fail(RingError.Protocol);
             return;
@@ -116,7 +121,7 @@ internal sealed class RingSession : IDisposable
         // C's "outstanding" quota: requests are read only while fewer replies and events than
         // the quota wait for the guest, so a guest that stops reading stops being read.
         var outstandingLimit = Math.Max(1, daemon.Quota(Connection, q => q.Outstanding));
-        while (!broken && Connection.PendingMessages < outstandingLimit)
+        while (!broken && !stop.IsCancellationRequested && Connection.PendingMessages < outstandingLimit)
         {
             var room = Math.Min(scratch.Length, reader.GetWriteMemory().Length);
             var n = ring.Read(scratch.AsSpan(0, room));

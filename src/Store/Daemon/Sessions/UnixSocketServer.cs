@@ -26,10 +26,20 @@ public sealed class UnixSocketServer : IAsyncDisposable
         // The lock says no live daemon serves it: a socket file here is a dead daemon's.
         if (File.Exists(socketPath)) File.Delete(socketPath);
         listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        // Like cxenstored: the socket is for root only.
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(512);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            // Like cxenstored: the socket is for root only.
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(512);
+        }
+        catch
+        {
+            // Closing a bound socket also removes its file.
+            listener.Dispose();
+            stopping.Dispose();
+            throw;
+        }
         acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -44,8 +54,10 @@ public sealed class UnixSocketServer : IAsyncDisposable
     /// <summary>
     /// Binds <paramref name="socketPath"/> (replacing a dead daemon's socket file), writes the
     /// pid file and starts accepting. Throws <see cref="XenStoredRunningException"/> when a live
-    /// daemon serves the socket. <paramref name="instance"/>, when given, is a lock the caller
-    /// took earlier (before loading a persisted store); the server owns it from then on.
+    /// daemon serves the socket, <see cref="SocketUnavailableException"/> when the socket cannot
+    /// be made (path too long, something else in its place, no right to write there).
+    /// <paramref name="instance"/>, when given, is a lock the caller took earlier (before loading
+    /// a persisted store); the server owns it from then on, and gives it back if it fails.
     /// </summary>
     public static UnixSocketServer Start(XenStoreDaemon daemon, string socketPath, DaemonInstanceLock? instance = null)
     {
@@ -53,6 +65,11 @@ public sealed class UnixSocketServer : IAsyncDisposable
         try
         {
             return new(daemon, socketPath, instance);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            instance.Dispose();
+            throw new SocketUnavailableException(socketPath, ex);
         }
         catch
         {
@@ -98,4 +115,15 @@ public sealed class UnixSocketServer : IAsyncDisposable
         instance.Dispose();
         stopping.Dispose();
     }
+}
+
+/// <summary>The daemon's socket cannot be made: the reason is the inner exception's.</summary>
+public sealed class SocketUnavailableException(string socketPath, Exception inner)
+    : IOException($"cannot serve {socketPath}: {Reason(socketPath, inner)}", inner)
+{
+    public string SocketPath { get; } = socketPath;
+
+    private static string Reason(string socketPath, Exception inner) => inner is ArgumentOutOfRangeException
+        ? $"the path is too long for a Unix socket ({System.Text.Encoding.UTF8.GetByteCount(socketPath)} bytes)"
+        : inner.Message;
 }
