@@ -19,7 +19,9 @@ public static partial class Cases
         yield return Case("permissions of a missing node", SetPerms("{p}/missing", "n0"), GetPerms("{p}/missing"));
         yield return Case("set permissions fires a watch", Write("{p}/w", "1"), Watch("{p}/w", "perm"), SetPerms("{p}/w", "n0", "r1"));
         yield return Case("special watch permissions can be set", SetPerms("@releaseDomain", "n0", "r5"), SetPerms("@releaseDomain", "n0"));
-        yield return Case("other special names are invalid", SetPerms("@other", "n0"));
+        yield return Case("other special names are invalid", SetPerms("@other", "n0"))
+            .ReferenceVaries(0, "cxenstored 4.17 answers with whatever errno its node lookup left: usually ENOENT, sometimes EINVAL; ours always ENOENT",
+                "Error tx=0: ENOENT|", "Error tx=0: EINVAL|");
         yield return Case("permissions of the special watches are readable (C 4.18+)", GetPerms("@introduceDomain"))
             .Ours(0, "GetPerms tx=0: n0|", "protocol §8.6: ours answers GET_PERMS on the special watches as cxenstored 4.18+ does; 4.17 says EINVAL");
         yield return Case("permissions of the root", GetPerms("/"));

@@ -72,8 +72,10 @@ public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixtu
         if (!line.StartsWith('#')) return line;
         var space = line.IndexOf(' ');
         var index = int.Parse(line[1..space]);
-        if (!diffCase.OurReplies.TryGetValue(index, out var reply)) return line;
         var connection = line[(space + 1)..line.IndexOf(' ', space + 1)];
+        if (diffCase.VaryingReplies.TryGetValue(index, out var replies) && replies.Any(r => line == $"#{index} {connection} {r}"))
+            return $"#{index} {connection} {replies[0]}";
+        if (!diffCase.OurReplies.TryGetValue(index, out var reply)) return line;
         return $"#{index} {connection} {reply}";
     }
 }
