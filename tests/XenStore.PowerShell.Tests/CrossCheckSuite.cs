@@ -60,6 +60,7 @@ public abstract class CrossCheckSuite(string socketPath) : IDisposable
     {
         TestEnvironment.Run("xenstore-rm", [store], new Dictionary<string, string> { ["XENSTORED_PATH"] = socketPath });
         session.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
 

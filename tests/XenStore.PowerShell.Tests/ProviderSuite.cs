@@ -39,6 +39,7 @@ public abstract class ProviderSuite : IDisposable
     {
         Session.TryRun($"$ExecutionContext.InvokeProvider.Item.Remove('{Root}', $true)");
         Session.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private string Value(string relative) => Session.Single<string>($"$ExecutionContext.InvokeProvider.Item.Get('{Root}/{relative}')[0].Value");

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -14,6 +15,7 @@ public enum PermissionAccess
 }
 
 /// <summary>One permission entry, e.g. "r5": the letter and the domain it names.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "A permission entry is what the XenStore protocol calls it.")]
 public readonly record struct Permission(uint DomainId, PermissionAccess Access)
 {
     /// <summary>Largest domid accepted in a permission string.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using XenStore.Ring;
 
 namespace XenStore.Transport;
@@ -123,6 +124,7 @@ public sealed class RingTransport : IXenStoreTransport
         }
     }
 
+    [SuppressMessage("Maintainability", "CA1513", Justification = "The exception names the ring (Description); ThrowIf could only name the type.")]
     private void ThrowIfStopped()
     {
         lock (pageGate)
