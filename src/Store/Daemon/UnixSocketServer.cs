@@ -33,6 +33,7 @@ public sealed class UnixSocketServer : IAsyncDisposable
         acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
+    /// <summary>The socket the server listens on.</summary>
     public string SocketPath { get; }
 
     /// <summary>Clients connected now.</summary>

@@ -49,6 +49,7 @@ public sealed unsafe class MappedRingPage : IDisposable
         return new MappedRingPage(file, file.CreateViewAccessor(0, RingLayout.PageSize, MemoryMappedFileAccess.ReadWrite));
     }
 
+    /// <summary>Unmaps the page; <see cref="Pointer"/> is invalid after this.</summary>
     public void Dispose()
     {
         if (pointer == null) return;

@@ -24,8 +24,10 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         peer = new UnixDomainSocketEndPoint(peerPath);
     }
 
+    /// <summary>The socket this end bound.</summary>
     public string OwnPath { get; }
 
+    /// <inheritdoc/>
     public void Notify()
     {
         try
@@ -40,6 +42,7 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         catch (ObjectDisposedException) { }
     }
 
+    /// <inheritdoc/>
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         await socket.ReceiveAsync(receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -47,6 +50,7 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         while (socket.Available > 0) socket.Receive(receiveBuffer);
     }
 
+    /// <summary>Closes the socket and removes its file.</summary>
     public void Dispose()
     {
         socket.Dispose();
