@@ -64,5 +64,7 @@ public abstract class CrossCheckSuite(string socketPath) : IDisposable
     }
 }
 
+[Trait("Needs", "peers")]
 public sealed class CrossCheckOnOurDaemon(OurDaemonProcess daemon) : CrossCheckSuite(daemon.Daemon.SocketPath), IClassFixture<OurDaemonProcess>;
+[Trait("Needs", "peers")]
 public sealed class CrossCheckOnCxenstored(Cxenstored daemon) : CrossCheckSuite(daemon.Daemon.SocketPath), IClassFixture<Cxenstored>;

@@ -291,6 +291,7 @@ public sealed class ProviderOnOurDaemon(OurDaemonProcess daemon) : ProviderSuite
 }
 
 /// <summary>The reference cxenstored.</summary>
+[Trait("Needs", "peers")]
 public sealed class ProviderOnCxenstored(Cxenstored daemon) : ProviderSuite(daemon.Daemon.SocketPath), IClassFixture<Cxenstored>
 {
     protected override string? ConnectedSocket => daemon.Daemon.SocketPath;

@@ -313,5 +313,7 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
 
 public sealed class ClientOnOurSocket(OurSocketFixture f) : ClientSuite(f), IClassFixture<OurSocketFixture>;
 public sealed class ClientOnOurInProcess(OurInProcessFixture f) : ClientSuite(f), IClassFixture<OurInProcessFixture>;
+[Trait("Needs", "peers")]
 public sealed class ClientOnCxenstored(CxenstoredFixture f) : ClientSuite(f), IClassFixture<CxenstoredFixture>;
+[Trait("Needs", "peers")]
 public sealed class ClientOnOxenstored(OxenstoredFixture f) : ClientSuite(f), IClassFixture<OxenstoredFixture>;
