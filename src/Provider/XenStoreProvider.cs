@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using System.Management.Automation.Provider;
 using XenStore.Client;
@@ -14,6 +15,7 @@ namespace XenStore.PowerShell;
 [CmdletProvider(ProviderName, ProviderCapabilities.ShouldProcess | ProviderCapabilities.Filter | ProviderCapabilities.Include | ProviderCapabilities.Exclude | ProviderCapabilities.ExpandWildcards)]
 [OutputType(typeof(XenStoreItem), ProviderCmdlet = ProviderCmdlet.GetItem)]
 [OutputType(typeof(XenStoreItem), ProviderCmdlet = ProviderCmdlet.GetChildItem)]
+[SuppressMessage("Design", "CA1001", Justification = "Its CancellationTokenSource has no timer or linked token, so there is nothing to release; PowerShell never disposes a provider.")]
 public sealed partial class XenStoreProvider : NavigationCmdletProvider, IContentCmdletProvider, IPropertyCmdletProvider
 {
     public const string ProviderName = "XenStore";

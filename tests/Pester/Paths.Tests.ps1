@@ -141,7 +141,7 @@ Describe 'Content' -Tags 'CI' {
         $read | Should -Be @(0, 1, 2, 255)
     }
 
-    It 'Set-Content writes the value once: a watcher sees one event, never a momentary empty value' {
+    It 'Set-Content writes the value once: a watcher sees one event, never a momentary empty value' -Tag 'peers' {
         New-Item pp:/once -Value 'before' -Force | Out-Null
         $env:XENSTORED_PATH = Join-Path $RunDir 'socket'
         $watch = Start-Process xenstore-watch -ArgumentList '-n', '3', '/once' -RedirectStandardOutput "$RunDir/once.out" -PassThru

@@ -60,8 +60,11 @@ public abstract class CrossCheckSuite(string socketPath) : IDisposable
     {
         TestEnvironment.Run("xenstore-rm", [store], new Dictionary<string, string> { ["XENSTORED_PATH"] = socketPath });
         session.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
 
+[Trait("Needs", "peers")]
 public sealed class CrossCheckOnOurDaemon(OurDaemonProcess daemon) : CrossCheckSuite(daemon.Daemon.SocketPath), IClassFixture<OurDaemonProcess>;
+[Trait("Needs", "peers")]
 public sealed class CrossCheckOnCxenstored(Cxenstored daemon) : CrossCheckSuite(daemon.Daemon.SocketPath), IClassFixture<Cxenstored>;

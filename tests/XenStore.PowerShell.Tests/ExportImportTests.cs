@@ -71,7 +71,7 @@ public sealed class ExportImportTests : IDisposable
     {
         // Over a socket, so that writing takes long enough to be seen.
         using var hosted = new HostedDaemonSession("psimport");
-        var lines = string.Join("\n", new[] { "/big = \"\"   (n0)" }.Concat(Enumerable.Range(0, 20000).Select(i => $"/big/n{i} = \"{i}\"   (n0,r{i % 50 + 1})")));
+        var lines = string.Join("\n", Enumerable.Range(0, 20000).Select(i => $"/big/n{i} = \"{i}\"   (n0,r{i % 50 + 1})").Prepend("/big = \"\"   (n0)"));
         var file = Path.Combine(dir, "big.txt");
         File.WriteAllText(file, lines);
         using (var ps = System.Management.Automation.PowerShell.Create())

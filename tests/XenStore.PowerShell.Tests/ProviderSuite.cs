@@ -39,6 +39,7 @@ public abstract class ProviderSuite : IDisposable
     {
         Session.TryRun($"$ExecutionContext.InvokeProvider.Item.Remove('{Root}', $true)");
         Session.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private string Value(string relative) => Session.Single<string>($"$ExecutionContext.InvokeProvider.Item.Get('{Root}/{relative}')[0].Value");
@@ -290,6 +291,7 @@ public sealed class ProviderOnOurDaemon(OurDaemonProcess daemon) : ProviderSuite
 }
 
 /// <summary>The reference cxenstored.</summary>
+[Trait("Needs", "peers")]
 public sealed class ProviderOnCxenstored(Cxenstored daemon) : ProviderSuite(daemon.Daemon.SocketPath), IClassFixture<Cxenstored>
 {
     protected override string? ConnectedSocket => daemon.Daemon.SocketPath;

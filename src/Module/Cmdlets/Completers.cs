@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
@@ -37,7 +38,7 @@ public sealed class DomainIdCompleter : IArgumentCompleter
 /// </summary>
 public sealed class FileSystemPathCompleter : IArgumentCompleter
 {
-    private const string NeedsQuotes = " '\"`$&(){}[];,|<>@#";
+    private static readonly SearchValues<char> NeedsQuotes = SearchValues.Create(" '\"`$&(){}[];,|<>@#");
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -67,7 +68,7 @@ public sealed class FileSystemPathCompleter : IArgumentCompleter
             .Select(e =>
             {
                 var text = typedDirectory + e.Name;
-                if (text.IndexOfAny(NeedsQuotes.ToCharArray()) >= 0) text = "'" + text.Replace("'", "''") + "'";
+                if (text.AsSpan().ContainsAny(NeedsQuotes)) text = "'" + text.Replace("'", "''") + "'";
                 var container = e is DirectoryInfo;
                 return new CompletionResult(text, e.Name, container ? CompletionResultType.ProviderContainer : CompletionResultType.ProviderItem, e.FullName);
             })
@@ -121,9 +122,9 @@ public static class ItemPropertyNameCompleter
                     names.Add(property.Name);
         return names
             .Where(n => n.StartsWith(word, StringComparison.OrdinalIgnoreCase))
-            .Select(n => new CompletionResult(n.IndexOfAny(NeedsQuoting) >= 0 ? "'" + n.Replace("'", "''") + "'" : n, n, CompletionResultType.ParameterValue, n))
+            .Select(n => new CompletionResult(n.AsSpan().ContainsAny(NeedsQuoting) ? "'" + n.Replace("'", "''") + "'" : n, n, CompletionResultType.ParameterValue, n))
             .ToList();
     }
 
-    private static readonly char[] NeedsQuoting = " '\"`$&(){}[];,|<>@#".ToCharArray();
+    private static readonly SearchValues<char> NeedsQuoting = SearchValues.Create(" '\"`$&(){}[];,|<>@#");
 }

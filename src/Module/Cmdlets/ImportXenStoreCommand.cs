@@ -61,7 +61,7 @@ public sealed class ImportXenStoreCommand : XenStoreCmdlet
         var top = nodes[0].Path;
         if (!ShouldProcess($"{drive.Name}:{top}", $"Import {nodes.Count} node(s) from {source} in one transaction")) return;
         var written = new WrittenCount();
-        RunWithProgress(cancellationToken => XenStoreExport.ImportAsync(drive.Client, nodes, cancellationToken, written), top, () =>
+        RunWithProgress(cancellationToken => XenStoreExport.ImportAsync(drive.Client, nodes, written, cancellationToken), top, () =>
         {
             var done = written.Value;
             return new ProgressRecord(1, "Import-XenStore", $"{drive.Name}:{top}: {done} of {nodes.Count} node(s) written")

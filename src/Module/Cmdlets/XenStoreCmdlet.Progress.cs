@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 
 namespace XenStore.PowerShell.Cmdlets;
 
 /// <summary>Long work: progress on the pipeline thread, and Ctrl+C cancelling what is outstanding.</summary>
+[SuppressMessage("Design", "CA1001", Justification = "Its CancellationTokenSource has no timer or linked token, so there is nothing to release, and disposing it would race with StopProcessing, which PowerShell calls from another thread.")]
 public abstract partial class XenStoreCmdlet
 {
     private readonly CancellationTokenSource stopping = new();

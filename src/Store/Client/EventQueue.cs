@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace XenStore.Client;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace XenStore.Client;
 /// full, an event for a path already waiting is dropped as a duplicate (XenStore events say
 /// "look again", not "this is the new value"); otherwise the oldest event goes. Drops are counted.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to release, and a reader may still be waiting on it when the watch closes.")]
 internal sealed class EventQueue(int capacity)
 {
     private readonly LinkedList<XenStoreWatchEvent> events = new();

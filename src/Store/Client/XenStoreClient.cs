@@ -342,6 +342,10 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         }
     }
 
+    /// <summary>
+    /// Closes the connection: watches end, and requests still waiting fail with
+    /// <see cref="ObjectDisposedException"/>. Calling it again does nothing.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (stateGate)
@@ -362,6 +366,7 @@ public sealed partial class XenStoreClient : XenStoreOperations, IAsyncDisposabl
         running.Dispose();
     }
 
+    /// <summary>Closes the connection, as <see cref="DisposeAsync"/> does, and waits for it.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private sealed class Pending(MessageType type, string? path)

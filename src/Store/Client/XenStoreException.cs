@@ -5,6 +5,7 @@ namespace XenStore.Client;
 /// <summary>A request answered with an error: the XenStore error name, and the path it concerned.</summary>
 public class XenStoreException : Exception
 {
+    /// <summary>An error named <paramref name="errorName"/> for <paramref name="path"/>; without a message, one is made from the name and the path.</summary>
     public XenStoreException(XenStoreErrorCode code, string errorName, string? path, string? message = null, Exception? inner = null)
         : base(message ?? Describe(errorName, path), inner)
     {
@@ -50,6 +51,7 @@ public class XenStoreException : Exception
 /// <summary>The connection to the xenstored is gone: every request waiting on it fails with this.</summary>
 public sealed class XenStoreConnectionException : XenStoreException
 {
+    /// <summary>A lost connection, reported as EIO.</summary>
     public XenStoreConnectionException(string message, Exception? inner = null)
         : base(XenStoreErrorCode.EIO, "EIO", null, message, inner)
     {

@@ -43,13 +43,13 @@ public static class XenStoreExport
 
     /// <summary>Writes an exported subtree (either format) back, under <paramref name="destination"/> if given, atomically.</summary>
     public static Task ImportAsync(XenStoreClient client, string exported, string? destination = null, CancellationToken cancellationToken = default) =>
-        ImportAsync(client, Parse(exported, destination), cancellationToken);
+        ImportAsync(client, Parse(exported, destination), cancellationToken: cancellationToken);
 
     /// <summary>
     /// Writes parsed nodes (see <see cref="Parse"/>) in one transaction, retried on conflict;
     /// <paramref name="progress"/> hears how many nodes of the current attempt are written.
     /// </summary>
-    public static Task ImportAsync(XenStoreClient client, IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> nodes, CancellationToken cancellationToken = default, IProgress<int>? progress = null)
+    public static Task ImportAsync(XenStoreClient client, IReadOnlyList<(string Path, byte[] Value, PermissionList? Permissions)> nodes, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         if (nodes.Count == 0) return Task.CompletedTask;
         return client.RunTransactionAsync(async tx =>

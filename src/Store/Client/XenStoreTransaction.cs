@@ -41,5 +41,6 @@ public sealed class XenStoreTransaction : XenStoreOperations, IAsyncDisposable
         }
     }
 
+    /// <summary>"transaction &lt;id&gt;".</summary>
     public override string ToString() => $"transaction {TransactionId}";
 }

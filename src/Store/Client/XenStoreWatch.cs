@@ -83,5 +83,6 @@ public sealed class XenStoreWatch : IAsyncDisposable
     /// <summary>Unregisters the watch (UNWATCH) and ends its event stream.</summary>
     public ValueTask DisposeAsync() => client.UnwatchAsync(this);
 
+    /// <summary>"path (token)".</summary>
     public override string ToString() => $"{Path} ({Token})";
 }

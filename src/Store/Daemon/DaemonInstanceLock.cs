@@ -25,6 +25,7 @@ public sealed class DaemonInstanceLock : IDisposable
         PidFile = pidFile;
     }
 
+    /// <summary>The socket this process has claimed.</summary>
     public string SocketPath { get; }
 
     /// <summary>Where the pid of the serving process is written once it serves (default: xenstored.pid beside the socket).</summary>
@@ -111,6 +112,7 @@ public sealed class DaemonInstanceLock : IDisposable
 public sealed class XenStoredRunningException(string socketPath, int? pid, Exception? inner = null)
     : IOException($"xenstored already running (pid {(pid is { } p ? p.ToString(CultureInfo.InvariantCulture) : "unknown")}): it serves {socketPath}.", inner)
 {
+    /// <summary>The socket the running daemon serves.</summary>
     public string SocketPath { get; } = socketPath;
 
     /// <summary>The running daemon's process, when its pid file names a live one.</summary>

@@ -20,6 +20,11 @@ public sealed partial class XenStoreDaemon : IDisposable
     private readonly DaemonLog log;
     private long nextConnectionSequence;
 
+    /// <summary>
+    /// Starts a daemon with <paramref name="options"/> (defaults: cxenstored's quotas, in memory).
+    /// With persistence, the store is recovered from its files first; a damaged store throws
+    /// <see cref="InvalidDataException"/> saying what is wrong.
+    /// </summary>
     public XenStoreDaemon(DaemonOptions? options = null)
     {
         Options = options ?? new DaemonOptions();
@@ -37,6 +42,7 @@ public sealed partial class XenStoreDaemon : IDisposable
         if (Options.RingPlatform is { } platform) platform.DomainsChanged += CheckDomains;
     }
 
+    /// <summary>How the daemon was set up.</summary>
     public DaemonOptions Options { get; }
 
     /// <summary>The quota defaults in force (CONTROL quota set changes them).</summary>

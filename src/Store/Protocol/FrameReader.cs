@@ -88,7 +88,10 @@ public sealed class FrameReader
 /// <summary>Outcome of <see cref="FrameReader.TryRead"/>.</summary>
 public enum FrameStatus
 {
+    /// <summary>A whole message was read.</summary>
     Message,
+    /// <summary>More bytes are needed for the next message.</summary>
     Incomplete,
+    /// <summary>The next message's header claims more payload than the reader accepts.</summary>
     Oversize,
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -7,13 +8,18 @@ namespace XenStore.Protocol;
 [Flags]
 public enum PermissionAccess
 {
+    /// <summary>"n": no access.</summary>
     None = 0,
+    /// <summary>"r": may read.</summary>
     Read = 1,
+    /// <summary>"w": may write.</summary>
     Write = 2,
+    /// <summary>"b": may read and write.</summary>
     Both = Read | Write,
 }
 
 /// <summary>One permission entry, e.g. "r5": the letter and the domain it names.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "A permission entry is what the XenStore protocol calls it.")]
 public readonly record struct Permission(uint DomainId, PermissionAccess Access)
 {
     /// <summary>Largest domid accepted in a permission string.</summary>
@@ -53,6 +59,7 @@ public readonly record struct Permission(uint DomainId, PermissionAccess Access)
         return true;
     }
 
+    /// <summary>The entry as on the wire, e.g. "r5".</summary>
     public override string ToString() => Letter(Access) + DomainId.ToString(CultureInfo.InvariantCulture);
 }
 
@@ -65,6 +72,7 @@ public sealed class PermissionList : IEquatable<PermissionList>
 {
     private byte[]? wire;
 
+    /// <summary>A list of these entries (copied); the first names the owner.</summary>
     public PermissionList(IReadOnlyList<Permission> entries)
     {
         if (entries.Count == 0) throw new ArgumentException("A permission list needs at least the owner entry.", nameof(entries));
@@ -74,6 +82,7 @@ public sealed class PermissionList : IEquatable<PermissionList>
     /// <summary>"n0": owned by dom0, nobody else may access. The root's permissions.</summary>
     public static PermissionList Dom0Only { get; } = new([new Permission(0, PermissionAccess.None)]);
 
+    /// <summary>The entries, owner first.</summary>
     public IReadOnlyList<Permission> Entries { get; }
 
     /// <summary>The owner domain (first entry).</summary>
@@ -117,10 +126,14 @@ public sealed class PermissionList : IEquatable<PermissionList>
         return new PermissionList(Entries.Where((e, i) => i == 0 || e.DomainId != domid).ToList());
     }
 
+    /// <summary>Same entries in the same order.</summary>
     public bool Equals(PermissionList? other) => other is not null && Entries.SequenceEqual(other.Entries);
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as PermissionList);
+    /// <inheritdoc/>
     public override int GetHashCode() => Entries.Aggregate(17, (h, e) => h * 31 + e.GetHashCode());
 
+    /// <summary>The entries separated by spaces, e.g. "n0 r5", as <see cref="Parse"/> reads them.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();

@@ -6,21 +6,37 @@ namespace XenStore.Protocol;
 /// </summary>
 public enum XenStoreErrorCode
 {
+    /// <summary>Invalid argument: a malformed path, payload or permission.</summary>
     EINVAL = 0,
+    /// <summary>The permissions do not let the caller read or write the node.</summary>
     EACCES = 1,
+    /// <summary>Already exists.</summary>
     EEXIST = 2,
+    /// <summary>Is a directory.</summary>
     EISDIR = 3,
+    /// <summary>No such node, transaction or watch.</summary>
     ENOENT = 4,
+    /// <summary>Out of memory.</summary>
     ENOMEM = 5,
+    /// <summary>A quota is exhausted.</summary>
     ENOSPC = 6,
+    /// <summary>Input/output error; the client also uses it for a malformed reply.</summary>
     EIO = 7,
+    /// <summary>Directory not empty.</summary>
     ENOTEMPTY = 8,
+    /// <summary>The request type is not implemented.</summary>
     ENOSYS = 9,
+    /// <summary>Read-only.</summary>
     EROFS = 10,
+    /// <summary>Busy: e.g. a request not allowed inside a transaction, or a domain already introduced.</summary>
     EBUSY = 11,
+    /// <summary>Try again: a transaction conflicted with another change.</summary>
     EAGAIN = 12,
+    /// <summary>Already connected.</summary>
     EISCONN = 13,
+    /// <summary>Too big: a payload, path or reply over the protocol's limits.</summary>
     E2BIG = 14,
+    /// <summary>Not permitted: e.g. a guest changing a node's owner.</summary>
     EPERM = 15,
     /// <summary>A name outside the standard table (EQUOTA from oxenstored, ENOTSUP from mirage...).</summary>
     Unknown = -1,

@@ -25,6 +25,7 @@ public interface IRingPlatform
 /// <summary>A domain's state as the hypervisor reports it.</summary>
 public enum DomainRunState
 {
+    /// <summary>Running, or paused.</summary>
     Running,
     /// <summary>Shut down or crashed, not yet destroyed (suspend is a shutdown too).</summary>
     Shutdown,

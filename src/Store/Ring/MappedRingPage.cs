@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.IO.MemoryMappedFiles;
 
 namespace XenStore.Ring;
@@ -21,6 +22,7 @@ public sealed unsafe class MappedRingPage : IDisposable
     }
 
     /// <summary>The page's first byte; valid until disposed.</summary>
+    [SuppressMessage("Naming", "CA1720", Justification = "It is the page's address as a byte*.")]
     public byte* Pointer => pointer;
 
     /// <summary>Maps an existing page file (the daemon side).</summary>
@@ -47,6 +49,7 @@ public sealed unsafe class MappedRingPage : IDisposable
         return new MappedRingPage(file, file.CreateViewAccessor(0, RingLayout.PageSize, MemoryMappedFileAccess.ReadWrite));
     }
 
+    /// <summary>Unmaps the page; <see cref="Pointer"/> is invalid after this.</summary>
     public void Dispose()
     {
         if (pointer == null) return;

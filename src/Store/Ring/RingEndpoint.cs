@@ -5,6 +5,7 @@ public sealed class RingEndpoint : IDisposable
 {
     private readonly IDisposable mapping;
 
+    /// <summary>Ties a ring to its channel and to what keeps its page mapped (<paramref name="mapping"/>).</summary>
     public RingEndpoint(SharedRing ring, IEventChannel channel, IDisposable mapping)
     {
         Ring = ring;
@@ -12,9 +13,12 @@ public sealed class RingEndpoint : IDisposable
         this.mapping = mapping;
     }
 
+    /// <summary>The two rings in the shared page.</summary>
     public SharedRing Ring { get; }
+    /// <summary>The channel each side notifies the other through.</summary>
     public IEventChannel Channel { get; }
 
+    /// <summary>Closes the channel, then unmaps the page.</summary>
     public void Dispose()
     {
         Channel.Dispose();

@@ -40,20 +40,24 @@ public sealed unsafe class SharedRing
         outputProducer = guest ? RingLayout.RequestProducer : RingLayout.ResponseProducer;
     }
 
+    /// <summary>Which end of the page this is.</summary>
     public RingSide Side { get; }
 
+    /// <summary>The server_features field: <see cref="RingLayout.FeatureReconnection"/>, <see cref="RingLayout.FeatureError"/>.</summary>
     public uint ServerFeatures
     {
         get => Load(RingLayout.ServerFeatures);
         set => Store(RingLayout.ServerFeatures, value);
     }
 
+    /// <summary>The connection field: <see cref="RingLayout.Connected"/> or <see cref="RingLayout.Reconnect"/>.</summary>
     public uint Connection
     {
         get => Load(RingLayout.Connection);
         set => Store(RingLayout.Connection, value);
     }
 
+    /// <summary>The error field, set by the daemon before it stops serving the ring.</summary>
     public RingError Error
     {
         get => (RingError)Load(RingLayout.Error);

@@ -13,8 +13,10 @@ namespace XenStore.Ring;
 /// </summary>
 public sealed class SimulatedXen(string directory) : IRingPlatform
 {
+    /// <summary>DIR, the folder the simulated domains live in (absolute).</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
 
+    /// <inheritdoc/>
     public string Description => $"simulated Xen in {Directory}";
 
     /// <summary>Never raised: in simulation dom0 reports deaths itself (CONTROL sim-destroy).</summary>
@@ -27,9 +29,13 @@ public sealed class SimulatedXen(string directory) : IRingPlatform
     /// <summary>Introduced simulated domains live until sim-destroy.</summary>
     public DomainRunState QueryDomain(uint domid) => DomainRunState.Running;
 
+    /// <summary>DIR/D: domain <paramref name="domid"/>'s folder.</summary>
     public string DomainDirectory(uint domid) => Path.Combine(Directory, domid.ToString(CultureInfo.InvariantCulture));
+    /// <summary>DIR/D/ring: the domain's ring page.</summary>
     public string RingPath(uint domid) => Path.Combine(DomainDirectory(domid), "ring");
+    /// <summary>DIR/D/daemon.evtchn: the daemon's end of the domain's event channel.</summary>
     public string DaemonChannelPath(uint domid) => Path.Combine(DomainDirectory(domid), "daemon.evtchn");
+    /// <summary>DIR/D/guest.evtchn: the guest's end of the domain's event channel.</summary>
     public string GuestChannelPath(uint domid) => Path.Combine(DomainDirectory(domid), "guest.evtchn");
 
     /// <summary>The daemon's end: maps the guest's page and binds daemon.evtchn.</summary>

@@ -53,8 +53,10 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         peer = new UnixDomainSocketEndPoint(peerPath);
     }
 
+    /// <summary>The socket this end bound.</summary>
     public string OwnPath { get; }
 
+    /// <inheritdoc/>
     public void Notify()
     {
         try
@@ -69,6 +71,7 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         catch (ObjectDisposedException) { }
     }
 
+    /// <inheritdoc/>
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         await socket.ReceiveAsync(receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);

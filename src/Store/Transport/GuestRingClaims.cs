@@ -29,6 +29,8 @@ internal static class GuestRingClaims
 public sealed class RingInUseException(uint domid, string ringPath)
     : InvalidOperationException($"domain {domid}'s ring ({ringPath}) is already connected in this process: a guest has one ring.")
 {
+    /// <summary>The domain whose ring is taken.</summary>
     public uint DomainId { get; } = domid;
+    /// <summary>Its ring page.</summary>
     public string RingPath { get; } = ringPath;
 }

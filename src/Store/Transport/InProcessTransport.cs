@@ -24,10 +24,14 @@ public sealed class InProcessTransport : IXenStoreTransport
         connection.OutputReady = _ => outputReady.Release();
     }
 
+    /// <inheritdoc/>
     public string Description => "in-process daemon";
+    /// <inheritdoc/>
     public bool OneMessagePerWrite => false;
+    /// <inheritdoc/>
     public bool TolerantReplyMatching => false;
 
+    /// <inheritdoc/>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (closed) throw new IOException("The in-process connection is closed.");
@@ -39,6 +43,7 @@ public sealed class InProcessTransport : IXenStoreTransport
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -69,6 +74,7 @@ public sealed class InProcessTransport : IXenStoreTransport
         outputReady.Release();
     }
 
+    /// <summary>Closes the connection, as closing a socket to the daemon would.</summary>
     public ValueTask DisposeAsync()
     {
         Close();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using XenStore.Ring;
 
 namespace XenStore.Transport;
@@ -21,6 +22,7 @@ public sealed class RingTransport : IXenStoreTransport
     private bool unmapped;
     private Action? release;
 
+    /// <summary>The guest end of <paramref name="endpoint"/>, which it owns from now on; <paramref name="description"/> names it in messages.</summary>
     public RingTransport(RingEndpoint endpoint, string description)
     {
         if (endpoint.Ring.Side != RingSide.Guest) throw new ArgumentException("A client needs the guest's end of the ring.", nameof(endpoint));
@@ -49,13 +51,17 @@ public sealed class RingTransport : IXenStoreTransport
         }
     }
 
+    /// <inheritdoc/>
     public string Description { get; }
+    /// <inheritdoc/>
     public bool OneMessagePerWrite => false;
+    /// <inheritdoc/>
     public bool TolerantReplyMatching => false;
 
     /// <summary>The ring's page, for its features and error field.</summary>
     public SharedRing Ring => endpoint.Ring;
 
+    /// <inheritdoc/>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
@@ -74,6 +80,7 @@ public sealed class RingTransport : IXenStoreTransport
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -123,6 +130,7 @@ public sealed class RingTransport : IXenStoreTransport
         }
     }
 
+    [SuppressMessage("Maintainability", "CA1513", Justification = "The exception names the ring (Description); ThrowIf could only name the type.")]
     private void ThrowIfStopped()
     {
         lock (pageGate)
@@ -159,6 +167,7 @@ public sealed class RingTransport : IXenStoreTransport
         if (wake.CurrentCount == 0) wake.Release();
     }
 
+    /// <summary>Stops waiting, closes the channel and unmaps the page; a simulated guest's ring may then be claimed again.</summary>
     public ValueTask DisposeAsync()
     {
         lock (pageGate)

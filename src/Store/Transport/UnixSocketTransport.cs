@@ -13,9 +13,13 @@ public sealed class UnixSocketTransport : IXenStoreTransport
         SocketPath = path;
     }
 
+    /// <summary>The socket connected to.</summary>
     public string SocketPath { get; }
+    /// <inheritdoc/>
     public string Description => "socket " + SocketPath;
+    /// <inheritdoc/>
     public bool OneMessagePerWrite => false;
+    /// <inheritdoc/>
     public bool TolerantReplyMatching => false;
 
     /// <summary>
@@ -91,6 +95,7 @@ public sealed class UnixSocketTransport : IXenStoreTransport
         _ => e.Message,
     };
 
+    /// <inheritdoc/>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
@@ -100,9 +105,11 @@ public sealed class UnixSocketTransport : IXenStoreTransport
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
+    /// <summary>Shuts the socket down and closes it.</summary>
     public ValueTask DisposeAsync()
     {
         try { socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { }

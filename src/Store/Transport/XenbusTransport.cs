@@ -29,21 +29,27 @@ public sealed class XenbusTransport : IXenStoreTransport
         DevicePath = path;
     }
 
+    /// <summary>The device opened.</summary>
     public string DevicePath { get; }
+    /// <inheritdoc/>
     public string Description => "xenbus " + DevicePath;
+    /// <inheritdoc/>
     public bool OneMessagePerWrite => true;
+    /// <inheritdoc/>
     public bool TolerantReplyMatching => true;
 
     /// <summary>The device clients use: /dev/xen/xenbus, else /proc/xen/xenbus; null when neither exists.</summary>
     public static string? DefaultPath =>
         File.Exists("/dev/xen/xenbus") ? "/dev/xen/xenbus" : File.Exists("/proc/xen/xenbus") ? "/proc/xen/xenbus" : null;
 
+    /// <summary>Opens <paramref name="path"/>, or <see cref="DefaultPath"/>; throws <see cref="FileNotFoundException"/> when there is no xenbus device.</summary>
     public static XenbusTransport Open(string? path = null)
     {
         path ??= DefaultPath ?? throw new FileNotFoundException("No xenbus device: neither /dev/xen/xenbus nor /proc/xen/xenbus exists (not running on Xen).");
         return new XenbusTransport(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite), path);
     }
 
+    /// <inheritdoc/>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (data.Length > MaxMessage)
@@ -53,6 +59,7 @@ public sealed class XenbusTransport : IXenStoreTransport
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         // Off the caller's thread: the wait for the device is a blocking poll.
         new(Task.Run(() => ReadWhenReady(buffer, cancellationToken), cancellationToken));
@@ -93,6 +100,7 @@ public sealed class XenbusTransport : IXenStoreTransport
         }
     }
 
+    /// <summary>Closes the device.</summary>
     public ValueTask DisposeAsync()
     {
         disposed = true;

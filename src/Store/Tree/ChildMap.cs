@@ -11,8 +11,10 @@ public abstract class ChildMap
     /// <summary>Above this many children the array form is replaced by the tree form.</summary>
     internal const int ArrayLimit = 32;
 
+    /// <summary>No children.</summary>
     public static ChildMap Empty { get; } = new ArrayChildMap([]);
 
+    /// <summary>How many children there are.</summary>
     public abstract int Count { get; }
 
     /// <summary>The child called <paramref name="name"/>, or null.</summary>

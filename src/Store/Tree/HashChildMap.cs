@@ -201,7 +201,7 @@ internal sealed class HashChildMap : ChildMap
     {
         public Leaf[] Leaves { get; } = leaves;
 
-        public object With(Leaf leaf, ref bool added)
+        public Collision With(Leaf leaf, ref bool added)
         {
             var at = Array.FindIndex(Leaves, l => l.Node.Name == leaf.Node.Name);
             if (at < 0)

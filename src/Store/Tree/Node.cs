@@ -8,6 +8,7 @@ namespace XenStore.Tree;
 /// </summary>
 public sealed class Node
 {
+    /// <summary>A node with these fields; nothing is copied, so the caller gives up <paramref name="value"/>.</summary>
     public Node(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
     {
         Name = name;
@@ -23,6 +24,7 @@ public sealed class Node
     /// <summary>The value bytes (may be empty, may contain NUL).</summary>
     public byte[] Value { get; }
 
+    /// <summary>Who owns the node and who may read or write it.</summary>
     public PermissionList Permissions { get; }
 
     /// <summary>
@@ -31,20 +33,24 @@ public sealed class Node
     /// </summary>
     public ulong Generation { get; }
 
+    /// <summary>The children, in creation order.</summary>
     public ChildMap Children { get; }
 
     /// <summary>A new node without children.</summary>
     public static Node Leaf(string name, byte[] value, PermissionList permissions, ulong generation) =>
         new(name, value, permissions, generation, ChildMap.Empty);
 
+    /// <summary>A copy with a new value and permissions, stamped <paramref name="generation"/>.</summary>
     public Node WithContent(byte[] value, PermissionList permissions, ulong generation) =>
         new(Name, value, permissions, generation, Children);
 
+    /// <summary>A copy with a new child list, stamped <paramref name="generation"/>.</summary>
     public Node WithChildren(ChildMap children, ulong generation) =>
         new(Name, Value, Permissions, generation, children);
 
     /// <summary>Replaces a child without counting it as a change of this node (its generation stays).</summary>
     public Node WithUpdatedChild(Node child) => new(Name, Value, Permissions, Generation, Children.Set(child));
 
+    /// <summary>The name, generation and child count, for debugging.</summary>
     public override string ToString() => $"{Name} gen={Generation} children={Children.Count}";
 }

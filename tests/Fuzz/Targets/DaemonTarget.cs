@@ -59,9 +59,9 @@ internal static class DaemonTarget
     /// Which bytes go to which client, in order: one client gets the stream in pieces; two
     /// clients get whole requests, routed by request id (a stream that stops framing ends there).
     /// </summary>
-    private static IEnumerable<(FuzzClient Client, ReadOnlyMemory<byte> Bytes)> Deliveries(FuzzClient[] clients, ReadOnlySpan<byte> data, byte control)
+    private static List<(FuzzClient Client, ReadOnlyMemory<byte> Bytes)> Deliveries(FuzzClient[] clients, ReadOnlySpan<byte> data, byte control)
     {
-        var list = new List<(FuzzClient, ReadOnlyMemory<byte>)>();
+        var list = new List<(FuzzClient Client, ReadOnlyMemory<byte> Bytes)>();
         if (clients.Length == 1)
         {
             var bytes = data.ToArray();

@@ -5,7 +5,7 @@ using XenStore.Transport;
 namespace XenStore.Tests.Client;
 
 /// <summary>A client whose connection a test can cut at any moment, as a dying daemon would; it reconnects to the same daemon.</summary>
-public sealed class BreakableClient
+public sealed class BreakableClient : IAsyncDisposable
 {
     private BreakableTransport current;
 
@@ -22,6 +22,8 @@ public sealed class BreakableClient
 
     /// <summary>The connection is gone: receives end, sends fail.</summary>
     public void Break() => current.Break();
+
+    public ValueTask DisposeAsync() => Client.DisposeAsync();
 
     private sealed class BreakableTransport(IXenStoreTransport inner) : IXenStoreTransport
     {

@@ -252,7 +252,7 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
     {
         await Client.WriteAsync(Root + "/r", "before");
         await using var watch = await Client.WatchAsync(Root + "/r");
-        var breaker = await BreakableClient.ConnectAsync(Daemon);
+        await using var breaker = await BreakableClient.ConnectAsync(Daemon);
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         breaker.Client.ConnectionLost += (_, _) => lost.TrySetResult();
         var pending = Enumerable.Range(0, 2000).Select(_ => breaker.Client.ReadAsync(Root + "/r")).ToList();
@@ -270,14 +270,13 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
         await Assert.ThrowsAsync<XenStoreConnectionException>(() => breaker.Client.ReadAsync(Root + "/r"));
         await breaker.Client.ReconnectAsync();
         Assert.Equal("before", await breaker.Client.ReadStringAsync(Root + "/r"));
-        await breaker.Client.DisposeAsync();
         Assert.True(failures > 0 || pending.All(p => p.IsCompletedSuccessfully));
     }
 
     [Fact]
     public async Task WatchesAreRegisteredAgainAfterAReconnect()
     {
-        var breaker = await BreakableClient.ConnectAsync(Daemon);
+        await using var breaker = await BreakableClient.ConnectAsync(Daemon);
         var watch = await breaker.Client.WatchAsync(Root + "/again", "again-token");
         Assert.Equal(Root + "/again", (await watch.ReadAsync())!.Path);
         breaker.Break();
@@ -291,7 +290,6 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
             if (e.Path == Root + "/again/x") break;
         }
         Assert.Contains(Root + "/again/x", paths);
-        await breaker.Client.DisposeAsync();
     }
 
     [Fact]
@@ -315,5 +313,7 @@ public abstract class ClientSuite(DaemonFixture fixture) : IAsyncLifetime
 
 public sealed class ClientOnOurSocket(OurSocketFixture f) : ClientSuite(f), IClassFixture<OurSocketFixture>;
 public sealed class ClientOnOurInProcess(OurInProcessFixture f) : ClientSuite(f), IClassFixture<OurInProcessFixture>;
+[Trait("Needs", "peers")]
 public sealed class ClientOnCxenstored(CxenstoredFixture f) : ClientSuite(f), IClassFixture<CxenstoredFixture>;
+[Trait("Needs", "peers")]
 public sealed class ClientOnOxenstored(OxenstoredFixture f) : ClientSuite(f), IClassFixture<OxenstoredFixture>;

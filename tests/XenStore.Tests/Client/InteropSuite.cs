@@ -72,5 +72,7 @@ public abstract class InteropSuite(DaemonFixture fixture) : IAsyncLifetime
     }
 }
 
+[Trait("Needs", "peers")]
 public sealed class InteropOnOurDaemon(OurSocketFixture f) : InteropSuite(f), IClassFixture<OurSocketFixture>;
+[Trait("Needs", "peers")]
 public sealed class InteropOnCxenstored(CxenstoredFixture f) : InteropSuite(f), IClassFixture<CxenstoredFixture>;

@@ -8,7 +8,7 @@ namespace XenStore.Tests.Daemon;
 /// What an unprivileged domain may do (protocol §6), through in-process connections: over the
 /// socket every connection is privileged, so this is where guests' rules are pinned down.
 /// </summary>
-public sealed class GuestPermissionTests
+public sealed class GuestPermissionTests : IDisposable
 {
     private readonly XenStoreDaemon daemon = new();
     private readonly InProcessClient dom0;
@@ -26,6 +26,8 @@ public sealed class GuestPermissionTests
         dom0.Ok(dom0.Send(MessageType.SetPerms, "/local/domain/5", "n0", "r5"));
         dom0.Ok(dom0.Send(MessageType.SetPerms, "/local/domain/5/data", "n5"));
     }
+
+    public void Dispose() => daemon.Dispose();
 
     private InProcessClient Guest(uint domid) => new(daemon, domid, privileged: false);
 

@@ -27,6 +27,7 @@ public sealed class DifferentialFixture : IDisposable
 /// watch events must be equal, step for step, except where a case declares the Recommendation
 /// of the protocol digest that makes ours answer differently.
 /// </summary>
+[Trait("Needs", "peers")]
 public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixture<DifferentialFixture>
 {
     public static TheoryData<string> CaseNames()

@@ -8,6 +8,7 @@ namespace XenStore.Tests.Fuzz;
 /// instrumented library for a fixed budget with a fixed seed. No crash or hang may turn up,
 /// and the run must have really fuzzed: many executions, new paths beyond the seeds.
 /// </summary>
+[Trait("Needs", "afl")]
 public sealed partial class FuzzSmokeTests
 {
     [Fact]

@@ -95,5 +95,9 @@ public abstract class DaemonFixture(DaemonUnderTest daemon) : IDisposable
 {
     public DaemonUnderTest Daemon { get; } = daemon;
 
-    public void Dispose() => Daemon.Dispose();
+    public void Dispose()
+    {
+        Daemon.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

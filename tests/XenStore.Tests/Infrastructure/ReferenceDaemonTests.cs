@@ -1,5 +1,6 @@
 namespace XenStore.Tests.Infrastructure;
 
+[Trait("Needs", "peers")]
 public sealed class ReferenceDaemonTests
 {
     [Theory]

@@ -37,7 +37,8 @@ public static class TestEnvironment
         var path = name.Contains('/') ? name : FindOnPath(name);
         if (path is null || !File.Exists(path))
             throw new InvalidOperationException(
-                $"'{name}' is needed by this test and is not installed. Run .ci/run (or the README's test command), which installs it.");
+                $"'{name}' is needed by this test and is not installed. Run .ci/run (or the README's test command), which installs it " +
+                "(--filter \"Needs!=peers&Needs!=afl\" leaves out the tests that need the real peers).");
         return path;
     }
 

@@ -126,5 +126,7 @@ public abstract class RealClientSuite(DaemonFixture fixture)
     }
 }
 
+[Trait("Needs", "peers")]
 public sealed class RealClientsOnOurDaemon(OurSocketFixture f) : RealClientSuite(f), IClassFixture<OurSocketFixture>;
+[Trait("Needs", "peers")]
 public sealed class RealClientsOnCxenstored(CxenstoredFixture f) : RealClientSuite(f), IClassFixture<CxenstoredFixture>;

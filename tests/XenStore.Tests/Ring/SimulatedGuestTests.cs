@@ -109,7 +109,7 @@ public sealed class SimulatedGuestTests
         guest.Request(MessageType.Write, ["data/x"], "1");
         s.Dom0.Ok(s.Dom0.Send(MessageType.Watch, "@releaseDomain", "rel"));
         s.Dom0.Ok(s.Dom0.Send(MessageType.Control, "sim-destroy", "10"));
-        Assert.True(s.Dom0.WaitForEvent(e => e == ("@releaseDomain", "rel") , TimeSpan.FromSeconds(5)));
+        Assert.True(s.Dom0.WaitForEvent(e => e == ("@releaseDomain", "rel"), TimeSpan.FromSeconds(5)));
         Assert.Equal(2, s.Dom0.Events.Count(e => e.Token == "rel"));
         Assert.Equal("F|", s.Dom0.Send(MessageType.IsDomainIntroduced, "10").Text());
         // Its own nodes went with it.

@@ -20,6 +20,7 @@ public sealed class XenPlatformTests
     }
 
     [Fact]
+    [Trait("Needs", "peers")]
     public void DomainShutdownAndDeathReportedByTheHypervisorAreHandled()
     {
         var shim = XenShim.Build();

@@ -9,12 +9,14 @@ namespace XenStore.Tests.Security;
 /// The bugs seen in the reference daemons themselves (xenstored-security.md, "do not copy"),
 /// each replayed against ours.
 /// </summary>
-public sealed class ObservedBugTests
+public sealed class ObservedBugTests : IDisposable
 {
     private readonly XenStoreDaemon daemon = new(new DaemonOptions { Quotas = new QuotaSettings { Watches = 4, Transactions = 3 } });
     private readonly InProcessClient dom0;
 
     public ObservedBugTests() => dom0 = new InProcessClient(daemon);
+
+    public void Dispose() => daemon.Dispose();
 
     private void StillServes() => Assert.Equal("OK|", dom0.Write("/health/check", Guid.NewGuid().ToString()).Text());
 

@@ -11,7 +11,7 @@ namespace XenStore.Tests.Security;
 /// quota, whether through nodes, watches, transactions, replies it does not read or events
 /// others cause; undelivered events expire; a connection that never reads is cut off.
 /// </summary>
-public sealed class ResourceBoundTests
+public sealed class ResourceBoundTests : IDisposable
 {
     private const int MemoryQuota = 64 * 1024;
 
@@ -36,6 +36,8 @@ public sealed class ResourceBoundTests
         dom0.Ok(dom0.Send(MessageType.Mkdir, "/public"));
         dom0.Ok(dom0.Send(MessageType.SetPerms, "/public", "n0", "r6"));
     }
+
+    public void Dispose() => daemon.Dispose();
 
     private InProcessClient Guest(uint domid) => new(daemon, domid, privileged: false);
 

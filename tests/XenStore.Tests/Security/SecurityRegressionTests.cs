@@ -9,7 +9,7 @@ namespace XenStore.Tests.Security;
 /// Attacks that broke earlier xenstoreds (xenstored-security.md), replayed against ours. Each
 /// test names its advisory; the daemon must answer correctly, stay bounded and keep serving.
 /// </summary>
-public sealed class SecurityRegressionTests
+public sealed class SecurityRegressionTests : IDisposable
 {
     private readonly XenStoreDaemon daemon = new(new DaemonOptions { Quotas = new QuotaSettings { Nodes = 50, Watches = 5, Transactions = 2 } });
     private readonly InProcessClient dom0;
@@ -25,6 +25,8 @@ public sealed class SecurityRegressionTests
             dom0.Ok(dom0.Send(MessageType.SetPerms, $"/local/domain/{d}/data", $"n{d}"));
         }
     }
+
+    public void Dispose() => daemon.Dispose();
 
     private InProcessClient Guest(uint domid) => new(daemon, domid, privileged: false);
 

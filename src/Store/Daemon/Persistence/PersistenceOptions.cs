@@ -14,13 +14,16 @@ public enum FsyncPolicy
 /// <summary>Where and how the daemon keeps the store across restarts.</summary>
 public sealed class PersistenceOptions
 {
+    /// <summary>Keeps the store beside <paramref name="path"/> (see <see cref="Path"/>).</summary>
     public PersistenceOptions(string path) => Path = path;
 
     /// <summary>Base path: PATH.snapshot and PATH.journal.NNNNNNNN live beside it.</summary>
     public string Path { get; }
 
+    /// <summary>When journal writes are forced to disk (default: every <see cref="FsyncInterval"/>).</summary>
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Interval;
 
+    /// <summary>How often the journal is forced to disk under <see cref="FsyncPolicy.Interval"/>.</summary>
     public TimeSpan FsyncInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Journal bytes after which a snapshot is taken and older journal segments go.</summary>

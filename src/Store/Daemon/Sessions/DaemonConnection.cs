@@ -132,5 +132,6 @@ public sealed class DaemonConnection
         return false;
     }
 
+    /// <summary>The connection as logs name it (<see cref="Description"/>).</summary>
     public override string ToString() => Description;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using XenStore.Protocol;
 
@@ -10,6 +11,7 @@ namespace XenStore.Daemon;
 /// is queued, and the daemon cuts it off if events from others push it past
 /// <see cref="DaemonConnection.OutputCutOff"/>, even while a send to it is stuck.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to release, and a send loop may still signal it after the session closes.")]
 internal sealed class SocketSession(Socket socket, DaemonConnection connection, Action<SocketSession> closed)
 {
     /// <summary>Queued output above which the client's requests are not read until it catches up.</summary>

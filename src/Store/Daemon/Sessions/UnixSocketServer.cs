@@ -43,6 +43,7 @@ public sealed class UnixSocketServer : IAsyncDisposable
         acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
+    /// <summary>The socket the server listens on.</summary>
     public string SocketPath { get; }
 
     /// <summary>Clients connected now.</summary>
@@ -115,15 +116,4 @@ public sealed class UnixSocketServer : IAsyncDisposable
         instance.Dispose();
         stopping.Dispose();
     }
-}
-
-/// <summary>The daemon's socket cannot be made: the reason is the inner exception's.</summary>
-public sealed class SocketUnavailableException(string socketPath, Exception inner)
-    : IOException($"cannot serve {socketPath}: {Reason(socketPath, inner)}", inner)
-{
-    public string SocketPath { get; } = socketPath;
-
-    private static string Reason(string socketPath, Exception inner) => inner is ArgumentOutOfRangeException
-        ? $"the path is too long for a Unix socket ({System.Text.Encoding.UTF8.GetByteCount(socketPath)} bytes)"
-        : inner.Message;
 }

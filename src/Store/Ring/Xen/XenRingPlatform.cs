@@ -26,6 +26,7 @@ public sealed unsafe class XenRingPlatform : IRingPlatform, IDisposable
     private readonly nint xc;
     private readonly XenEventChannels channels;
 
+    /// <summary>Opens libxenctrl, the grant device and the event channel device; throws <see cref="PlatformNotSupportedException"/> when this is not dom0 on Xen.</summary>
     public XenRingPlatform()
     {
         native = XenNative.Load();
@@ -36,10 +37,13 @@ public sealed unsafe class XenRingPlatform : IRingPlatform, IDisposable
         channels = new XenEventChannels(native, () => DomainsChanged?.Invoke());
     }
 
+    /// <inheritdoc/>
     public string Description => "Xen";
 
+    /// <inheritdoc/>
     public event Action? DomainsChanged;
 
+    /// <inheritdoc/>
     public RingEndpoint Attach(uint domid, ulong frame, uint port)
     {
         var page = native.GnttabMapGrantRef(gnttab, domid, XenStoreGrantRef, ProtReadWrite);
@@ -57,6 +61,7 @@ public sealed unsafe class XenRingPlatform : IRingPlatform, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public DomainRunState QueryDomain(uint domid)
     {
         var info = stackalloc byte[DomainInfoSize];
@@ -67,6 +72,7 @@ public sealed unsafe class XenRingPlatform : IRingPlatform, IDisposable
         return (flags & FlagShutdown) != 0 ? DomainRunState.Shutdown : DomainRunState.Running;
     }
 
+    /// <summary>Closes the event channels.</summary>
     public void Dispose() => channels.Dispose();
 
     private sealed class GrantMapping(XenNative native, nint gnttab, nint page) : IDisposable
