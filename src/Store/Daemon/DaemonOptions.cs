@@ -13,10 +13,18 @@ public sealed class DaemonOptions
     public bool CreateDom0Nodes { get; init; } = true;
 
     /// <summary>
-    /// Which domains the hypervisor reports as existing (SET_PERMS refuses an owner that does
-    /// not exist). Null: dom0 and the introduced domains.
+    /// Which domains exist (SET_PERMS refuses an owner that does not), when set; it overrides
+    /// the rule of <see cref="StrictDomains"/> and <see cref="RingPlatform"/>: dom0 and the
+    /// introduced domains exist; so does any other domid below DOMID_FIRST_RESERVED (0x7FF0)
+    /// without a platform, and with one, any domain the platform does not report gone.
     /// </summary>
     public Func<uint, bool>? DomainExists { get; init; }
+
+    /// <summary>
+    /// Only dom0 and the introduced domains exist, whatever the platform says: SET_PERMS
+    /// refuses (ENOENT) to name an owner not yet introduced.
+    /// </summary>
+    public bool StrictDomains { get; init; }
 
     /// <summary>
     /// How introduced domains' rings are reached (the simulated hypervisor, or real Xen);
