@@ -89,7 +89,11 @@ internal static class ControlHandler
         }
         if (table != QuotaNames.Hard || args.Count != 1) return XenStoreErrorCode.EINVAL;
         var domid = (uint)CParse.Atoi(args[0]);
-        if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        // cxenstored reports on the domains it keeps accounts for: the introduced ones, and
+        // those that exist and own nodes (a toolstack gave them their home before INTRODUCE).
+        var domains = r.Daemon.Domains;
+        if (!domains.IsIntroduced(domid) && !(r.Daemon.Live.NodesOwnedBy(domid) > 0 && domains.Exists(domid)))
+            return XenStoreErrorCode.ENOENT;
         return Text(r, DomainUsage(r.Daemon, domid));
     }
 
