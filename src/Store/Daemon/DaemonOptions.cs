@@ -13,10 +13,11 @@ public sealed class DaemonOptions
     public bool CreateDom0Nodes { get; init; } = true;
 
     /// <summary>
-    /// Which domains exist (SET_PERMS refuses an owner that does not), when set; it overrides
-    /// the rule of <see cref="StrictDomains"/> and <see cref="RingPlatform"/>: dom0 and the
-    /// introduced domains exist; so does any other domid below DOMID_FIRST_RESERVED (0x7FF0)
-    /// without a platform, and with one, any domain the platform does not report gone.
+    /// Which domains exist (SET_PERMS refuses an owner that does not), for a host that knows
+    /// better than the rule. Null follows the rule: dom0 and the introduced domains exist, and
+    /// so does every other domid below DOMID_FIRST_RESERVED (0x7FF0) without a
+    /// <see cref="RingPlatform"/>, or every domain the platform does not report gone with one;
+    /// <see cref="StrictDomains"/> keeps only dom0 and the introduced domains.
     /// </summary>
     public Func<uint, bool>? DomainExists { get; init; }
 
