@@ -17,6 +17,7 @@ internal sealed class HostOptions
     public bool BareTree { get; private set; }
     public string? SimXenDirectory { get; private set; }
     public bool RealXen { get; private set; }
+    public bool StrictDomains { get; private set; }
     public string? PersistPath { get; private set; }
     public XenStore.Daemon.Persistence.FsyncPolicy Fsync { get; private set; } = XenStore.Daemon.Persistence.FsyncPolicy.Interval;
     public long? SnapshotAfterBytes { get; private set; }
@@ -51,6 +52,9 @@ internal sealed class HostOptions
                                        (DIR/D/ring, DIR/D/daemon.evtchn, DIR/D/guest.evtchn; see README)
               --xen                    serve guests on rings on real Xen (dom0: libxenevtchn, libxengnttab,
                                        libxenctrl); fails at once, saying what is missing, without Xen
+              --strict-domains         only dom0 and introduced domains exist: SET_PERMS may not name an owner
+                                       before its INTRODUCE (default: every domid below 32752 exists without
+                                       a hypervisor; with --sim-xen until sim-destroy; with --xen as Xen says)
               --persist FILE           keep the store across restarts: journal FILE.journal.N, snapshot
                                        FILE.snapshot (a change is journalled before it is acknowledged)
               --fsync POLICY           always (every change on disk before its reply), interval (default:
@@ -91,6 +95,7 @@ internal sealed class HostOptions
                 case "--bare": o.BareTree = true; break;
                 case "--sim-xen": o.SimXenDirectory = Value(); break;
                 case "--xen": o.RealXen = true; break;
+                case "--strict-domains": o.StrictDomains = true; break;
                 case "--persist": o.PersistPath = Value(); break;
                 case "--fsync":
                     o.Fsync = Enum.TryParse<XenStore.Daemon.Persistence.FsyncPolicy>(Value(), ignoreCase: true, out var policy)

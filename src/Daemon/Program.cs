@@ -57,6 +57,14 @@ internal static class Program
             return 1;
         }
         using var trace = options.TraceFile is null ? null : new StreamWriter(options.TraceFile, append: true) { AutoFlush = true };
+        // -T and -V both take the trace of every message: the file, standard output, or both.
+        TextWriter? traceWriter = (trace, options.Verbose) switch
+        {
+            (null, false) => null,
+            (null, true) => Console.Out,
+            (_, false) => TextWriter.Synchronized(trace),
+            _ => TextWriter.Synchronized(new TeeWriter(trace, Console.Out)),
+        };
         var daemon = CreateDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
@@ -67,14 +75,14 @@ internal static class Program
                 : options.SnapshotAfterBytes is { } snapshotAfter
                     ? new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync, SnapshotAfterBytes = snapshotAfter }
                     : new XenStore.Daemon.Persistence.PersistenceOptions(options.PersistPath) { Fsync = options.Fsync },
-            Trace = trace is null ? null : TextWriter.Synchronized(trace),
+            Trace = traceWriter,
+            StrictDomains = options.StrictDomains,
         });
         if (daemon is null)
         {
             instance.Dispose();
             return 1;
         }
-        if (options.Verbose) daemon.Log += Console.WriteLine;
         foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");
 
         var stop = new TaskCompletionSource();

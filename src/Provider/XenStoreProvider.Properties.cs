@@ -86,8 +86,8 @@ public sealed partial class XenStoreProvider
     }
 
     /// <summary>
-    /// SET_PERMS, with the daemon's ENOENT for an entry naming a domain that was never
-    /// introduced told as that, not as a missing node.
+    /// SET_PERMS, with the daemon's ENOENT for an owner naming a domain that does not exist
+    /// told as that, not as a missing node.
     /// </summary>
     private void SetPermissions(string store, PermissionList permissions)
     {
@@ -99,7 +99,7 @@ public sealed partial class XenStoreProvider
         {
             var domains = string.Join(", ", permissions.Entries.Select(p => p.DomainId).Distinct());
             WriteError(new ErrorRecord(new XenStoreException(e.Code, e.ErrorName, store,
-                $"Cannot set the permissions of {store} to '{permissions}': the xenstored knows no domain among {domains} (only dom0 and introduced domains can be named)."),
+                $"Cannot set the permissions of {store} to '{permissions}': the xenstored knows no domain among {domains} (an owner must be dom0, an introduced domain, or one the hypervisor reports)."),
                 "XenStore.ENOENT", ErrorCategory.InvalidArgument, store));
         }
         catch (Exception failure) when (failure is XenStoreException || XenStoreErrorRecords.IsUnreachable(failure))

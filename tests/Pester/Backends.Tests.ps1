@@ -192,9 +192,12 @@ foreach ($Case in $Backends) {
                     Remove-Item "b0:$($B.Root)/own"
                 }
                 else {
-                    # Dom0 may name any domain the xenstored knows; domain 7 was never introduced: ENOENT.
-                    { Set-ItemProperty "$R/own" -Name Owner -Value 7 -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
-                    (Get-Item "$R/own").Owner | Should -Be 0
+                    # Dom0 may name any domain that exists, introduced or not (domain 7 never is), as a
+                    # toolstack does before INTRODUCE; ids from 32752 up are no domains: ENOENT.
+                    Set-ItemProperty "$R/own" -Name Owner -Value 7
+                    (Get-Item "$R/own").Owner | Should -Be 7
+                    { Set-ItemProperty "$R/own" -Name Owner -Value 32767 -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+                    (Get-Item "$R/own").Owner | Should -Be 7
                 }
             }
 
@@ -396,8 +399,10 @@ foreach ($Case in $Backends) {
 
             It 'Set-XenStorePermission names an owner the backend refuses for what it is' {
                 New-Item "$R/perm2/a" -Value 1 -Force | Out-Null
-                Set-XenStorePermission "$R/perm2/a" -Permission 'n7' -ErrorAction SilentlyContinue -ErrorVariable refused
-                Set-XenStorePermission "$R/perm2" -Permission 'n7' -Recurse -ErrorAction SilentlyContinue -ErrorVariable refusedTree
+                # A guest may name no other owner; dom0 no id from DOMID_FIRST_RESERVED (32752) up.
+                $named = if ($Ring) { 'n7' } else { 'n32767' }
+                Set-XenStorePermission "$R/perm2/a" -Permission $named -ErrorAction SilentlyContinue -ErrorVariable refused
+                Set-XenStorePermission "$R/perm2" -Permission $named -Recurse -ErrorAction SilentlyContinue -ErrorVariable refusedTree
                 $refused.Count | Should -Be 1
                 $refusedTree.Count | Should -Be 1
                 if ($Ring) {
@@ -406,10 +411,10 @@ foreach ($Case in $Backends) {
                     $refusedTree[0].FullyQualifiedErrorId | Should -BeLike 'XenStore.EPERM*'
                 }
                 else {
-                    # Domain 7 was never introduced: ENOENT, told as an unknown domain, not as a missing node.
+                    # No such domain: ENOENT, told as an unknown domain, not as a missing node.
                     foreach ($record in $refused[0], $refusedTree[0]) {
                         $record.FullyQualifiedErrorId | Should -BeLike 'XenStore.ENOENT*'
-                        "$record" | Should -BeLike '*knows no domain among 7*'
+                        "$record" | Should -BeLike '*knows no domain among 32767*'
                     }
                 }
                 "$(Get-XenStorePermission "$R/perm2/a")" | Should -Be "n$Owner"

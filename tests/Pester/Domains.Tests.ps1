@@ -59,9 +59,20 @@ Describe 'New-XenStoreDomain and Remove-XenStoreDomain' -Tags 'CI' {
         { Remove-XenStoreDomain 19 -Drive pd -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
     }
 
-    It 'refuses to give nodes to a domain the xenstored does not know, and an existing home without -Force' {
+    It 'gives nodes to a domain not yet introduced, as a toolstack does before INTRODUCE' {
+        # The simulated hypervisor counts every domain as existing until it is destroyed.
+        $domain = New-XenStoreDomain 28 -Name early -Drive pd
+        $domain.Introduced | Should -BeFalse
+        "$(Get-XenStorePermission pd:/local/domain/28/data)" | Should -Be 'n28'
+        Remove-XenStoreDomain 28 -Drive pd
+        Test-Path pd:/local/domain/28 | Should -BeFalse
+    }
+
+    It 'refuses to give nodes to a domain that does not exist, and an existing home without -Force' {
+        (Get-PSDrive pd).Client.ControlAsync('sim-destroy', '27').GetAwaiter().GetResult() | Out-Null
         { New-XenStoreDomain 27 -Drive pd -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
         Test-Path pd:/local/domain/27 | Should -BeFalse
+        # Its guest starts again: introduced, it exists again.
         Connect-XenStore -Name g27 -Ring -SimXen $SimDir -DomainId 27 | Out-Null
         try {
             New-XenStoreDomain 27 -Name one -Introduce -Drive pd | Out-Null

@@ -53,17 +53,36 @@ public sealed class DomainCmdletTests
     }
 
     [Fact]
-    public void NodesNeedTheDomainKnownAndAnExistingHomeNeedsForce()
+    public void NodesNeedTheDomainToExist()
     {
-        using var session = new EngineSession();
-        // The embedded daemon has no hypervisor: an unknown domain cannot own its nodes, and nothing is left half made.
-        var (_, unknown) = session.TryRun("New-XenStoreDomain 31");
-        var error = XenStoreErrorRecord.Among(unknown);
+        using var hosted = new HostedDaemonSession("psdomgone", drive: "d0", simXen: true);
+        var session = hosted.Session;
+        // A domain the (simulated) hypervisor destroyed cannot own nodes, and nothing is left half made.
+        session.Run("$ExecutionContext.SessionState.Drive.Get('d0').Client.ControlAsync('sim-destroy', '33').GetAwaiter().GetResult() | Out-Null");
+        var (_, gone) = session.TryRun("New-XenStoreDomain 33 -Drive d0");
+        var error = XenStoreErrorRecord.Among(gone);
         Assert.Equal("XenStore.ENOENT", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Contains("-Introduce", error.ErrorDetails?.Message ?? "", StringComparison.Ordinal);
-        Assert.False(session.Single<bool>("$ExecutionContext.InvokeProvider.Item.Exists('xs:/local/domain/31')"));
+        Assert.False(session.Single<bool>("$ExecutionContext.InvokeProvider.Item.Exists('d0:/local/domain/33')"));
+        // Created again, it may: the toolstack's order, its nodes before its INTRODUCE.
+        session.Run("$ExecutionContext.SessionState.Drive.Get('d0').Client.ControlAsync('sim-create', '33').GetAwaiter().GetResult() | Out-Null");
+        var info = Assert.Single(session.Run("New-XenStoreDomain 33 -Drive d0"));
+        Assert.False((bool)info.Properties["Introduced"].Value);
+        Assert.Equal("n33", session.Single<string>("(Get-XenStorePermission d0:/local/domain/33/data).ToString()"));
+    }
 
-        session.Run("New-XenStoreDomain 31 -Name first -Introduce | Out-Null");
+    [Fact]
+    public void WithoutAHypervisorADomainNotIntroducedOwnsItsNodesAndAnExistingHomeNeedsForce()
+    {
+        using var session = new EngineSession();
+        // The embedded daemon has no hypervisor: every domain exists, so a toolstack may write
+        // a domain's nodes before it introduces the domain.
+        var info = Assert.Single(session.Run("New-XenStoreDomain 31 -Name first"));
+        Assert.False((bool)info.Properties["Introduced"].Value);
+        Assert.Equal("n31", session.Single<string>("(Get-XenStorePermission xs:/local/domain/31/data).ToString()"));
+        Assert.Equal("n0 r31", session.Single<string>("(Get-XenStorePermission xs:/local/domain/31).ToString()"));
+        Assert.False(session.Single<bool>("$ExecutionContext.SessionState.Drive.Get('xs').Client.IsDomainIntroducedAsync(31).GetAwaiter().GetResult()"));
+
         var (_, exists) = session.TryRun("New-XenStoreDomain 31 -Name second");
         var eexist = XenStoreErrorRecord.Among(exists);
         Assert.Equal("XenStore.EEXIST", eexist.FullyQualifiedErrorId.Split(',')[0]);

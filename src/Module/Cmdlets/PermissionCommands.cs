@@ -150,7 +150,7 @@ public sealed class SetXenStorePermissionCommand : XenStorePathCmdlet
         if (!await store.ExistsAsync(path, cancellationToken).ConfigureAwait(false)) throw missing;
         var domains = string.Join(", ", permissions.Entries.Select(p => p.DomainId).Distinct());
         throw new XenStoreCommandException(missing,
-            $"Cannot set the permissions of {path} to '{permissions}': the xenstored knows no domain among {domains} (only dom0 and introduced domains can be named).");
+            $"Cannot set the permissions of {path} to '{permissions}': the xenstored knows no domain among {domains} (an owner must be dom0, an introduced domain, or one the hypervisor reports).");
     }
 
     private int subtreeNodes;

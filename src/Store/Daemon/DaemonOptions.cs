@@ -13,10 +13,19 @@ public sealed class DaemonOptions
     public bool CreateDom0Nodes { get; init; } = true;
 
     /// <summary>
-    /// Which domains the hypervisor reports as existing (SET_PERMS refuses an owner that does
-    /// not exist). Null: dom0 and the introduced domains.
+    /// Which domains exist (SET_PERMS refuses an owner that does not), for a host that knows
+    /// better than the rule. Null follows the rule: dom0 and the introduced domains exist, and
+    /// so does every other domid below DOMID_FIRST_RESERVED (0x7FF0) without a
+    /// <see cref="RingPlatform"/>, or every domain the platform does not report gone with one;
+    /// <see cref="StrictDomains"/> keeps only dom0 and the introduced domains.
     /// </summary>
     public Func<uint, bool>? DomainExists { get; init; }
+
+    /// <summary>
+    /// Only dom0 and the introduced domains exist, whatever the platform says: SET_PERMS
+    /// refuses (ENOENT) to name an owner not yet introduced.
+    /// </summary>
+    public bool StrictDomains { get; init; }
 
     /// <summary>
     /// How introduced domains' rings are reached (the simulated hypervisor, or real Xen);

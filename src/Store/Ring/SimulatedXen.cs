@@ -8,7 +8,8 @@ namespace XenStore.Ring;
 /// <list type="bullet">
 /// <item>DIR/D/ring is the 4096-byte xenstore_domain_interface page, created zero-filled by the guest, mapped shared by both;</item>
 /// <item>DIR/D/daemon.evtchn and DIR/D/guest.evtchn are Unix datagram sockets bound by the daemon and the guest; any datagram to the other's socket is a notification;</item>
-/// <item>dom0 introduces D with INTRODUCE (frame and port are recorded, not used) and reports its death with CONTROL sim-destroy D.</item>
+/// <item>dom0 introduces D with INTRODUCE (frame and port are recorded, not used) and reports its death with CONTROL sim-destroy D;</item>
+/// <item>every domain exists until sim-destroy, and again after CONTROL sim-create D or its next INTRODUCE.</item>
 /// </list>
 /// </summary>
 public sealed class SimulatedXen(string directory) : IRingPlatform
@@ -26,8 +27,30 @@ public sealed class SimulatedXen(string directory) : IRingPlatform
         remove { }
     }
 
-    /// <summary>Introduced simulated domains live until sim-destroy.</summary>
-    public DomainRunState QueryDomain(uint domid) => DomainRunState.Running;
+    /// <summary>Domains reported destroyed (sim-destroy) and not created again since.</summary>
+    private readonly HashSet<uint> destroyed = [];
+
+    /// <summary>
+    /// Every domain exists, introduced or not, as on a Xen host where the toolstack creates a
+    /// domain before it writes its nodes and introduces it, until sim-destroy reports it gone
+    /// and until it is created again (INTRODUCE, or sim-create).
+    /// </summary>
+    public DomainRunState QueryDomain(uint domid)
+    {
+        lock (destroyed) return destroyed.Contains(domid) ? DomainRunState.Gone : DomainRunState.Running;
+    }
+
+    /// <summary>Records that domain <paramref name="domid"/> is gone (CONTROL sim-destroy); false if it already was.</summary>
+    public bool Destroy(uint domid)
+    {
+        lock (destroyed) return destroyed.Add(domid);
+    }
+
+    /// <summary>Records that domain <paramref name="domid"/> exists again (CONTROL sim-create, or its INTRODUCE).</summary>
+    public void Create(uint domid)
+    {
+        lock (destroyed) destroyed.Remove(domid);
+    }
 
     /// <summary>DIR/D: domain <paramref name="domid"/>'s folder.</summary>
     public string DomainDirectory(uint domid) => Path.Combine(Directory, domid.ToString(CultureInfo.InvariantCulture));

@@ -15,6 +15,61 @@ public sealed class HostOptionTests
         Assert.Matches(@"memory\s+:\s+50000 ", client.Send(MessageType.Control, "quota-soft").Text());
     }
 
+    [Fact]
+    public void VerboseLogsEveryMessageToStandardOutput()
+    {
+        using var daemon = StandaloneDaemon.Start(["-V"]);
+        using var client = new RawSocketClient(daemon.SocketPath);
+        client.Write("/verbose/first", "1");
+        client.Send(MessageType.Read, "/verbose/second");
+        Assert.NotNull(daemon.WaitForOutput(line => line.Contains("Write", StringComparison.Ordinal) && line.Contains("/verbose/first", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+        Assert.NotNull(daemon.WaitForOutput(line => line.Contains("Read", StringComparison.Ordinal) && line.Contains("/verbose/second", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void WithoutVerboseMessagesAreNotLogged()
+    {
+        using var daemon = StandaloneDaemon.Start();
+        using var client = new RawSocketClient(daemon.SocketPath);
+        client.Write("/quiet/first", "1");
+        Assert.Null(daemon.WaitForOutput(line => line.Contains("/quiet/first", StringComparison.Ordinal), TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void VerboseAndTraceFileBothGetEveryMessage()
+    {
+        var traceDir = TestEnvironment.NewRunDir("trace");
+        try
+        {
+            var traceFile = Path.Combine(traceDir, "trace");
+            using (var daemon = StandaloneDaemon.Start(["-V", "-T", traceFile]))
+            {
+                using var client = new RawSocketClient(daemon.SocketPath);
+                client.Write("/both/x", "1");
+                Assert.NotNull(daemon.WaitForOutput(line => line.Contains("/both/x", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
+            }
+            Assert.Contains("/both/x", File.ReadAllText(traceFile), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(traceDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void StrictDomainsRefusesAnOwnerNotYetIntroduced()
+    {
+        foreach (var (args, reply) in new[] { (Array.Empty<string>(), "OK|"), (["--strict-domains"], "ENOENT|") })
+        {
+            using var daemon = StandaloneDaemon.Start(args);
+            using var client = new RawSocketClient(daemon.SocketPath);
+            client.Send(MessageType.Mkdir, "/local/domain/7");
+            Assert.Equal(reply, client.Send(MessageType.SetPerms, "/local/domain/7", "n7", "r0").Text());
+            client.Send(MessageType.Introduce, "7", "1", "1");
+            Assert.Equal("OK|", client.Send(MessageType.SetPerms, "/local/domain/7", "n7", "r0").Text());
+        }
+    }
+
     [Theory]
     [InlineData("-w", "transaction=3", "unknown timeout 'transaction'")]
     [InlineData("-w", "watch-event", "is not NAME=NUMBER")]

@@ -39,21 +39,6 @@ public sealed class DiffCase(string name, Step[] steps)
         return this;
     }
 
-    /// <summary>Step index → replies the reference gives from one run to another, the first being the one ours gives.</summary>
-    public Dictionary<int, string[]> VaryingReplies { get; } = [];
-
-    /// <summary>
-    /// Declares that the reference answers step <paramref name="index"/> with any of
-    /// <paramref name="replies"/> (its answer depends on state a client cannot see), and ours
-    /// with the first.
-    /// </summary>
-    public DiffCase ReferenceVaries(int index, string reason, params string[] replies)
-    {
-        VaryingReplies[index] = replies;
-        Deviation = reason;
-        return this;
-    }
-
     public override string ToString() => Name;
 }
 

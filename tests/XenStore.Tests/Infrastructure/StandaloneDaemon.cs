@@ -81,6 +81,29 @@ public sealed class StandaloneDaemon : IDisposable
         return daemon;
     }
 
+    /// <summary>
+    /// Reads standard output past the "serving" line until a line matches (it is returned and
+    /// kept in <see cref="Output"/>), or null when the time is up or the output ends.
+    /// </summary>
+    public string? WaitForOutput(Func<string, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            pendingLine ??= process.StandardOutput.ReadLineAsync();
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !pendingLine.Wait(left)) return null;
+            var line = pendingLine.Result;
+            pendingLine = null;
+            if (line is null) return null;
+            Output.Add(line);
+            if (match(line)) return line;
+        }
+    }
+
+    /// <summary>A read of standard output that has not completed yet.</summary>
+    private Task<string?>? pendingLine;
+
     /// <summary>Sends SIGTERM and waits for an orderly exit; returns the exit code.</summary>
     public int Stop(TimeSpan? timeout = null)
     {

@@ -115,6 +115,54 @@ public abstract class RealClientSuite(DaemonFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A toolstack's order: the new domain's home is written and given to it before INTRODUCE
+    /// (on Xen the domain already exists then). Domains 17 and 18 exist and are never introduced.
+    /// </summary>
+    [Fact]
+    public void AToolstackScriptGivesNodesToADomainNotYetIntroduced()
+    {
+        const string home = "/local/domain/17";
+        try
+        {
+            Ok("xenstore-write", $"{home}/name", "guest17", $"{home}/domid", "17", $"{home}/data", "");
+            Ok("xenstore-chmod", home, "n0", "r17");
+            Ok("xenstore-chmod", "-r", $"{home}/data", "n17");
+            Ok("xenstore-chmod", $"{home}/name", "n17", "r0");
+            var perms = Ok("xenstore-ls", "-fp", home);
+            Assert.Contains($"{home}/name = \"guest17\"   (n17,r0)", perms);
+            Assert.Contains($"{home}/data = \"\"   (n17)", perms);
+            Assert.Contains($"{home}/domid = \"17\"   (n0)", perms);
+            Assert.Contains($"{home} = \"\"   (n0,r17)", Ok("xenstore-ls", "-fp", "/local/domain"));
+            // Ids from DOMID_FIRST_RESERVED up are no domains anywhere.
+            Assert.NotEqual(0, Tool("xenstore-chmod", $"{home}/domid", "n32767").ExitCode);
+
+            var python = TestEnvironment.RequireTool("/usr/bin/python3");
+            const string script = """
+                import sys, pyxs
+                with pyxs.Client(unix_socket_path=sys.argv[1]) as c:
+                    c.transaction()
+                    c.mkdir(b"/local/domain/18")
+                    c.set_perms(b"/local/domain/18", [b"n18", b"r0"])
+                    c.write(b"/local/domain/18/name", b"guest18")
+                    c.commit()
+                    print(c.get_perms(b"/local/domain/18/name"), c.is_domain_introduced(18))
+                    try:
+                        c.set_perms(b"/local/domain/18", [b"n32767"])
+                    except pyxs.PyXSError as e:
+                        print("refused", e.args[0])
+                    c.delete(b"/local/domain/18")
+                """;
+            var result = TestEnvironment.Run(python, ["-c", script, fixture.Daemon.SocketPath], timeoutMs: 60_000);
+            Assert.True(result.ExitCode == 0, $"pyxs against {fixture.Daemon.Name}: {result}");
+            Assert.Equal("[b'n18', b'r0'] False\nrefused 2\n", result.Stdout);
+        }
+        finally
+        {
+            Tool("xenstore-rm", home);
+        }
+    }
+
     [Fact]
     public void PyxsWritesReadsListsTransactsAndWatches()
     {

@@ -47,6 +47,31 @@ public sealed class XenPlatformTests
         Assert.Equal("F|", dom0.Send(MessageType.IsDomainIntroduced, "7").Text());
         Assert.Equal("ENOENT|", dom0.Send(MessageType.Read, "/local/domain/7/x").Text());
     }
+
+    [Fact]
+    public void ADomainTheHypervisorReportsMayOwnNodesBeforeItIsIntroduced()
+    {
+        var shim = XenShim.Build();
+        var runDir = TestEnvironment.NewRunDir("xenexist");
+        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = shim,
+            ["XENSTORED_RUNDIR"] = runDir,
+            ["ANCHOR_DOMAINS"] = "0-20",
+        }, runDir);
+        using var dom0 = new RawSocketClient(daemon.SocketPath);
+        Assert.Equal("OK|", dom0.Send(MessageType.Mkdir, "/local/domain/9").Text());
+        Assert.Equal("OK|", dom0.Send(MessageType.SetPerms, "/local/domain/9", "n9", "r0").Text());
+        Assert.Equal("F|", dom0.Send(MessageType.IsDomainIntroduced, "9").Text());
+        // Domain 25 does not exist until the hypervisor creates it.
+        Assert.Equal("ENOENT|", dom0.Send(MessageType.SetPerms, "/local/domain/9", "n25").Text());
+        File.WriteAllText(Path.Combine(runDir, "anchor-ctl"), "create 25\n");
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        string reply;
+        while ((reply = dom0.Send(MessageType.SetPerms, "/local/domain/9", "n25").Text()) != "OK|" && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+        Assert.Equal("OK|", reply);
+    }
 }
 
 /// <summary>The reference daemons' hypervisor stand-in, built from the shared sources when needed.</summary>

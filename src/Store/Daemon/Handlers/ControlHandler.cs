@@ -18,6 +18,7 @@ internal static class ControlHandler
         ("quota-soft", "[set <name> <val>]", (r, a) => Quota(r, a, QuotaNames.Soft)),
         ("help", "", (r, _) => Text(r, Help(r))),
         ("sim-destroy", "<domid>", SimulatedDestroy),
+        ("sim-create", "<domid>", SimulatedCreate),
     ];
 
     public static XenStoreErrorCode? Handle(Request r)
@@ -88,7 +89,11 @@ internal static class ControlHandler
         }
         if (table != QuotaNames.Hard || args.Count != 1) return XenStoreErrorCode.EINVAL;
         var domid = (uint)CParse.Atoi(args[0]);
-        if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        // cxenstored reports on the domains it keeps accounts for: the introduced ones, and
+        // those that exist and own nodes (a toolstack gave them their home before INTRODUCE).
+        var domains = r.Daemon.Domains;
+        if (!domains.IsIntroduced(domid) && !(r.Daemon.Live.NodesOwnedBy(domid) > 0 && domains.Exists(domid)))
+            return XenStoreErrorCode.ENOENT;
         return Text(r, DomainUsage(r.Daemon, domid));
     }
 
@@ -113,18 +118,43 @@ internal static class ControlHandler
         return text.ToString();
     }
 
-    /// <summary>sim-destroy exists only where the daemon plays the hypervisor too.</summary>
+    /// <summary>sim-destroy and sim-create exist only where the daemon plays the hypervisor too.</summary>
     private static bool Available(Request r, string command) =>
-        command != "sim-destroy" || r.Daemon.Options.RingPlatform is Ring.SimulatedXen;
+        !command.StartsWith("sim-", StringComparison.Ordinal) || r.Daemon.Options.RingPlatform is Ring.SimulatedXen;
 
-    /// <summary>The simulated hypervisor reports that a domain is gone: release it as Xen's VIRQ_DOM_EXC would.</summary>
+    /// <summary>
+    /// The simulated hypervisor reports that a domain is gone: an introduced one is released as
+    /// Xen's VIRQ_DOM_EXC would (@releaseDomain fires); one never introduced loses its nodes
+    /// without the event, as in cxenstored. The domain no longer exists (SET_PERMS may not name
+    /// it) until sim-create or its next INTRODUCE. ENOENT if it is already gone.
+    /// </summary>
     private static XenStoreErrorCode? SimulatedDestroy(Request r, List<string> args)
     {
-        if (args.Count != 1 || !CParse.TryDecimal(args[0], DomainTable.FirstReserved - 1, out var domid) || domid == 0)
-            return XenStoreErrorCode.EINVAL;
-        if (!r.Daemon.Domains.IsIntroduced(domid)) return XenStoreErrorCode.ENOENT;
+        if (SimulatedDomain(args) is not { } domid) return XenStoreErrorCode.EINVAL;
+        var sim = (Ring.SimulatedXen)r.Daemon.Options.RingPlatform!;
+        var domains = r.Daemon.Domains;
+        var introduced = domains.IsIntroduced(domid);
+        if (!sim.Destroy(domid) && !introduced) return XenStoreErrorCode.ENOENT;
         Ok(r);
-        r.Daemon.ReleaseDomain(domid);
+        if (introduced) r.Daemon.ReleaseDomain(domid);
+        else
+        {
+            // Remove deletes what the domain owned and drops its ACL entries; it needs a record.
+            domains.GetOrAdd(domid);
+            domains.Remove(domid);
+        }
         return null;
     }
+
+    /// <summary>The simulated hypervisor creates a domain (again): it exists, not yet introduced.</summary>
+    private static XenStoreErrorCode? SimulatedCreate(Request r, List<string> args)
+    {
+        if (SimulatedDomain(args) is not { } domid) return XenStoreErrorCode.EINVAL;
+        ((Ring.SimulatedXen)r.Daemon.Options.RingPlatform!).Create(domid);
+        return Ok(r);
+    }
+
+    /// <summary>The one domid argument of sim-destroy and sim-create: 1 up to DOMID_FIRST_RESERVED.</summary>
+    private static uint? SimulatedDomain(List<string> args) =>
+        args.Count == 1 && CParse.TryDecimal(args[0], DomainTable.FirstReserved - 1, out var domid) && domid != 0 ? domid : null;
 }

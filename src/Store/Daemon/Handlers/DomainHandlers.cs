@@ -16,6 +16,8 @@ internal static class DomainHandlers
         if (port <= 0 || domid < 0 || (uint)domid >= DomainTable.FirstReserved) return XenStoreErrorCode.EINVAL;
         ulong.TryParse(args[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var frame);
         if (r.Daemon.IntroduceDomain((uint)domid, frame, (uint)port) is { } refused) return refused;
+        // A simulated guest that is served again exists again, even after sim-destroy.
+        (r.Daemon.Options.RingPlatform as Ring.SimulatedXen)?.Create((uint)domid);
         r.Ok();
         return null;
     }

@@ -31,13 +31,16 @@ internal static class PermissionHandlers
         var limit = r.Daemon.Quota(r.Connection, q => q.Permissions);
         if (!r.Privileged && limit > 0 && args.Count - 1 > limit) return XenStoreErrorCode.ENOSPC;
         if (!PermissionList.TryParse(args.GetRange(1, args.Count - 1), out var permissions)) return XenStoreErrorCode.EINVAL;
+        // As cxenstored: an owner that does not exist is refused before the path is looked at,
+        // for the special watches too.
+        if (!r.Daemon.Domains.Exists(permissions!.Owner)) return XenStoreErrorCode.ENOENT;
         var raw = args[0];
         if (XenStorePath.IsSpecial(raw))
         {
             // cxenstored knows no node by another special name: ENOENT.
             if (!r.Daemon.Domains.IsSpecial(raw)) return XenStoreErrorCode.ENOENT;
             if (!Access.IsOwner(r.Daemon, r.Connection, r.Daemon.Domains.SpecialPermissions(raw))) return XenStoreErrorCode.EACCES;
-            r.Daemon.Domains.SetSpecialPermissions(raw, permissions!);
+            r.Daemon.Domains.SetSpecialPermissions(raw, permissions);
             r.Ok();
             return null;
         }
@@ -45,8 +48,7 @@ internal static class PermissionHandlers
         var node = r.GetNode(path, PermissionAccess.Write, out var error, needOwner: true);
         if (node is null) return error;
         // Only privileged callers may give a node away (XSA-352).
-        if (!r.Privileged && permissions!.Owner != node.Permissions.Owner) return XenStoreErrorCode.EPERM;
-        if (!r.Daemon.Domains.Exists(permissions!.Owner)) return XenStoreErrorCode.ENOENT;
+        if (!r.Privileged && permissions.Owner != node.Permissions.Owner) return XenStoreErrorCode.EPERM;
         if (!r.Privileged && permissions.Owner != node.Permissions.Owner
             && r.Daemon.Domains.NodeQuotaExceeded(permissions.Owner, r.Store.NodesOwnedBy(permissions.Owner) + 1))
             return XenStoreErrorCode.ENOSPC;

@@ -49,8 +49,21 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
     /// <summary>Dom0 is always introduced; others between INTRODUCE and their release.</summary>
     public bool IsIntroduced(uint domid) => domid == 0 || Find(domid)?.Introduced == true;
 
-    /// <summary>Whether the hypervisor knows the domain (for SET_PERMS owners).</summary>
-    public bool Exists(uint domid) => options.DomainExists?.Invoke(domid) ?? IsIntroduced(domid);
+    /// <summary>
+    /// Whether the domain exists, as the hypervisor would say (SET_PERMS refuses an owner that
+    /// does not). A toolstack writes a domain's nodes, owned by it, before it introduces it, so
+    /// more than the introduced domains exist: without a platform every domid below
+    /// <see cref="FirstReserved"/>; with one, every domain it does not report gone (the
+    /// simulated hypervisor: not destroyed). <see cref="DaemonOptions.StrictDomains"/> narrows
+    /// this to dom0 and the introduced domains.
+    /// </summary>
+    public bool Exists(uint domid)
+    {
+        if (options.DomainExists is { } exists) return exists(domid);
+        if (IsIntroduced(domid)) return true;
+        if (options.StrictDomains || domid >= FirstReserved) return false;
+        return options.RingPlatform?.QueryDomain(domid) is not Ring.DomainRunState.Gone;
+    }
 
     public bool IsSpecial(string name) => specialPermissions.ContainsKey(name);
 
