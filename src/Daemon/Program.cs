@@ -83,7 +83,9 @@ internal static class Program
             instance.Dispose();
             return 1;
         }
-        foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");
+        // With -V the daemon's own log has already shown them.
+        if (!options.Verbose)
+            foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");
 
         var stop = new TaskCompletionSource();
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

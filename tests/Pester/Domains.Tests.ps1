@@ -88,3 +88,20 @@ Describe 'New-XenStoreDomain and Remove-XenStoreDomain' -Tags 'CI' {
         }
     }
 }
+
+Describe 'Start-XenStoreDaemon -StrictDomains' -Tags 'CI' {
+    It 'lets only dom0 and introduced domains own nodes' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "xsps-pester-strict-$PID"
+        Start-XenStoreDaemon -RunDirectory $dir -StrictDomains | Out-Null
+        try {
+            Connect-XenStore -Name strict -SocketPath (Join-Path $dir 'socket') | Out-Null
+            { New-XenStoreDomain 29 -Drive strict -ErrorAction Stop } | Should -Throw -ErrorId 'XenStore.ENOENT*'
+            Test-Path strict:/local/domain/29 | Should -BeFalse
+        }
+        finally {
+            Disconnect-XenStore -Name strict -ErrorAction Ignore
+            Stop-XenStoreDaemon -RunDirectory $dir
+            Remove-Item $dir -Recurse -Force -ErrorAction Ignore
+        }
+    }
+}

@@ -61,6 +61,10 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Bare { get; set; }
 
+    /// <summary>Only dom0 and introduced domains exist (SET_PERMS names no other owner), as with xenstored-ps --strict-domains; by default every domain id below 32752 exists, or with -SimXen every domain not destroyed.</summary>
+    [Parameter]
+    public SwitchParameter StrictDomains { get; set; }
+
     /// <summary>Per-domain quotas by their GET_QUOTA names (nodes, watches, transactions, outstanding, transaction-nodes, memory, node-size, path-max, permissions, soft-memory); the rest keep cxenstored's defaults.</summary>
     [Parameter]
     public System.Collections.Hashtable? Quota { get; set; }
@@ -120,6 +124,7 @@ public sealed class StartXenStoreDaemonCommand : PSCmdlet
                 CreateDom0Nodes = !Bare,
                 RingPlatform = SimXen is null ? null : new SimulatedXen(SessionState.Path.GetUnresolvedProviderPathFromPSPath(SimXen)),
                 Persistence = PersistPath is null ? null : new PersistenceOptions(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PersistPath)),
+                StrictDomains = StrictDomains,
             });
         }
     }

@@ -15,7 +15,9 @@ internal sealed class DaemonLog : IDisposable
         new BoundedChannelOptions(Backlog) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TextWriter? trace;
     private readonly Action<string> deliver;
-    private readonly Task writer;
+
+    /// <summary>Started with the first line: a daemon that logs nothing runs no task for it.</summary>
+    private Task? writer;
     private long dropped;
 
     /// <param name="trace">The trace file, if any.</param>
@@ -24,13 +26,21 @@ internal sealed class DaemonLog : IDisposable
     {
         this.trace = trace;
         this.deliver = deliver;
-        writer = Task.Run(WriteAsync);
     }
 
     /// <summary>Queues a line; never blocks.</summary>
     public void Write(string line)
     {
-        if (!lines.Writer.TryWrite(line)) Interlocked.Increment(ref dropped);
+        if (!lines.Writer.TryWrite(line))
+        {
+            Interlocked.Increment(ref dropped);
+            return;
+        }
+        if (Volatile.Read(ref writer) is null)
+        {
+            var started = new Task<Task>(WriteAsync);
+            if (Interlocked.CompareExchange(ref writer, started.Unwrap(), null) is null) started.Start(TaskScheduler.Default);
+        }
     }
 
     private async Task WriteAsync()
@@ -55,10 +65,10 @@ internal sealed class DaemonLog : IDisposable
         }
     }
 
-    /// <summary>Writes what is queued, then stops.</summary>
+    /// <summary>Writes what is queued (for as long as a stuck log allows), then stops.</summary>
     public void Dispose()
     {
         lines.Writer.TryComplete();
-        writer.Wait(TimeSpan.FromSeconds(5));
+        Volatile.Read(ref writer)?.Wait(TimeSpan.FromSeconds(2));
     }
 }

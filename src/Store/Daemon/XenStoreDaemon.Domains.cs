@@ -51,27 +51,33 @@ public sealed partial class XenStoreDaemon
 
     /// <summary>
     /// The hypervisor says some domain changed state: release the introduced domains that are
-    /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it).
-    /// The hypervisor is asked outside the lock; what it says is applied under it.
+    /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it). A
+    /// domain that owns nodes without having been introduced (a toolstack writes them first)
+    /// is forgotten too once gone, without @releaseDomain, as cxenstored does. The hypervisor
+    /// is asked outside the lock; what it says is applied under it.
     /// </summary>
     private void CheckDomains()
     {
         if (Options.RingPlatform is not { } platform) return;
-        List<uint> introduced;
-        lock (Sync) introduced = Domains.Introduced.Where(d => d.Id != 0).Select(d => d.Id).ToList();
-        var states = introduced.Select(id => (Id: id, State: platform.QueryDomain(id))).ToList();
+        List<uint> known;
+        lock (Sync) known = Domains.Introduced.Select(d => d.Id).Concat(Live.Owners).Where(id => id != 0).Distinct().ToList();
+        var states = known.Select(id => (Id: id, State: platform.QueryDomain(id))).ToList();
         OutputHold? hold = null;
         lock (Sync)
         {
             foreach (var (id, state) in states)
             {
-                if (Domains.Find(id) is not { Introduced: true } domain) continue;
+                var domain = Domains.Find(id);
+                var introduced = domain?.Introduced == true;
                 switch (state)
                 {
-                    case Ring.DomainRunState.Gone:
+                    case Ring.DomainRunState.Gone when introduced:
                         RunChange(() => ReleaseDomain(id), ref hold);
                         break;
-                    case Ring.DomainRunState.Shutdown when !domain.ShutdownReported:
+                    case Ring.DomainRunState.Gone when Live.NodesOwnedBy(id) > 0:
+                        RunChange(() => Domains.Remove(id), ref hold);
+                        break;
+                    case Ring.DomainRunState.Shutdown when introduced && !domain!.ShutdownReported:
                         domain.ShutdownReported = true;
                         RunChange(() => Changes.NotifySpecial(DomainTable.ReleaseWatch), ref hold);
                         break;

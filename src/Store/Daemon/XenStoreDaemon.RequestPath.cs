@@ -16,6 +16,9 @@ public sealed partial class XenStoreDaemon
     /// <summary>Trace every message (CONTROL log on/off).</summary>
     internal bool TraceEnabled { get; set; }
 
+    /// <summary>Every request and reply goes to the log: CONTROL log on, or a trace file or -V.</summary>
+    internal bool Tracing => TraceEnabled || Options.Trace is not null;
+
     internal void ProcessOne(DaemonConnection connection, Message request)
     {
         OutputHold? hold = null;
@@ -49,7 +52,7 @@ public sealed partial class XenStoreDaemon
     /// <summary>Runs one request's handler under the lock. Nothing a client sends can throw out of here.</summary>
     private void Dispatch(DaemonConnection connection, Message message)
     {
-        if (TraceEnabled || Options.Trace is not null) Trace($"IN  {connection} {message}");
+        if (Tracing) Trace($"IN  {connection} {message}");
         var request = new Request(this, connection, message, null);
         if (MessageTable.Find(message.Type) is not { } row)
         {
@@ -204,6 +207,7 @@ public sealed partial class XenStoreDaemon
         switch (output.Kind)
         {
             case OutputKind.Reply:
+                if (Tracing) Trace($"OUT {output.Connection} {new Message(output.Type, output.ReqId, output.TxId, output.Payload!)}");
                 output.Connection!.Send(output.Type, output.ReqId, output.TxId, output.Payload);
                 break;
             case OutputKind.Event:

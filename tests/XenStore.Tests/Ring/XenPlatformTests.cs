@@ -72,6 +72,31 @@ public sealed class XenPlatformTests
             Thread.Sleep(50);
         Assert.Equal("OK|", reply);
     }
+
+    [Fact]
+    [Trait("Needs", "peers")]
+    public void ADomainNeverIntroducedThatDiesTakesItsNodesWithItWithoutReleaseDomain()
+    {
+        var shim = XenShim.Build();
+        var runDir = TestEnvironment.NewRunDir("xendeath");
+        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = shim,
+            ["XENSTORED_RUNDIR"] = runDir,
+            ["ANCHOR_DOMAINS"] = "0-20",
+        }, runDir);
+        using var dom0 = new RawSocketClient(daemon.SocketPath);
+        Assert.Equal("OK|", dom0.Write("/local/domain/9/x", "1").Text());
+        Assert.Equal("OK|", dom0.Send(MessageType.SetPerms, "/local/domain/9", "n9", "r0").Text());
+        Assert.Equal("OK|", dom0.Send(MessageType.Watch, "@releaseDomain", "rel").Text());
+        Assert.True(dom0.WaitForEvent("@releaseDomain", "rel", TimeSpan.FromSeconds(5)), "initial event");
+
+        File.WriteAllText(Path.Combine(runDir, "anchor-ctl"), "kill 9\n");
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (dom0.Send(MessageType.Read, "/local/domain/9").Text() != "ENOENT|" && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        Assert.Equal("ENOENT|", dom0.Send(MessageType.Read, "/local/domain/9").Text());
+        Assert.False(dom0.WaitForEvent("@releaseDomain", "rel", TimeSpan.FromMilliseconds(300)), "a domain never introduced fires no @releaseDomain");
+    }
 }
 
 /// <summary>The reference daemons' hypervisor stand-in, built from the shared sources when needed.</summary>

@@ -136,13 +136,9 @@ internal static class ControlHandler
         var introduced = domains.IsIntroduced(domid);
         if (!sim.Destroy(domid) && !introduced) return XenStoreErrorCode.ENOENT;
         Ok(r);
+        // A domain never introduced leaves no @releaseDomain, but nothing of it stays.
         if (introduced) r.Daemon.ReleaseDomain(domid);
-        else
-        {
-            // Remove deletes what the domain owned and drops its ACL entries; it needs a record.
-            domains.GetOrAdd(domid);
-            domains.Remove(domid);
-        }
+        else domains.Remove(domid);
         return null;
     }
 

@@ -121,6 +121,7 @@ public sealed class DaemonConnection
             return;
         }
         if (!RoomFor(size)) return;
+        if (daemon.Tracing) daemon.Trace($"OUT {this} WatchEvent \"{path}|{token}|\"");
         if (Output.AppendEvent(path, token)) daemon.MarkOutputReady(this);
     }
 

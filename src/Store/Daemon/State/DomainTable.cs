@@ -147,26 +147,33 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
     }
 
     /// <summary>
-    /// Forgets a domain: its connection closes, its nodes are deleted (firing watches as RM
-    /// does), permission entries naming it are dropped and every target link to it is cut,
-    /// so a later domain with the same id inherits nothing (XSA-322/417/419/483).
+    /// Forgets a domain, introduced or not: its connection closes, its nodes are deleted (firing
+    /// watches as RM does), permission entries naming it are dropped and every target link to
+    /// it is cut, so a later domain with the same id inherits nothing (XSA-322/417/419/483).
     /// </summary>
     public void Remove(uint domid)
     {
-        if (!domains.Remove(domid, out var domain)) return;
-        if (changes.Journaling) changes.Record(Persistence.JournalOp.Release(domid));
         var actingForIt = domains.Values.Where(d => d.Target == domid).ToList();
         var oldSpecial = new Dictionary<string, PermissionList>(specialPermissions);
+        var known = domains.Remove(domid, out var domain);
+        var wasIntroduced = domain?.Introduced == true;
+        if (known && changes.Journaling) changes.Record(Persistence.JournalOp.Release(domid));
         changes.OnUndo(() =>
         {
-            domains[domid] = domain;
-            domain.Introduced = true;
+            if (domain is not null)
+            {
+                domains[domid] = domain;
+                domain.Introduced = wasIntroduced;
+            }
             foreach (var other in actingForIt) other.Target = domid;
             foreach (var (name, permissions) in oldSpecial) specialPermissions[name] = permissions;
         });
-        domain.Introduced = false;
-        // Its ring stops only once the release is kept: a refused release leaves it served.
-        if (domain.Ring is { } ring) changes.AfterCommit(ring.Dispose);
+        if (domain is not null)
+        {
+            domain.Introduced = false;
+            // Its ring stops only once the release is kept: a refused release leaves it served.
+            if (domain.Ring is { } ring) changes.AfterCommit(ring.Dispose);
+        }
         foreach (var other in actingForIt) other.Target = null;
         RemoveNodesOf(domid);
     }

@@ -32,6 +32,9 @@ internal sealed class LiveStore : INodeStore, IUndoable
 
     public int NodesOwnedBy(uint domid) => owned.GetValueOrDefault(domid).Nodes;
 
+    /// <summary>The domains that own at least one node.</summary>
+    public IEnumerable<uint> Owners => owned.Keys;
+
     /// <summary>Memory the nodes owned by <paramref name="domid"/> are charged (<see cref="MemoryCharge.Node"/>).</summary>
     public long BytesOwnedBy(uint domid) => owned.GetValueOrDefault(domid).Bytes;
 
