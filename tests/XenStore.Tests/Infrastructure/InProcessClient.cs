@@ -35,25 +35,8 @@ public sealed class InProcessClient
     public Message Write(string path, string value, uint txId = 0) =>
         SendRaw(new Message(MessageType.Write, nextReqId++, txId, [.. Payloads.Strings(path), .. Wire.Encode(value)]));
 
-    public Message SendRaw(Message request)
-    {
-        connection.Process(request);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            Drain();
-            lock (gate)
-            {
-                while (replies.Count > 0)
-                {
-                    var reply = replies.Dequeue();
-                    if (reply.ReqId == request.ReqId) return reply;
-                }
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no reply to {request}");
-            Thread.Sleep(1);
-        }
-    }
+    public Message SendRaw(Message request) =>
+        TrySendRaw(request, TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"no reply to {request}");
 
     /// <summary>
     /// Sends a request and returns its reply, or null when the daemon closed the connection

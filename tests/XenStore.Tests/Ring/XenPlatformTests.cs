@@ -10,6 +10,19 @@ namespace XenStore.Tests.Ring;
 /// </summary>
 public sealed class XenPlatformTests
 {
+    /// <summary>Our daemon with --xen on the stand-in hypervisor, which reports domains 0–20; its control FIFO is RUNDIR/anchor-ctl.</summary>
+    private static StandaloneDaemon StartOnStandInXen(string tag, out string runDir)
+    {
+        var shim = XenShim.Build();
+        runDir = TestEnvironment.NewRunDir(tag);
+        return StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = shim,
+            ["XENSTORED_RUNDIR"] = runDir,
+            ["ANCHOR_DOMAINS"] = "0-20",
+        }, runDir);
+    }
+
     [Fact]
     public void WithoutXenTheDaemonRefusesAtOnceAndSaysWhatIsMissing()
     {
@@ -23,14 +36,7 @@ public sealed class XenPlatformTests
     [Trait("Needs", "peers")]
     public void DomainShutdownAndDeathReportedByTheHypervisorAreHandled()
     {
-        var shim = XenShim.Build();
-        var runDir = TestEnvironment.NewRunDir("xen");
-        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
-        {
-            ["LD_PRELOAD"] = shim,
-            ["XENSTORED_RUNDIR"] = runDir,
-            ["ANCHOR_DOMAINS"] = "0-20",
-        }, runDir);
+        using var daemon = StartOnStandInXen("xen", out var runDir);
         using var dom0 = new RawSocketClient(daemon.SocketPath);
         Assert.Equal("OK|", dom0.Send(MessageType.Introduce, "7", "1", "5").Text());
         Assert.Equal("OK|", dom0.Write("/local/domain/7/x", "1").Text());
@@ -51,14 +57,7 @@ public sealed class XenPlatformTests
     [Fact]
     public void ADomainTheHypervisorReportsMayOwnNodesBeforeItIsIntroduced()
     {
-        var shim = XenShim.Build();
-        var runDir = TestEnvironment.NewRunDir("xenexist");
-        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
-        {
-            ["LD_PRELOAD"] = shim,
-            ["XENSTORED_RUNDIR"] = runDir,
-            ["ANCHOR_DOMAINS"] = "0-20",
-        }, runDir);
+        using var daemon = StartOnStandInXen("xenexist", out var runDir);
         using var dom0 = new RawSocketClient(daemon.SocketPath);
         Assert.Equal("OK|", dom0.Send(MessageType.Mkdir, "/local/domain/9").Text());
         Assert.Equal("OK|", dom0.Send(MessageType.SetPerms, "/local/domain/9", "n9", "r0").Text());
@@ -77,14 +76,7 @@ public sealed class XenPlatformTests
     [Trait("Needs", "peers")]
     public void ADomainNeverIntroducedThatDiesTakesItsNodesWithItWithoutReleaseDomain()
     {
-        var shim = XenShim.Build();
-        var runDir = TestEnvironment.NewRunDir("xendeath");
-        using var daemon = StandaloneDaemon.Start(["--xen"], new Dictionary<string, string>
-        {
-            ["LD_PRELOAD"] = shim,
-            ["XENSTORED_RUNDIR"] = runDir,
-            ["ANCHOR_DOMAINS"] = "0-20",
-        }, runDir);
+        using var daemon = StartOnStandInXen("xendeath", out var runDir);
         using var dom0 = new RawSocketClient(daemon.SocketPath);
         Assert.Equal("OK|", dom0.Write("/local/domain/9/x", "1").Text());
         Assert.Equal("OK|", dom0.Send(MessageType.SetPerms, "/local/domain/9", "n9", "r0").Text());
