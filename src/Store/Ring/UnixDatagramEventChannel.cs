@@ -51,6 +51,10 @@ public sealed class UnixDatagramEventChannel : IEventChannel
             throw;
         }
         peer = new UnixDomainSocketEndPoint(peerPath);
+        // A notification never waits: sendto(2) on a full datagram queue would block the
+        // daemon's thread for as long as a guest leaves its end unread. Dropping it is what a
+        // real event channel does too: one pending notification already says "look again".
+        socket.Blocking = false;
     }
 
     /// <summary>The socket this end bound.</summary>
@@ -65,8 +69,8 @@ public sealed class UnixDatagramEventChannel : IEventChannel
         }
         catch (SocketException)
         {
-            // Nobody bound at the other end (yet), or its queue is full: a notification is
-            // only a hint, and the other end also polls.
+            // Nobody bound at the other end (yet), or its queue is full (EAGAIN): a
+            // notification is only a hint, one is pending already, and the other end also polls.
         }
         catch (ObjectDisposedException) { }
     }
