@@ -167,10 +167,20 @@ def serve(directory, domid):
             out = {"ok": g.u32(CONNECTION) == 0}
         elif op == "flood":
             # Requests without reading replies: the daemon must stop reading, not buffer forever.
+            # With "write": WRITEs of "<write><n>" instead of READs of "a" (a guest making nodes);
+            # with "discard": replies are consumed unread, so the daemon keeps taking requests.
             sent = 0
             deadline = time.time() + cmd.get("timeout", 3)
-            msg = struct.pack("<IIII", 2, 7, 0, 2) + b"a\0"
+            def request(n):
+                if "write" not in cmd:
+                    return struct.pack("<IIII", 2, 7, 0, 2) + b"a\0"
+                payload = (cmd["write"] + str(n)).encode() + b"\0v"
+                return struct.pack("<IIII", 11, 7, 0, len(payload)) + payload
             while sent < cmd["count"] and time.time() < deadline:
+                msg = request(sent)
+                if cmd.get("discard"):
+                    g.set32(RSP_CONS, g.u32(RSP_PROD))
+                    g.notify()
                 cons, prod = g.u32(REQ_CONS), g.u32(REQ_PROD)
                 if RING - ((prod - cons) & 0xFFFFFFFF) < len(msg):
                     g.wait(0.05)
