@@ -28,6 +28,10 @@ public sealed class DeepPathCostTests
         dom0.Ok(dom0.Send(MessageType.SetPerms, "/local/domain/5/data", "n5"));
         dom0.Ok(dom0.Write("/probe", "x"));
         guest = new InProcessClient(daemon, 5, privileged: false);
+        // Watches, as on any real host, one of them as deep as the attack: each change is
+        // matched against the watched paths above it.
+        dom0.Ok(dom0.Send(MessageType.Watch, "/local/domain/5", "dom0"));
+        guest.Ok(guest.Send(MessageType.Watch, Deep + "/x", "deep"));
     }
 
     [Fact]
