@@ -72,6 +72,27 @@ public sealed class TransactionReadSetTests
     }
 
     [Fact]
+    public void AMissingDeepPathReadInATransactionStillConflictsWithItsCreation()
+    {
+        var (daemon, g) = Start(new QuotaSettings());
+        var dom0 = new InProcessClient(daemon);
+        foreach (var made in new[] { "data/missing", $"{Deep}/x" })
+        {
+            var tx = Begin(g);
+            Assert.Equal("ENOENT", g.SendIn(tx, MessageType.Read, $"{Deep}/x").ErrorName());
+            // Whichever level appears, the nearest existing ancestor the read recorded changes.
+            dom0.Ok(dom0.Write($"/local/domain/5/{made}", ""));
+            g.Ok(g.Write("data/other", "x", tx));
+            Assert.Equal("EAGAIN", g.SendIn(tx, MessageType.TransactionEnd, "T").ErrorName());
+            dom0.Ok(dom0.Send(MessageType.Rm, "/local/domain/5/data/missing"));
+        }
+        var unrelated = Begin(g);
+        Assert.Equal("ENOENT", g.SendIn(unrelated, MessageType.Read, $"{Deep}/x").ErrorName());
+        dom0.Ok(dom0.Write("/elsewhere", ""));
+        g.Ok(g.SendIn(unrelated, MessageType.TransactionEnd, "T"));
+    }
+
+    [Fact]
     public void Xsa326_TheMemoryQuotaStopsATransactionsReadSet()
     {
         const int quota = 64 * 1024;
