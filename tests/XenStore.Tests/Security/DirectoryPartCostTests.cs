@@ -6,8 +6,9 @@ namespace XenStore.Tests.Security;
 
 /// <summary>
 /// Issue 12: DIRECTORY_PART costs the size of its reply, whatever other requests come in
-/// between. A guest alternating between two directories of 100,000 children must not make
-/// the daemon rebuild a child list of 100,000 names on every request.
+/// between. A guest alternating between two directories of 100,000 children, and writing
+/// below one of their children before each request, must not make the daemon rebuild a child
+/// list of 100,000 names on every request.
 /// </summary>
 public sealed class DirectoryPartCostTests
 {
@@ -23,6 +24,7 @@ public sealed class DirectoryPartCostTests
         {
             for (var i = 0; i < Children; i++) dom0.Ok(dom0.Write($"{dir}/child{i}", ""));
             dom0.Ok(dom0.Send(MessageType.SetPerms, dir, "n0", "r5"));
+            dom0.Ok(dom0.Send(MessageType.SetPerms, $"{dir}/child0", "n5"));
         }
         var guest = new InProcessClient(daemon, 5, privileged: false);
 
@@ -33,6 +35,8 @@ public sealed class DirectoryPartCostTests
         {
             foreach (var dir in new[] { "/big1", "/big2" })
             {
+                // A change below a child copies the directory's node, but not its names.
+                guest.Ok(guest.Write($"{dir}/child0/below", round.ToString()));
                 Message? reply = null;
                 var ms = ThreadCpuClock.Measure(() => reply = guest.Send(MessageType.DirectoryPart, dir, offsets[dir].ToString()));
                 // The first chunk of each directory may build what later chunks use.

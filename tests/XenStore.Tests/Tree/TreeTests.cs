@@ -97,4 +97,17 @@ public sealed class TreeTests
         Assert.Equal(["/a/b", "/a/c", "/a"], order.Select(e => e.Path));
         Assert.All(order, e => Assert.Same(e.Path == "/a" ? root : a, e.Parent));
     }
+    [Fact]
+    public void ALargeMapKeepsItsNamesVersionWhenAChildIsReplacedOnly()
+    {
+        var map = ChildMap.Empty;
+        for (var i = 0; i < 40; i++) map = map.Set(Leaf($"c{i}"));
+        Assert.NotNull(map.NamesVersion);
+        Assert.Null(ChildMap.Empty.Set(Leaf("small")).NamesVersion);
+        var replaced = map.Set(Leaf("c7", "changed"));
+        Assert.Same(map.NamesVersion, replaced.NamesVersion);
+        Assert.NotSame(map.NamesVersion, map.Set(Leaf("new")).NamesVersion);
+        Assert.NotSame(map.NamesVersion, map.Remove("c7").NamesVersion);
+        Assert.Same(map, map.Remove("absent"));
+    }
 }
