@@ -165,7 +165,9 @@ internal sealed class Transaction : INodeStore
             }
         entry.Node = null;
         entry.Dirty = true;
-        removedRoots.Add(path);
+        // A path already covered adds nothing (the entries answer for what was made again
+        // below it): removing the same node over and over must not grow the list.
+        if (!UnderRemoved(path)) removedRoots.Add(path);
         parent.Node = parent.Node!.WithChildren(parent.Node.Children.Remove(XenStorePath.Name(path)), live.NextGeneration());
     }
 
