@@ -95,6 +95,21 @@ internal sealed class LiveStore : INodeStore, IUndoable
         Count(permissions.Owner, new Holding(levels, bytes));
     }
 
+    /// <summary>
+    /// Attaches <paramref name="subtree"/>, made elsewhere (a transaction's new nodes), at
+    /// <paramref name="path"/>, whose parent exists and which does not, in one
+    /// <see cref="NodeTree.Replace"/>. <paramref name="nodes"/> are its nodes with their paths,
+    /// parents first: each is journalled and counted.
+    /// </summary>
+    public void Attach(string path, Node subtree, IReadOnlyList<(string Path, Node Node)> nodes)
+    {
+        BeginChange();
+        if (changes.Journaling)
+            foreach (var (p, n) in nodes) changes.Record(Persistence.JournalOp.Put(p, n.Value, n.Permissions));
+        Root = NodeTree.Replace(Root, path, subtree, subtree.Generation);
+        foreach (var (p, n) in nodes) Count(p, n, +1);
+    }
+
     private static int IndexOrEnd(string path, int from)
     {
         var slash = path.IndexOf('/', from);

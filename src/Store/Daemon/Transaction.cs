@@ -10,7 +10,7 @@ namespace XenStore.Daemon;
 /// Commit succeeds only if no touched node changed since its first touch; the changes are
 /// then applied to the live store and their watch events fired, each node once.
 /// </summary>
-internal sealed class Transaction : INodeStore
+internal sealed partial class Transaction : INodeStore
 {
     /// <summary>Recorded for a node that did not exist at first touch (real generations start at 1).</summary>
     private const ulong Absent = 0;
@@ -112,6 +112,7 @@ internal sealed class Transaction : INodeStore
         if (entry.Recorded != Absent && entry.Node is null) entry.Recreated = true;
         entry.Node = Node.Leaf(XenStorePath.Name(entry.Path), value, permissions, generation);
         entry.Dirty = true;
+        entry.MadeUnder = parent;
         ChargedBytes += MemoryCharge.Node(entry.Path, entry.Node);
         parent.Node = parent.Node!.WithChildren(parent.Node.Children.Set(entry.Node), generation);
         Adjust(permissions.Owner, +1);
@@ -191,34 +192,6 @@ internal sealed class Transaction : INodeStore
     /// <summary>Marks the transaction failed: its commit will answer <paramref name="code"/>.</summary>
     public void Fail(XenStoreErrorCode code) => Failure ??= code;
 
-    /// <summary>
-    /// Validates and applies the transaction. Returns null on success, or the error the
-    /// commit answers (EAGAIN on conflict, ENOSPC when the net effect exceeds a node quota).
-    /// </summary>
-    public XenStoreErrorCode? Commit()
-    {
-        if (Failure is { } failed) return failed == XenStoreErrorCode.ENOSPC ? XenStoreErrorCode.ENOMEM : failed;
-        foreach (var entry in accessOrder)
-            if (entry.Validate && (live.Get(entry.Path)?.Generation ?? Absent) != entry.Recorded)
-                return XenStoreErrorCode.EAGAIN;
-        if (!connection.Privileged)
-            foreach (var (owner, delta) in ownedDelta)
-                if (delta > 0 && domains.NodeQuotaExceeded(owner, live.NodesOwnedBy(owner) + delta))
-                    return XenStoreErrorCode.ENOSPC;
-
-        // Parents before children; among equals, in the order the transaction touched them.
-        foreach (var entry in accessOrder.Where(e => e.Dirty).OrderBy(e => e.Depth))
-        {
-            if (entry.Node is null || entry.Recreated) live.DeleteSilently(entry.Path);
-            if (entry.Node is null) continue;
-            if (live.Get(entry.Path) is null) live.Create(entry.Path, entry.Node.Value, entry.Node.Permissions);
-            else live.Update(entry.Path, entry.Node.Value, entry.Node.Permissions);
-        }
-        foreach (var entry in accessOrder)
-            if (entry.FireWatch) live.Notify(entry.Change);
-        return null;
-    }
-
     /// <summary>The entry of a path, recording its first touch (not validated below a node this transaction removed).</summary>
     private Entry Touch(string path)
     {
@@ -294,6 +267,9 @@ internal sealed class Transaction : INodeStore
 
         /// <summary>Changed by the transaction: applied at commit.</summary>
         public bool Dirty { get; set; }
+
+        /// <summary>The parent's entry when this transaction created the node: commit builds new subtrees from these links.</summary>
+        public Entry? MadeUnder { get; set; }
 
         /// <summary>Existed, was removed and created again: the live subtree goes first.</summary>
         public bool Recreated { get; set; }

@@ -40,6 +40,23 @@ public sealed class DeepPathCostTests
     [Fact]
     public void ADeepWriteAndRmLoopInATransactionHoldsTheDaemonBriefly() => AssertBrief(Attack(inTransaction: true, rounds: 30));
 
+    [Fact]
+    public void ADeepWriteCommittedFromATransactionHoldsTheDaemonBriefly()
+    {
+        var costs = new List<double>();
+        for (var round = -3; round < 20; round++)
+        {
+            var id = uint.Parse(guest.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
+            guest.Ok(guest.Write(Deep, "bottom", id));
+            var commit = ThreadCpuClock.Measure(() => guest.Ok(guest.SendIn(id, MessageType.TransactionEnd, "T")));
+            if (round >= 0) costs.Add(commit);
+            guest.Ok(guest.Send(MessageType.Rm, "data/a"));
+        }
+        var what = $"commit of a 990-level chain: median {Median(costs):F1} ms, worst {costs.Max():F1} ms of CPU";
+        Assert.True(Median(costs) < 5, what);
+        Assert.True(costs.Max() < 40, what);
+    }
+
     /// <summary>
     /// Each kind of request costs under 5 ms of CPU in the median and none over 40 ms (bounds
     /// generous for a loaded 2-core machine, where a garbage collection may land in one
