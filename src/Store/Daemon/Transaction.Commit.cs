@@ -18,9 +18,7 @@ internal sealed partial class Transaction
     public XenStoreErrorCode? Commit()
     {
         if (Failure is { } failed) return failed == XenStoreErrorCode.ENOSPC ? XenStoreErrorCode.ENOMEM : failed;
-        foreach (var entry in accessOrder)
-            if (entry.Validate && (live.Get(entry.Path)?.Generation ?? Absent) != entry.Recorded)
-                return XenStoreErrorCode.EAGAIN;
+        if (!Valid()) return XenStoreErrorCode.EAGAIN;
         if (!connection.Privileged)
             foreach (var (owner, delta) in ownedDelta)
                 if (delta > 0 && domains.NodeQuotaExceeded(owner, live.NodesOwnedBy(owner) + delta))
@@ -47,6 +45,26 @@ internal sealed partial class Transaction
         foreach (var entry in accessOrder)
             if (entry.FireWatch) live.Notify(entry.Change);
         return null;
+    }
+
+    /// <summary>
+    /// True when every node the transaction validates is as it first saw it. Parents come
+    /// first, and a node whose parent was looked up is found from it, not from the root: a
+    /// transaction that read each of 990 levels would otherwise walk 990 levels 990 times.
+    /// </summary>
+    private bool Valid()
+    {
+        var found = new Dictionary<string, Node?>(StringComparer.Ordinal);
+        foreach (var entry in accessOrder.Where(e => e.Validate).OrderBy(e => e.Depth))
+        {
+            Node? node;
+            if (entry.Path != "/" && found.TryGetValue(XenStorePath.Parent(entry.Path), out var parent))
+                node = parent?.Children.Get(XenStorePath.Name(entry.Path));
+            else node = live.Get(entry.Path);
+            if ((node?.Generation ?? Absent) != entry.Recorded) return false;
+            found[entry.Path] = node;
+        }
+        return true;
     }
 
     /// <summary>
