@@ -29,6 +29,14 @@ public abstract class ChildMap
     /// <summary>The map without <paramref name="name"/> (itself if absent).</summary>
     public abstract ChildMap Remove(string name);
 
+    /// <summary>
+    /// An object that stays the same across the versions of a large map that have the same
+    /// names in the same order (a child replaced in place, as every change below it does) and
+    /// differs otherwise; null for small maps. What is derived from the names alone, such as a
+    /// directory listing, can be kept against it and survives changes to the children.
+    /// </summary>
+    public virtual object? NamesVersion => null;
+
     /// <summary>Children in creation order, as DIRECTORY lists them.</summary>
     public abstract IEnumerable<Node> InOrder();
 

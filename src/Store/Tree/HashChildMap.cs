@@ -21,18 +21,24 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>Bits of the names' hashes used: all of them, except in tests that force collisions.</summary>
     private readonly int hashMask;
 
-    private HashChildMap(Branch root, int count, long nextSequence, int hashMask)
+    /// <summary>Shared by the versions of this map with the same names in the same order (<see cref="ChildMap.NamesVersion"/>).</summary>
+    private readonly object namesVersion;
+
+    private HashChildMap(Branch root, int count, long nextSequence, int hashMask, object namesVersion)
     {
         this.root = root;
         this.count = count;
         this.nextSequence = nextSequence;
         this.hashMask = hashMask;
+        this.namesVersion = namesVersion;
     }
+
+    public override object? NamesVersion => namesVersion;
 
     /// <summary>The same children as <paramref name="items"/>, in the same order.</summary>
     public static HashChildMap From(IReadOnlyList<Node> items, int hashMask = -1)
     {
-        var map = new HashChildMap(Branch.Empty, 0, 0, hashMask);
+        var map = new HashChildMap(Branch.Empty, 0, 0, hashMask, new object());
         foreach (var item in items) map = map.With(item);
         return map;
     }
@@ -48,7 +54,7 @@ internal sealed class HashChildMap : ChildMap
     public override ChildMap Remove(string name)
     {
         var removed = Without(root, Hash(name), name, 0);
-        return ReferenceEquals(removed, root) ? this : new HashChildMap(removed ?? Branch.Empty, count - 1, nextSequence, hashMask);
+        return ReferenceEquals(removed, root) ? this : new HashChildMap(removed ?? Branch.Empty, count - 1, nextSequence, hashMask, new object());
     }
 
     public override IEnumerable<Node> InOrder()
@@ -93,7 +99,10 @@ internal sealed class HashChildMap : ChildMap
     {
         var added = false;
         var updated = With(root, new Leaf(child, nextSequence, Hash(child.Name)), 0, ref added);
-        return added ? new HashChildMap(updated, count + 1, nextSequence + 1, hashMask) : new HashChildMap(updated, count, nextSequence, hashMask);
+        // A child replaced in place keeps the names and their order: the version carries over.
+        return added
+            ? new HashChildMap(updated, count + 1, nextSequence + 1, hashMask, new object())
+            : new HashChildMap(updated, count, nextSequence, hashMask, namesVersion);
     }
 
     /// <summary>The branch with <paramref name="leaf"/> added, or replacing the child of the same name (keeping its place in the order).</summary>

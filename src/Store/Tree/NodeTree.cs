@@ -1,3 +1,5 @@
+using XenStore.Protocol;
+
 namespace XenStore.Tree;
 
 /// <summary>
@@ -20,6 +22,54 @@ public static class NodeTree
             start = end + 1;
         }
         return node;
+    }
+
+    /// <summary>
+    /// The deepest node strictly above <paramref name="path"/> that exists, in one walk from
+    /// the root, and the length of its path within <paramref name="path"/> (0 for the root).
+    /// </summary>
+    public static Node DeepestAncestor(Node root, string path, out int end)
+    {
+        var node = root;
+        end = 0;
+        var start = 1;
+        while (start < path.Length)
+        {
+            var slash = path.IndexOf('/', start);
+            if (slash < 0) break;
+            var child = node.Children.Get(path.AsSpan(start, slash - start));
+            if (child is null) break;
+            node = child;
+            end = slash;
+            start = slash + 1;
+        }
+        return node;
+    }
+
+    /// <summary>
+    /// A new chain of nodes for the components of <paramref name="path"/> after
+    /// <paramref name="from"/> (the end of an existing ancestor's path), built bottom-up so
+    /// that each node is made once: the last holds <paramref name="value"/>, the others are
+    /// empty. Node i is stamped with <paramref name="generations"/>[i] if it is the last,
+    /// else with its child's (a node gains its child when the child is created). Returns the
+    /// top of the chain, to be attached with <see cref="Replace"/>.
+    /// </summary>
+    public static Node Chain(string path, int from, byte[] value, PermissionList permissions, ReadOnlySpan<ulong> generations)
+    {
+        var levels = generations.Length;
+        Node? below = null;
+        var end = path.Length;
+        for (var i = levels - 1; i >= 0; i--)
+        {
+            var start = path.LastIndexOf('/', end - 1) + 1;
+            if (start <= from) throw new ArgumentException($"{path} has fewer than {levels} levels below {from}.", nameof(generations));
+            var name = path[start..end];
+            below = below is null
+                ? Node.Leaf(name, value, permissions, generations[i])
+                : new Node(name, [], permissions, generations[i + 1], ChildMap.Empty.Set(below));
+            end = start - 1;
+        }
+        return below ?? throw new ArgumentException("An empty chain.", nameof(generations));
     }
 
     /// <summary>
@@ -66,6 +116,31 @@ public static class NodeTree
             foreach (var child in node.Children.InOrder().Reverse())
                 stack.Push((Protocol.XenStorePath.Combine(path, child.Name), child));
         }
+    }
+
+    /// <summary>
+    /// Every node of a subtree with its parent, children before parents (the order C removes
+    /// them in), iteratively: each node's parent comes with it, so a removal that reports
+    /// every node with its parent's permissions does not look each parent up from the root.
+    /// </summary>
+    public static List<(string Path, Node Node, Node? Parent)> RemovalOrder(Node top, string topPath, Node? topParent)
+    {
+        var result = new List<(string, Node, Node?)>();
+        var stack = new Stack<(string Path, Node Node, Node? Parent, bool Expanded)>();
+        stack.Push((topPath, top, topParent, false));
+        while (stack.Count > 0)
+        {
+            var (path, node, parent, expanded) = stack.Pop();
+            if (expanded)
+            {
+                result.Add((path, node, parent));
+                continue;
+            }
+            stack.Push((path, node, parent, true));
+            foreach (var child in node.Children.InOrder().Reverse())
+                stack.Push((Protocol.XenStorePath.Combine(path, child.Name), child, node, false));
+        }
+        return result;
     }
 
     /// <summary>Every node of a subtree, children before parents (the order C removes them in).</summary>

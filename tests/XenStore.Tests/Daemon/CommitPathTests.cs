@@ -89,7 +89,7 @@ public sealed class CommitPathTests
         var (changes, live, domains) = Stores();
         using var daemon = new XenStoreDaemon();
         var connection = daemon.Connect();
-        var transaction = new Transaction(live, domains, connection, 1);
+        var transaction = new Transaction(live, domains, connection, 1, _ => false);
         transaction.Create("/local/t", Wire.Encode("v"), PermissionList.Dom0Only);
         transaction.Notify(new ChangeEvent("/local/t", false, PermissionList.Dom0Only, null, PermissionList.Dom0Only));
         Assert.Null(live.Get("/local/t"));

@@ -68,4 +68,47 @@ public sealed class TreeTests
         Assert.Equal(path, post[0].Path);
         Assert.Equal("/", post[^1].Path);
     }
+    [Fact]
+    public void AChainIsBuiltBottomUpAndAttachedInOneReplace()
+    {
+        var root = NodeTree.Replace(Leaf(""), "/a", Leaf("a"), 2);
+        Assert.Same(root, NodeTree.DeepestAncestor(root, "/x/y", out var end));
+        Assert.Equal(0, end);
+        var a = NodeTree.DeepestAncestor(root, "/a/b/c/d", out end);
+        Assert.Equal("a", a.Name);
+        Assert.Equal(2, end);
+        var chain = NodeTree.Chain("/a/b/c/d", end, Wire.Encode("v"), PermissionList.Dom0Only, [10, 11, 12]);
+        var built = NodeTree.Replace(root, "/a/b", chain, 10);
+        // As if made level by level: each node carries its child's generation, the last its own.
+        string[] levels = ["/a", "/a/b", "/a/b/c", "/a/b/c/d"];
+        Assert.Equal([10UL, 11, 12, 12], levels.Select(p => NodeTree.Lookup(built, p)!.Generation));
+        Assert.Equal("v", Wire.Decode(NodeTree.Lookup(built, "/a/b/c/d")!.Value));
+        Assert.Same(NodeTree.Lookup(built, "/a/b/c/d"), NodeTree.DeepestAncestor(built, "/a/b/c/d/e", out end));
+        Assert.Equal("/a/b/c/d".Length, end);
+    }
+
+    [Fact]
+    public void RemovalOrderGivesEachNodeWithItsParentChildrenFirst()
+    {
+        var root = NodeTree.Replace(Leaf(""), "/a", Leaf("a"), 2);
+        root = NodeTree.Replace(root, "/a/b", Leaf("b"), 3);
+        root = NodeTree.Replace(root, "/a/c", Leaf("c"), 4);
+        var a = NodeTree.Lookup(root, "/a")!;
+        var order = NodeTree.RemovalOrder(a, "/a", root);
+        Assert.Equal(["/a/b", "/a/c", "/a"], order.Select(e => e.Path));
+        Assert.All(order, e => Assert.Same(e.Path == "/a" ? root : a, e.Parent));
+    }
+    [Fact]
+    public void ALargeMapKeepsItsNamesVersionWhenAChildIsReplacedOnly()
+    {
+        var map = ChildMap.Empty;
+        for (var i = 0; i < 40; i++) map = map.Set(Leaf($"c{i}"));
+        Assert.NotNull(map.NamesVersion);
+        Assert.Null(ChildMap.Empty.Set(Leaf("small")).NamesVersion);
+        var replaced = map.Set(Leaf("c7", "changed"));
+        Assert.Same(map.NamesVersion, replaced.NamesVersion);
+        Assert.NotSame(map.NamesVersion, map.Set(Leaf("new")).NamesVersion);
+        Assert.NotSame(map.NamesVersion, map.Remove("c7").NamesVersion);
+        Assert.Same(map, map.Remove("absent"));
+    }
 }

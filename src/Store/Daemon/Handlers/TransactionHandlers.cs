@@ -13,7 +13,8 @@ internal static class TransactionHandlers
         // Exactly the quota: C and O let one more through (xenstored-security.md, "do not copy").
         if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count >= limit) return XenStoreErrorCode.ENOSPC;
         var id = r.Connection.AllocateTransactionId();
-        r.Connection.Transactions[id] = new Transaction(r.Daemon.Live, r.Daemon.Domains, r.Connection, id);
+        var (daemon, connection) = (r.Daemon, r.Connection);
+        r.Connection.Transactions[id] = new Transaction(daemon.Live, daemon.Domains, connection, id, extra => daemon.MemoryQuotaExceeded(connection, extra));
         r.ReplyString(id.ToString(CultureInfo.InvariantCulture));
         return null;
     }

@@ -62,17 +62,8 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
             error = granted ? default : XenStoreErrorCode.EACCES;
             return granted ? node : null;
         }
-        error = XenStoreErrorCode.ENOENT;
-        for (var p = XenStorePath.Parent(path); ; p = XenStorePath.Parent(p))
-        {
-            var ancestor = Store.Get(p);
-            if (ancestor is not null)
-            {
-                if ((AccessTo(ancestor.Permissions) & need) != need) error = XenStoreErrorCode.EACCES;
-                break;
-            }
-            if (p == "/") break;
-        }
+        var (ancestor, _) = Store.NearestAncestor(path);
+        error = (AccessTo(ancestor.Permissions) & need) == need ? XenStoreErrorCode.ENOENT : XenStoreErrorCode.EACCES;
         return null;
     }
 
@@ -84,19 +75,19 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     /// </summary>
     public XenStoreErrorCode? CreateNode(string path, byte[] value)
     {
-        var missing = new List<string> { path };
-        Node? ancestor;
-        for (var p = XenStorePath.Parent(path); (ancestor = Store.Get(p)) is null; p = XenStorePath.Parent(p))
-            missing.Add(p);
+        var (ancestor, ancestorPath) = Store.NearestAncestor(path);
+        var missing = 0;
+        for (var i = ancestorPath.Length; i < path.Length; i++)
+            if (path[i] == '/') missing++;
+        if (ancestorPath == "/") missing++;
         var permissions = Privileged ? ancestor.Permissions : ancestor.Permissions.WithOwner(Connection.DomainId);
         if (!Privileged)
         {
-            if (Daemon.Domains.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing.Count))
+            if (Daemon.Domains.NodeQuotaExceeded(Connection.DomainId, Store.NodesOwnedBy(Connection.DomainId) + missing))
                 return XenStoreErrorCode.ENOSPC;
             if (RecordTooBig(value.Length, permissions, null)) return XenStoreErrorCode.ENOSPC;
         }
-        for (var i = missing.Count - 1; i >= 0; i--)
-            Store.Create(missing[i], i == 0 ? value : [], permissions);
+        Store.CreateBelow(ancestorPath, path, value, permissions);
         return null;
     }
 

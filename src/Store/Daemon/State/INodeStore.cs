@@ -12,6 +12,20 @@ internal interface INodeStore
     /// <summary>The node at a canonical path, or null. In a transaction this records the access.</summary>
     Node? Get(string path);
 
+    /// <summary>
+    /// The deepest node strictly above <paramref name="path"/> that exists, and its path,
+    /// found in O(length of the path). In a transaction only that node is recorded, not each
+    /// missing level in between: commit validation needs no more, since creating any of them
+    /// changes that ancestor's generation.
+    /// </summary>
+    (Node Node, string Path) NearestAncestor(string path);
+
+    /// <summary>
+    /// Creates <paramref name="path"/> (holding <paramref name="value"/>) and every missing
+    /// level between it and <paramref name="ancestor"/>, which exists, in O(length of the path).
+    /// </summary>
+    void CreateBelow(string ancestor, string path, byte[] value, PermissionList permissions);
+
     /// <summary>Creates a node whose parent exists and which does not.</summary>
     void Create(string path, byte[] value, PermissionList permissions);
 

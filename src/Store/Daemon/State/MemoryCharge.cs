@@ -21,8 +21,18 @@ internal static class MemoryCharge
     public static int Record(PermissionList permissions, int valueLength) => RecordHeader + 8 * permissions.Entries.Count + valueLength;
 
     /// <summary>A node: its key, its record and its name in its parent's child list.</summary>
-    public static int Node(string path, Node node) =>
-        path.Length + 1 + Record(node.Permissions, node.Value.Length) + node.Name.Length + 1;
+    public static int Node(string path, Node node) => Node(path.Length, node);
+
+    /// <summary>A node whose path is <paramref name="pathLength"/> characters long.</summary>
+    public static int Node(int pathLength, Node node) =>
+        pathLength + 1 + Record(node.Permissions, node.Value.Length) + node.Name.Length + 1;
+
+    /// <summary>
+    /// One node a transaction has touched and keeps until it ends: its path and the record
+    /// of what it saw (read-set entries included: a guest pays for what it makes the daemon
+    /// remember).
+    /// </summary>
+    public static int TransactionEntry(string path) => Bookkeeping + path.Length + 1;
 
     /// <summary>A watch: its path and token and the record holding them.</summary>
     public static int Watch(string path, string token) => Bookkeeping + path.Length + token.Length + 2;

@@ -11,6 +11,14 @@ namespace XenStore.Daemon;
 internal sealed class WatchRegistry
 {
     private readonly Dictionary<string, List<Watch>> byPath = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many watched paths have each length: an ancestor of a changed path is looked up
+    /// only if some watched path is as long, so a change 1,000 levels deep does not make
+    /// 1,000 prefix strings when a few short paths are watched.
+    /// </summary>
+    private readonly Dictionary<int, int> watchedLengths = [];
+
     private long nextSequence;
 
     public int Count { get; private set; }
@@ -21,7 +29,11 @@ internal sealed class WatchRegistry
     public Watch Add(DaemonConnection owner, string path, string token, bool relative)
     {
         var watch = new Watch(owner, path, token, relative, nextSequence++);
-        if (!byPath.TryGetValue(path, out var list)) byPath[path] = list = [];
+        if (!byPath.TryGetValue(path, out var list))
+        {
+            byPath[path] = list = [];
+            watchedLengths[path.Length] = watchedLengths.GetValueOrDefault(path.Length) + 1;
+        }
         list.Add(watch);
         owner.WatchCount++;
         owner.WatchBytes += MemoryCharge.Watch(path, token);
@@ -32,7 +44,12 @@ internal sealed class WatchRegistry
     public void Remove(Watch watch)
     {
         if (!byPath.TryGetValue(watch.Path, out var list) || !list.Remove(watch)) return;
-        if (list.Count == 0) byPath.Remove(watch.Path);
+        if (list.Count == 0)
+        {
+            byPath.Remove(watch.Path);
+            if (watchedLengths[watch.Path.Length] == 1) watchedLengths.Remove(watch.Path.Length);
+            else watchedLengths[watch.Path.Length]--;
+        }
         watch.Owner.WatchCount--;
         watch.Owner.WatchBytes -= MemoryCharge.Watch(watch.Path, watch.Token);
         Count--;
@@ -63,7 +80,7 @@ internal sealed class WatchRegistry
         if (!exact && path.Length > 0 && path[0] == '/')
         {
             for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
-                if (byPath.TryGetValue(path[..cut], out var above)) found.AddRange(above);
+                if (watchedLengths.ContainsKey(cut) && byPath.TryGetValue(path[..cut], out var above)) found.AddRange(above);
             if (path != "/" && byPath.TryGetValue("/", out var root)) found.AddRange(root);
         }
         if (found.Count > 1)
