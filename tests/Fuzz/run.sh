@@ -47,13 +47,13 @@ dotnet sharpfuzz "$work/bin/XenStore.dll" >/dev/null
 # exceeds 10 s as a hang (after start-up, a run takes well under a millisecond).
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
        AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=60000
-# One afl-fuzz campaign of target $1. Seen once under heavy load: the forkserver's very first
-# run of a seed reports an empty coverage map and afl-fuzz gives up at its dry run ("No
+# One afl-fuzz campaign of target $1. Seen under heavy load: the forkserver's very first run
+# of a seed reports an empty coverage map and afl-fuzz gives up at its dry run ("No
 # instrumentation detected") before fuzzing anything. That is start-up, not a finding: the
-# campaign is started again, once.
+# campaign is started again, up to three times in all.
 campaign() {
     local t=$1 attempt
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
         rm -rf "$work/$t/findings"
         # -s: a fixed seed, so a smoke run mutates the same way each time; -V: the time budget.
         afl-fuzz -s 1 -V "$seconds" -t 10000 -m none -i "tests/Fuzz/corpus/$t" -o "$work/$t/findings" \

@@ -9,6 +9,7 @@ namespace XenStore.Tests.Fuzz;
 /// and the run must have really fuzzed: many executions, new paths beyond the seeds.
 /// </summary>
 [Trait("Needs", "afl")]
+[Collection(nameof(FuzzSmokeCollection))]
 public sealed partial class FuzzSmokeTests
 {
     [Fact]
@@ -44,3 +45,10 @@ public sealed partial class FuzzSmokeTests
     [GeneratedRegex(@"^fuzz (?<target>\w+): execs=(?<execs>\d+) paths=\d+ found=(?<found>\d+) edges=\d+ crashes=(?<crashes>\d+) hangs=(?<hangs>\d+)", RegexOptions.Multiline)]
     private static partial Regex SummaryLine();
 }
+
+/// <summary>
+/// The fuzz campaigns run alone, after the other tests: with the suite's CPU-heavy tests beside
+/// them, afl-fuzz's dry run sometimes saw no coverage from the harness's first execution.
+/// </summary>
+[CollectionDefinition(nameof(FuzzSmokeCollection), DisableParallelization = true)]
+public sealed class FuzzSmokeCollection;
