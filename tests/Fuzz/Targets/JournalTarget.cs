@@ -22,7 +22,7 @@ internal static class JournalTarget
         if (Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
         Directory.CreateDirectory(Folder);
         var basePath = Path.Combine(Folder, "store");
-        File.WriteAllBytes(basePath + ".journal.00000000", (input[0] & 1) != 0 ? Record(input[1..]) : input[1..].ToArray());
+        File.WriteAllBytes(basePath + ".journal.00000000", (input[0] & 1) != 0 ? RecordFile.Frame(input[1..]) : input[1..].ToArray());
 
         string before;
         try
@@ -44,12 +44,4 @@ internal static class JournalTarget
 
     private static XenStoreDaemon Open(string basePath) =>
         new(new DaemonOptions { Persistence = new PersistenceOptions(basePath) { Fsync = FsyncPolicy.Never } });
-
-    /// <summary>The bytes as one record of a journal file, framed and checksummed as the daemon writes them.</summary>
-    private static byte[] Record(ReadOnlySpan<byte> body)
-    {
-        using var file = new MemoryStream();
-        RecordFile.Write(file, body);
-        return file.ToArray();
-    }
 }

@@ -80,7 +80,7 @@ internal sealed class Journal : IDisposable
         if (MustSnapshot)
             throw new JournalUnavailableException(Protocol.XenStoreErrorCode.EIO, "an fsync of the journal failed; changes wait for a snapshot of the store");
         if (mustSwitchSegment) SwitchSegment();
-        var bytes = Serialize(entries);
+        var bytes = Encode(entries, record);
         var before = segment.Length;
         try
         {
@@ -146,15 +146,16 @@ internal sealed class Journal : IDisposable
     /// <summary>Waits for a snapshot in progress (shutdown, tests).</summary>
     public void WaitForSnapshot() => snapshotTask.Wait();
 
-    private byte[] Serialize(List<JournalOp> entries)
+    /// <summary>One record of <paramref name="entries"/> (their count, then each), framed; <paramref name="scratch"/> is reused by one thread.</summary>
+    private static byte[] Encode(List<JournalOp> entries, MemoryStream scratch)
     {
-        record.SetLength(0);
-        using (var w = new BinaryWriter(record, Encoding.UTF8, leaveOpen: true))
+        scratch.SetLength(0);
+        using (var w = new BinaryWriter(scratch, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(entries.Count);
             foreach (var op in entries) op.WriteTo(w);
         }
-        return RecordFile.Frame(record.GetBuffer().AsSpan(0, (int)record.Length));
+        return RecordFile.Frame(scratch.GetBuffer().AsSpan(0, (int)scratch.Length));
     }
 
     /// <summary>Moves appending to the next segment; the old one is synced and closed later.</summary>
@@ -242,13 +243,14 @@ internal sealed class Journal : IDisposable
             {
                 file.Append(RecordFile.Frame(PersistenceFormat.SnapshotHeader(firstLiveSegment)));
                 var batch = new List<JournalOp>();
+                var scratch = new MemoryStream();
                 foreach (var (path, node) in NodeTree.Walk(root, "/"))
                 {
                     batch.Add(JournalOp.Put(path, node.Value, node.Permissions));
-                    if (batch.Count == 1024) WriteBatch(file, batch);
+                    if (batch.Count == 1024) WriteBatch(file, batch, scratch);
                 }
                 batch.AddRange(state);
-                WriteBatch(file, batch);
+                WriteBatch(file, batch, scratch);
                 file.Append(RecordFile.Frame(Encoding.UTF8.GetBytes("end")));
                 file.Sync();
             }
@@ -284,16 +286,10 @@ internal sealed class Journal : IDisposable
         log($"journal: snapshot failed ({reason}); retrying in {options.SnapshotRetryDelay.TotalSeconds:0.#} s");
     }
 
-    private static void WriteBatch(JournalFile file, List<JournalOp> batch)
+    private static void WriteBatch(JournalFile file, List<JournalOp> batch, MemoryStream scratch)
     {
         if (batch.Count == 0) return;
-        using var buffer = new MemoryStream();
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(batch.Count);
-            foreach (var op in batch) op.WriteTo(w);
-        }
-        file.Append(RecordFile.Frame(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        file.Append(Encode(batch, scratch));
         batch.Clear();
     }
 

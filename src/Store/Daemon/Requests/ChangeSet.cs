@@ -29,9 +29,6 @@ internal sealed class ChangeSet
     /// <summary>Events and replies, in the order they leave once the changes are journalled.</summary>
     public List<PendingOutput> Outputs { get; } = [];
 
-    /// <summary>True when something was changed (and may have to be undone).</summary>
-    public bool HasChanges => Entries.Count > 0 || participants.Count > 0 || undo.Count > 0;
-
     public void Record(JournalOp entry) => Entries.Add(entry);
 
     /// <summary>Enlists a store that saves its state at its first change and is told how the change set ends.</summary>
