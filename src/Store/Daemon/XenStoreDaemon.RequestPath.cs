@@ -81,6 +81,13 @@ public sealed partial class XenStoreDaemon
         {
             if (row.Handler(request) is { } error) request.Error(error);
         }
+        catch (TransactionLimitException refused)
+        {
+            // The transaction refused to touch one more node (ENOSPC or ENOMEM): what the handler
+            // had gathered is dropped, and the transaction, failed already, cannot commit it.
+            Changes.Undo();
+            request.Error(refused.Code);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A bug must cost one request, never the daemon: what it changed is undone, and a

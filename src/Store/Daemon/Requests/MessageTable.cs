@@ -24,24 +24,6 @@ internal static class MessageTable
     /// <summary>The row of a message type, or null for a type no daemon serves.</summary>
     public static Row? Find(MessageType type) => (uint)type < Rows.Length ? Rows[(int)type] : null;
 
-    /// <summary>
-    /// A handler whose transaction refuses to touch one more node answers the refusal
-    /// (ENOSPC or ENOMEM, <see cref="TransactionLimitException"/>); whatever it had gathered
-    /// is dropped, and the transaction, failed already, cannot commit it.
-    /// </summary>
-    private static Handler Limited(Handler handler) => request =>
-    {
-        try
-        {
-            return handler(request);
-        }
-        catch (TransactionLimitException refused)
-        {
-            request.Daemon.Changes.Undo();
-            return refused.Code;
-        }
-    };
-
     private static Row?[] Build()
     {
         var rows = new Row?[(int)MessageType.SetQuota + 1];
@@ -69,8 +51,6 @@ internal static class MessageTable
         rows[(int)MessageType.SetFeature] = new(FeatureQuotaHandlers.SetFeature, PrivilegedOnly: true);
         rows[(int)MessageType.GetQuota] = new(FeatureQuotaHandlers.GetQuota, PrivilegedOnly: true);
         rows[(int)MessageType.SetQuota] = new(FeatureQuotaHandlers.SetQuota, PrivilegedOnly: true);
-        for (var i = 0; i < rows.Length; i++)
-            if (rows[i] is { IgnoresTransaction: false } row) rows[i] = row with { Handler = Limited(row.Handler) };
         return rows;
     }
 }
