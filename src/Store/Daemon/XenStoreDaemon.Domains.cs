@@ -42,25 +42,39 @@ public sealed partial class XenStoreDaemon
         return null;
     }
 
-    /// <summary>Forgets a released or destroyed domain and fires @releaseDomain.</summary>
-    internal void ReleaseDomain(uint domid)
+    /// <summary>
+    /// Forgets a released or dead domain, fencing it first: as the change is kept, under the
+    /// same hold of the lock, every connection of the domain closes (its ring, in-process
+    /// guests), so no request of it runs after its nodes are gone, not even one its ring loop
+    /// had already taken. An introduced domain's release fires @releaseDomain.
+    /// </summary>
+    internal void ReleaseDomain(uint domid, bool announce = true)
     {
         Domains.Remove(domid);
-        Changes.NotifySpecial(DomainTable.ReleaseWatch);
+        if (guestConnections.TryGetValue(domid, out var ofDomain))
+            foreach (var connection in ofDomain.ToList())
+                Changes.AfterCommit(() =>
+                {
+                    CloseConnection(connection);
+                    // Its transport learns of it as of a cut-off: EOF for in-process, the ring stops.
+                    MarkOutputReady(connection);
+                });
+        if (announce) Changes.NotifySpecial(DomainTable.ReleaseWatch);
     }
 
     /// <summary>
     /// The hypervisor says some domain changed state: release the introduced domains that are
     /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it). A
-    /// domain that owns nodes without having been introduced (a toolstack writes them first)
-    /// is forgotten too once gone, without @releaseDomain, as cxenstored does. The hypervisor
+    /// domain that owns nodes or is named in permissions without having been introduced (a
+    /// toolstack writes them first) is forgotten too once gone, without @releaseDomain, as
+    /// cxenstored does. The hypervisor
     /// is asked outside the lock; what it says is applied under it.
     /// </summary>
     private void CheckDomains()
     {
         if (Options.RingPlatform is not { } platform) return;
         List<uint> known;
-        lock (Sync) known = Domains.Introduced.Select(d => d.Id).Concat(Live.Owners).Where(id => id != 0).Distinct().ToList();
+        lock (Sync) known = Domains.Introduced.Select(d => d.Id).Concat(Live.Owners).Concat(Domains.Named).Where(id => id != 0).Distinct().ToList();
         var states = known.Select(id => (Id: id, State: platform.QueryDomain(id))).ToList();
         OutputHold? hold = null;
         lock (Sync)
@@ -74,8 +88,8 @@ public sealed partial class XenStoreDaemon
                     case Ring.DomainRunState.Gone when introduced:
                         RunChange(() => ReleaseDomain(id), ref hold);
                         break;
-                    case Ring.DomainRunState.Gone when Live.NodesOwnedBy(id) > 0:
-                        RunChange(() => Domains.Remove(id), ref hold);
+                    case Ring.DomainRunState.Gone when Live.NodesOwnedBy(id) > 0 || Domains.Named.Contains(id):
+                        RunChange(() => ReleaseDomain(id, announce: false), ref hold);
                         break;
                     case Ring.DomainRunState.Shutdown when introduced && !domain!.ShutdownReported:
                         domain.ShutdownReported = true;

@@ -24,6 +24,8 @@ public sealed partial class XenStoreDaemon
         OutputHold? hold = null;
         lock (Sync)
         {
+            // A closed connection (its domain released, say) runs nothing more.
+            if (connection.IsClosed) return;
             Dispatch(connection, request);
             Settle(connection, request, ref hold);
         }

@@ -70,7 +70,18 @@ public readonly record struct Permission(uint DomainId, PermissionAccess Access)
 /// </summary>
 public sealed class PermissionList : IEquatable<PermissionList>
 {
+    /// <summary>Marks an ignored entry in <see cref="ToPersistedString"/>; no wire entry starts with it.</summary>
+    private const char IgnoredMark = '!';
+
     private byte[]? wire;
+
+    /// <summary>
+    /// Per entry, whether a daemon keeps it without honouring it (null when none is): an entry
+    /// that named a domain which did not exist when the list was set (cxenstored's
+    /// XS_PERM_IGNORE). Shown by GET_PERMS, never granted, so a domain created later with that
+    /// id gains nothing from it.
+    /// </summary>
+    private bool[]? ignored;
 
     /// <summary>A list of these entries (copied); the first names the owner.</summary>
     public PermissionList(IReadOnlyList<Permission> entries)
@@ -87,6 +98,35 @@ public sealed class PermissionList : IEquatable<PermissionList>
 
     /// <summary>The owner domain (first entry).</summary>
     public uint Owner => Entries[0].DomainId;
+
+    /// <summary>True when entry <paramref name="index"/> is kept but not honoured (see <see cref="WithIgnoredEntries"/>).</summary>
+    internal bool IsIgnored(int index) => ignored is { } flags && flags[index];
+
+    /// <summary>
+    /// The same entries, those after the owner that name a domain <paramref name="exists"/>
+    /// denies marked ignored; this list when there are none.
+    /// </summary>
+    internal PermissionList WithIgnoredEntries(Func<uint, bool> exists)
+    {
+        bool[]? flags = null;
+        for (var i = 1; i < Entries.Count; i++)
+            if (!exists(Entries[i].DomainId)) (flags ??= new bool[Entries.Count])[i] = true;
+        return flags is null ? this : new PermissionList(Entries) { ignored = flags };
+    }
+
+    /// <summary>The entries as <see cref="ToString"/> writes them, ignored ones marked, as a journal keeps them.</summary>
+    internal string ToPersistedString() =>
+        string.Join(' ', Entries.Select((e, i) => IsIgnored(i) ? IgnoredMark + e.ToString() : e.ToString()));
+
+    /// <summary>Reads what <see cref="ToPersistedString"/> wrote (or a plain list).</summary>
+    internal static PermissionList ParsePersisted(string text)
+    {
+        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var flags = parts.Select(p => p.StartsWith(IgnoredMark)).ToArray();
+        var list = Parse(string.Join(' ', parts.Select(p => p.TrimStart(IgnoredMark))));
+        if (flags.Contains(true)) list.ignored = flags;
+        return list;
+    }
 
     /// <summary>The entries as NUL-terminated strings, the GET_PERMS reply payload.</summary>
     public byte[] ToWire() => wire ??= Payloads.Strings(Entries.Select(e => e.ToString()).ToArray());
@@ -116,18 +156,22 @@ public sealed class PermissionList : IEquatable<PermissionList>
         if (Owner == owner) return this;
         var entries = Entries.ToArray();
         entries[0] = entries[0] with { DomainId = owner };
-        return new PermissionList(entries);
+        return new PermissionList(entries) { ignored = ignored };
     }
 
     /// <summary>The list without the non-owner entries naming <paramref name="domid"/>, or this list if none do.</summary>
     public PermissionList WithoutDomain(uint domid)
     {
         if (!Entries.Skip(1).Any(e => e.DomainId == domid)) return this;
-        return new PermissionList(Entries.Where((e, i) => i == 0 || e.DomainId != domid).ToList());
+        var kept = Enumerable.Range(0, Entries.Count).Where(i => i == 0 || Entries[i].DomainId != domid).ToList();
+        var flags = kept.Select(IsIgnored).ToArray();
+        return new PermissionList(kept.Select(i => Entries[i]).ToList()) { ignored = flags.Contains(true) ? flags : null };
     }
 
-    /// <summary>Same entries in the same order.</summary>
-    public bool Equals(PermissionList? other) => other is not null && Entries.SequenceEqual(other.Entries);
+    /// <summary>Same entries in the same order, ignored alike.</summary>
+    public bool Equals(PermissionList? other) =>
+        other is not null && Entries.SequenceEqual(other.Entries)
+        && Enumerable.Range(0, Entries.Count).All(i => IsIgnored(i) == other.IsIgnored(i));
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as PermissionList);
     /// <inheritdoc/>

@@ -137,8 +137,7 @@ internal static class ControlHandler
         if (!sim.Destroy(domid) && !introduced) return XenStoreErrorCode.ENOENT;
         Ok(r);
         // A domain never introduced leaves no @releaseDomain, but nothing of it stays.
-        if (introduced) r.Daemon.ReleaseDomain(domid);
-        else domains.Remove(domid);
+        r.Daemon.ReleaseDomain(domid, announce: introduced);
         return null;
     }
 

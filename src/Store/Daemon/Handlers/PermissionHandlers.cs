@@ -34,12 +34,18 @@ internal static class PermissionHandlers
         // As cxenstored: an owner that does not exist is refused before the path is looked at,
         // for the special watches too.
         if (!r.Daemon.Domains.Exists(permissions!.Owner)) return XenStoreErrorCode.ENOENT;
+        // Entries naming a domain that does not exist are kept (GET_PERMS shows them) but never
+        // honoured, also once a domain of that id appears: nobody can grant a domain not yet
+        // born (or one dead and reborn) anything in advance. The domains named are remembered,
+        // so that the entries naming one go when it dies.
+        permissions = permissions.WithIgnoredEntries(r.Daemon.Domains.Exists);
         var raw = args[0];
         if (XenStorePath.IsSpecial(raw))
         {
             // cxenstored knows no node by another special name: ENOENT.
             if (!r.Daemon.Domains.IsSpecial(raw)) return XenStoreErrorCode.ENOENT;
             if (!Access.IsOwner(r.Daemon, r.Connection, r.Daemon.Domains.SpecialPermissions(raw))) return XenStoreErrorCode.EACCES;
+            r.Daemon.Domains.NoteNamed(permissions);
             r.Daemon.Domains.SetSpecialPermissions(raw, permissions);
             r.Ok();
             return null;
@@ -52,6 +58,7 @@ internal static class PermissionHandlers
         if (!r.Privileged && permissions.Owner != node.Permissions.Owner
             && r.Daemon.Domains.NodeQuotaExceeded(permissions.Owner, r.Store.NodesOwnedBy(permissions.Owner) + 1))
             return XenStoreErrorCode.ENOSPC;
+        r.Daemon.Domains.NoteNamed(permissions);
         r.Store.Update(path, node.Value, permissions);
         r.Changed(path, node.Permissions);
         r.Ok();

@@ -48,14 +48,14 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
                 w.Write(Path);
                 w.Write(Value!.Length);
                 w.Write(Value);
-                w.Write(Permissions!.ToString());
+                w.Write(Permissions!.ToPersistedString());
                 break;
             case JournalOpKind.DeleteNode:
                 w.Write(Path);
                 break;
             case JournalOpKind.SpecialPermissions:
                 w.Write(Path);
-                w.Write(Permissions!.ToString());
+                w.Write(Permissions!.ToPersistedString());
                 break;
             case JournalOpKind.AddWatch or JournalOpKind.RemoveWatch or JournalOpKind.ClearWatches:
                 w.Write(DomainId);
@@ -79,12 +79,12 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
             case JournalOpKind.PutNode:
                 var path = r.ReadString();
                 var value = r.ReadBytes(r.ReadInt32());
-                return Put(path, value, PermissionList.Parse(r.ReadString()));
+                return Put(path, value, PermissionList.ParsePersisted(r.ReadString()));
             case JournalOpKind.DeleteNode:
                 return Delete(r.ReadString());
             case JournalOpKind.SpecialPermissions:
                 var name = r.ReadString();
-                return Special(name, PermissionList.Parse(r.ReadString()));
+                return Special(name, PermissionList.ParsePersisted(r.ReadString()));
             case JournalOpKind.AddWatch or JournalOpKind.RemoveWatch or JournalOpKind.ClearWatches:
                 return new JournalOp(kind, DomainId: r.ReadUInt32(), Path: r.ReadString(), Token: r.ReadString(), Relative: r.ReadBoolean());
             case JournalOpKind.IntroduceDomain or JournalOpKind.ReleaseDomain or JournalOpKind.SetTarget:

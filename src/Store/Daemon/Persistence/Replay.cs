@@ -17,6 +17,7 @@ internal static class Replay
         switch (op.Kind)
         {
             case JournalOpKind.PutNode:
+                daemon.Domains.NoteNamed(op.Permissions!);
                 if (live.Get(op.Path) is not null) live.Update(op.Path, op.Value!, op.Permissions!);
                 else
                 {
@@ -31,6 +32,7 @@ internal static class Replay
                 live.DeleteSilently(op.Path);
                 break;
             case JournalOpKind.SpecialPermissions:
+                daemon.Domains.NoteNamed(op.Permissions!);
                 daemon.Domains.SetSpecialPermissions(op.Path, op.Permissions!);
                 break;
             case JournalOpKind.IntroduceDomain:

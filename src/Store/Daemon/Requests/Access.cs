@@ -2,7 +2,10 @@ using XenStore.Protocol;
 
 namespace XenStore.Daemon;
 
-/// <summary>The access decision of cxenstored 4.17 (protocol §6.2).</summary>
+/// <summary>
+/// The access decision of cxenstored 4.17 (protocol §6.2). An entry naming a domain that did
+/// not exist when the list was set is skipped (cxenstored's XS_PERM_IGNORE).
+/// </summary>
 internal static class Access
 {
     /// <summary>What a connection may do with a node carrying <paramref name="permissions"/>.</summary>
@@ -13,7 +16,7 @@ internal static class Access
         var target = daemon.Domains.Find(domid)?.Target;
         var entries = permissions.Entries;
         for (var i = 1; i < entries.Count; i++)
-            if (entries[i].DomainId == domid || entries[i].DomainId == target)
+            if ((entries[i].DomainId == domid || entries[i].DomainId == target) && !permissions.IsIgnored(i))
                 return entries[i].Access;
         return entries[0].Access;
     }

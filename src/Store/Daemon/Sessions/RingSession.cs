@@ -42,6 +42,12 @@ internal sealed class RingSession : IDisposable
     public uint DomainId { get; }
     public DaemonConnection Connection { get; }
 
+    /// <summary>
+    /// Test seam: runs on the loop between taking bytes off the ring and processing the frames
+    /// they hold, the window in which a release must still fence those frames.
+    /// </summary>
+    internal Action? FramesTaken { get; set; }
+
     /// <summary>Looks at the ring soon (request arrived, output queued, re-introduction).</summary>
     public void Wake()
     {
@@ -133,6 +139,7 @@ internal sealed class RingSession : IDisposable
             if (n == 0) break;
             moved = true;
             reader.Append(scratch.AsSpan(0, n));
+            FramesTaken?.Invoke();
             if (Connection.ProcessAvailable(reader) == FrameStatus.Oversize)
             {
                 Fail(RingError.Protocol);

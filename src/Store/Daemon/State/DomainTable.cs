@@ -17,6 +17,14 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
     public const string ReleaseWatch = "@releaseDomain";
 
     private readonly Dictionary<uint, Domain> domains = [];
+
+    /// <summary>
+    /// Domains named by an honoured permission entry since they were last forgotten. The
+    /// hypervisor is asked about them too when domains change, so the entries naming a dead
+    /// domain go with it even if it owned nothing and was never introduced (cxenstored keeps a
+    /// domain record for each such domain for the same reason). At most one per domid.
+    /// </summary>
+    private readonly HashSet<uint> named = [];
     private readonly Dictionary<string, PermissionList> specialPermissions = new(StringComparer.Ordinal)
     {
         [IntroduceWatch] = PermissionList.Dom0Only,
@@ -24,6 +32,21 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
     };
 
     public Domain? Find(uint domid) => domains.GetValueOrDefault(domid);
+
+    /// <summary>Domains named by an honoured permission entry (see <see cref="NoteNamed"/>).</summary>
+    public IReadOnlyCollection<uint> Named => named;
+
+    /// <summary>Remembers the domains the honoured entries of <paramref name="permissions"/> name.</summary>
+    public void NoteNamed(PermissionList permissions)
+    {
+        var entries = permissions.Entries;
+        for (var i = 1; i < entries.Count; i++)
+        {
+            var domid = entries[i].DomainId;
+            if (domid == 0 || permissions.IsIgnored(i) || !named.Add(domid)) continue;
+            changes.OnUndo(() => named.Remove(domid));
+        }
+    }
 
     /// <summary>Domains introduced and not yet released.</summary>
     public IEnumerable<Domain> Introduced => domains.Values.Where(d => d.Introduced);
@@ -157,6 +180,7 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
         var oldSpecial = new Dictionary<string, PermissionList>(specialPermissions);
         var known = domains.Remove(domid, out var domain);
         var wasIntroduced = domain?.Introduced == true;
+        var wasNamed = named.Remove(domid);
         if (known && changes.Journaling) changes.Record(Persistence.JournalOp.Release(domid));
         changes.OnUndo(() =>
         {
@@ -166,6 +190,7 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
                 domain.Introduced = wasIntroduced;
             }
             foreach (var other in actingForIt) other.Target = domid;
+            if (wasNamed) named.Add(domid);
             foreach (var (name, permissions) in oldSpecial) specialPermissions[name] = permissions;
         });
         if (domain is not null)
