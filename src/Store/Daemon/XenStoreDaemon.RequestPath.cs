@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using XenStore.Daemon.Persistence;
 using XenStore.Protocol;
@@ -22,8 +23,10 @@ public sealed partial class XenStoreDaemon
     internal void ProcessOne(DaemonConnection connection, Message request)
     {
         OutputHold? hold = null;
+        Interlocked.Increment(ref requestsWaiting);
         lock (Sync)
         {
+            Interlocked.Decrement(ref requestsWaiting);
             // A closed connection (its domain released, say) runs nothing more.
             if (connection.IsClosed) return;
             Dispatch(connection, request);
@@ -33,22 +36,65 @@ public sealed partial class XenStoreDaemon
         NotifyOutputReady();
     }
 
+    /// <summary>
+    /// Runs the whole requests <paramref name="reader"/> holds, holding the lock for at most
+    /// <see cref="LockSlice"/> at a time (each request's cost is bounded by its size, so a slice
+    /// overruns by at most one request): a connection with a full buffer of requests lets the
+    /// others in between its slices instead of holding them off until it is done.
+    /// </summary>
     internal FrameStatus ProcessFrames(DaemonConnection connection, FrameReader reader)
     {
         FrameStatus status;
-        OutputHold? hold = null;
-        lock (Sync)
+        var sliced = false;
+        do
         {
-            while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
+            if (sliced) LetWaitingRequestsIn();
+            OutputHold? hold = null;
+            Interlocked.Increment(ref requestsWaiting);
+            lock (Sync)
             {
-                if (connection.IsClosed) break;
-                Dispatch(connection, request!);
-                Settle(connection, request!, ref hold);
+                Interlocked.Decrement(ref requestsWaiting);
+                var sliceEnd = Stopwatch.GetTimestamp() + LockSliceTicks;
+                sliced = false;
+                while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
+                {
+                    if (connection.IsClosed) break;
+                    Dispatch(connection, request!);
+                    Settle(connection, request!, ref hold);
+                    if (Stopwatch.GetTimestamp() > sliceEnd)
+                    {
+                        sliced = true;
+                        break;
+                    }
+                }
             }
+            Release(hold);
+            NotifyOutputReady();
         }
-        Release(hold);
-        NotifyOutputReady();
+        while (sliced);
         return status;
+    }
+
+    /// <summary>The longest a connection holds the lock for a run of its requests while others may wait.</summary>
+    internal static readonly TimeSpan LockSlice = TimeSpan.FromMilliseconds(1);
+
+    private static readonly long LockSliceTicks = (long)(LockSlice.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>Requests of other connections waiting for the lock (counted by the request paths).</summary>
+    private int requestsWaiting;
+
+    /// <summary>
+    /// Between two slices of one connection: the lock does not queue its waiters (whoever asks
+    /// first after a release gets it), so wait, for at most a slice, until one of the requests
+    /// waiting has got in.
+    /// </summary>
+    private void LetWaitingRequestsIn()
+    {
+        var waiting = Volatile.Read(ref requestsWaiting);
+        if (waiting == 0) return;
+        var deadline = Stopwatch.GetTimestamp() + LockSliceTicks;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref requestsWaiting) >= waiting && Stopwatch.GetTimestamp() < deadline) spin.SpinOnce();
     }
 
     /// <summary>Runs one request's handler under the lock. Nothing a client sends can throw out of here.</summary>
