@@ -17,8 +17,12 @@ Commands (one JSON object per line; one JSON answer per line):
   {"op": "state"}               -> {"features", "connection", "error", indices...}
   {"op": "reconnect", "timeout": 5} -> ask for a ring reset, wait until the daemon answers
   {"op": "flood", "count": N}   -> write N READ requests without reading any reply
+  {"op": "cycle", "messages": [{"type": 2, "tx": 0, "payload": "a/%d\u0000"}], "timeout": 3}
+      -> an attacker: sends the messages in turn ("%d" replaced by a running count) for the
+         whole timeout, consuming replies unread; answers {"sent": N}
   {"op": "quit"}
 """
+import ctypes
 import json
 import mmap
 import os
@@ -55,10 +59,13 @@ class Guest:
         self.inbuf = b""
 
     def u32(self, off):
-        return struct.unpack_from("<I", self.page, off)[0]
+        # One aligned 4-byte load, as C's would be: struct reads byte by byte, and a torn
+        # read of an index the daemon is moving can run ahead of it (the daemon then rightly
+        # reports impossible indices).
+        return ctypes.c_uint32.from_buffer(self.page, off).value
 
     def set32(self, off, value):
-        struct.pack_into("<I", self.page, off, value & 0xFFFFFFFF)
+        ctypes.c_uint32.from_buffer(self.page, off).value = value & 0xFFFFFFFF
 
     def notify(self):
         try:
@@ -190,6 +197,34 @@ def serve(directory, domid):
                 g.set32(REQ_PROD, prod + len(msg))
                 g.notify()
                 sent += 1
+            out = {"sent": sent}
+        elif op == "cycle":
+            templates = [(m["type"], m.get("tx", 0), m["payload"]) for m in cmd["messages"]]
+            sent = 0
+            deadline = time.time() + cmd.get("timeout", 3)
+            pending = b""
+            while time.time() < deadline:
+                if not pending:
+                    mtype, tx, text = templates[sent % len(templates)]
+                    payload = text.replace("%d", str(sent)).encode("latin-1")
+                    pending = struct.pack("<IIII", mtype, 7, tx, len(payload)) + payload
+                    sent += 1
+                # Replies are consumed unread, so the daemon goes on taking requests.
+                g.set32(RSP_CONS, g.u32(RSP_PROD))
+                cons, prod = g.u32(REQ_CONS), g.u32(REQ_PROD)
+                room = RING - ((prod - cons) & 0xFFFFFFFF)
+                if room == 0:
+                    g.notify()
+                    g.wait(0.01)
+                    continue
+                # What fits now: a message longer than the ring goes in pieces.
+                chunk, pending = pending[:room], pending[room:]
+                start = prod & (RING - 1)
+                first = min(len(chunk), RING - start)
+                g.page[REQ + start:REQ + start + first] = chunk[:first]
+                g.page[REQ:REQ + len(chunk) - first] = chunk[first:]
+                g.set32(REQ_PROD, prod + len(chunk))
+                g.notify()
             out = {"sent": sent}
         elif op == "quit":
             print(json.dumps(out), flush=True)
