@@ -13,6 +13,12 @@
  *   xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS=inf]
  *       WRITEs of new nodes DIR/PREFIX<FIRST..FIRST+COUNT-1> (value "v"), DEPTH in flight
  *       (1 = sequential round trips), stopping early after MAXSECONDS.
+ *   xsload [-p PID] fill SOCKET DOMAINS NODES DEPTH
+ *       A host's worth of nodes: /local/domain/<d>/data/k<i> for d in 1..DOMAINS and i below
+ *       NODES (value "v"), domain after domain on one connection, DEPTH in flight.
+ *   xsload probe SOCKET PATH INTERVAL_US
+ *       READs PATH every INTERVAL_US, one at a time, until SIGTERM or SIGINT; then prints
+ *       "n=<reads> p50_us= p99_us= p999_us= max_us=" of the round-trip times.
  *   xsload rm SOCKET PATH
  *       RM PATH (missing is fine).
  *
@@ -309,12 +315,74 @@ static void writes(const char *sock, const char *dir, const char *prefix, long f
     close(c->fd);
 }
 
+static void fill(const char *sock, long domains, long nodes, int depth)
+{
+    struct conn *c = open_conn(sock);
+    char *batch = malloc((size_t)depth * 256);
+    char path[200];
+    uint32_t req = 1;
+    long total = domains * nodes, done = 0;
+    unsigned long long c0 = daemon_cpu();
+    double t0 = now();
+    while (done < total) {
+        int n = total - done < depth ? (int)(total - done) : depth;
+        size_t len = 0;
+        for (int i = 0; i < n; i++) {
+            long k = done + i;
+            snprintf(path, sizeof(path), "/local/domain/%ld/data/k%ld", 1 + k / nodes, k % nodes);
+            len += put_request(batch + len, XS_WRITE, req + i, path, "v");
+        }
+        write_all(c->fd, batch, len);
+        for (int i = 0; i < n; i++) expect_reply(c, XS_WRITE, req + i);
+        req += n;
+        done += n;
+    }
+    report(done, now() - t0, daemon_cpu() - c0);
+    close(c->fd);
+}
+
+static volatile sig_atomic_t probe_stop;
+static void on_probe_stop(int sig) { (void)sig; probe_stop = 1; }
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void probe(const char *sock, const char *path, long interval_us)
+{
+    struct sigaction sa = { .sa_handler = on_probe_stop };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    struct conn *c = open_conn(sock);
+    size_t cap = 1 << 16, n = 0;
+    double *lat = malloc(cap * sizeof(double));
+    char buf[512];
+    uint32_t req = 1;
+    while (!probe_stop) {
+        size_t len = put_request(buf, XS_READ, req, path, NULL);
+        double t0 = now();
+        write_all(c->fd, buf, len);
+        expect_reply(c, XS_READ, req++);
+        if (n == cap) lat = realloc(lat, (cap *= 2) * sizeof(double));
+        lat[n++] = (now() - t0) * 1e6;
+        sleep_until(t0 + interval_us / 1e6);
+    }
+    if (!n) { printf("n=0\n"); return; }
+    qsort(lat, n, sizeof(double), cmp_double);
+#define PCT(q) lat[(size_t)((q) * (n - 1))]
+    printf("n=%zu p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f\n", n, PCT(0.5), PCT(0.99), PCT(0.999), lat[n - 1]);
+    fflush(stdout);
+}
+
 static void usage(void)
 {
     fprintf(stderr,
             "usage: xsload [-p PID] pipeline SOCKET read|write COUNT DEPTH\n"
             "       xsload [-p PID] clients SOCKET read|write|rw NCLIENTS SECONDS [DEPTH]\n"
             "       xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS]\n"
+            "       xsload [-p PID] fill SOCKET DOMAINS NODES DEPTH\n"
+            "       xsload probe SOCKET PATH INTERVAL_US\n"
             "       xsload rm SOCKET PATH\n");
     exit(2);
 }
@@ -341,6 +409,12 @@ int main(int argc, char **argv)
         int depth = atoi(argv[7]);
         if (depth < 1 || depth > 4096) usage();
         writes(sock, argv[3], argv[4], atol(argv[5]), atol(argv[6]), depth, argc > 8 ? atof(argv[8]) : 1e9);
+    } else if (!strcmp(mode, "fill") && argc >= 6) {
+        int depth = atoi(argv[5]);
+        if (depth < 1 || depth > 4096) usage();
+        fill(sock, atol(argv[3]), atol(argv[4]), depth);
+    } else if (!strcmp(mode, "probe") && argc >= 5) {
+        probe(sock, argv[3], atol(argv[4]));
     } else if (!strcmp(mode, "rm")) {
         struct conn *c = open_conn(sock);
         call(c, XS_RM, argv[3], NULL, 1);

@@ -3,12 +3,20 @@ using System.Text;
 using XenStore.Daemon;
 using XenStore.Protocol;
 
+// StoreProbe memory [DOMAINS=1000] [NODES=1000]
+// Fills /local/domain/<d>/data/k<i> as the scale benchmark does and prints the managed heap
+// per node after a full collection: the store's own footprint, without the GC's headroom.
 // StoreProbe [FILL=200000] [BATCH=20000] [REPS=5]
 // Drives the daemon in process (no sockets): BATCH new-node WRITEs into an empty directory
 // /fill (removed after each rep), then the same into /fill holding FILL children. Per rep:
 // ns per write, GC collections per generation and GC pause time, so the cost of the store's
 // lookups and inserts can be told from the collector's. Last, overwrites of an existing leaf
 // and of the big directory's own value.
+if (args.Length > 0 && args[0] == "memory")
+{
+    MemoryProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 1000);
+    return;
+}
 var fill = args.Length > 0 ? int.Parse(args[0]) : 200_000;
 var batch = args.Length > 1 ? int.Parse(args[1]) : 20_000;
 var reps = args.Length > 2 ? int.Parse(args[2]) : 5;

@@ -29,6 +29,8 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         Options = options ?? new DaemonOptions();
         Quotas = Options.Quotas.Clone();
+        // Counted from the start, so that CONTROL memreport reports every pause.
+        _ = GcPauses.Process;
         log = new DaemonLog(Options.Trace, line => Log?.Invoke(line));
         Changes = new ChangeSet(journaling: Options.Persistence is not null);
         Live = new LiveStore(Changes);

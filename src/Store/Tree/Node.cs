@@ -8,11 +8,24 @@ namespace XenStore.Tree;
 /// </summary>
 public sealed class Node
 {
-    /// <summary>A node with these fields; nothing is copied, so the caller gives up <paramref name="value"/>.</summary>
+    /// <summary>
+    /// A node with these fields; nothing is copied, so the caller gives up <paramref name="value"/>
+    /// (a short name or value may be replaced by an equal one other nodes share, see <see cref="InternPool"/>).
+    /// </summary>
     public Node(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
     {
-        Name = name;
-        Value = value;
+        Name = InternPool.Name(name);
+        Value = InternPool.Value(value);
+        Permissions = permissions;
+        Generation = generation;
+        Children = children;
+    }
+
+    /// <summary>A copy with these fields, whose name and value come from a node already (pooled or long).</summary>
+    private Node(Node source, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    {
+        Name = source.Name;
+        Value = ReferenceEquals(value, source.Value) ? value : InternPool.Value(value);
         Permissions = permissions;
         Generation = generation;
         Children = children;
@@ -42,14 +55,14 @@ public sealed class Node
 
     /// <summary>A copy with a new value and permissions, stamped <paramref name="generation"/>.</summary>
     public Node WithContent(byte[] value, PermissionList permissions, ulong generation) =>
-        new(Name, value, permissions, generation, Children);
+        new(this, value, permissions, generation, Children);
 
     /// <summary>A copy with a new child list, stamped <paramref name="generation"/>.</summary>
     public Node WithChildren(ChildMap children, ulong generation) =>
-        new(Name, Value, Permissions, generation, children);
+        new(this, Value, Permissions, generation, children);
 
     /// <summary>Replaces a child without counting it as a change of this node (its generation stays).</summary>
-    public Node WithUpdatedChild(Node child) => new(Name, Value, Permissions, Generation, Children.Set(child));
+    public Node WithUpdatedChild(Node child) => new(this, Value, Permissions, Generation, Children.Set(child));
 
     /// <summary>The name, generation and child count, for debugging.</summary>
     public override string ToString() => $"{Name} gen={Generation} children={Children.Count}";

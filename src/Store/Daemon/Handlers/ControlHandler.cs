@@ -63,6 +63,7 @@ internal static class ControlHandler
             .Append(CultureInfo.InvariantCulture, $"watches: {d.Watches.Count}\n")
             .Append(CultureInfo.InvariantCulture, $"domains: {d.Domains.Introduced.Count()}\n")
             .Append(CultureInfo.InvariantCulture, $"managed heap: {GC.GetTotalMemory(false)}\n")
+            .Append(GcPauses.Process.Report())
             .ToString();
         if (args.Count == 0) return Text(r, report);
         d.Trace(report);

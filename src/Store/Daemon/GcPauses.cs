@@ -1,0 +1,78 @@
+using System.Diagnostics.Tracing;
+
+namespace XenStore.Daemon;
+
+/// <summary>
+/// The garbage collector's pauses as this process sees them: from the runtime's own GC events
+/// (the span from suspending the threads to restarting them, which is what a request waiting
+/// for the daemon feels), counted per generation, with the longest and the total. Read by
+/// CONTROL memreport, so a pause can be told from a slow request on a live daemon, as
+/// dotnet-counters would show it from outside. One listener per process; its cost is a few
+/// events per collection.
+/// </summary>
+internal sealed class GcPauses : EventListener
+{
+    // Microsoft-Windows-DotNETRuntime's GC keyword, and the events of its GC channel used here.
+    private const EventKeywords GcKeyword = (EventKeywords)0x1;
+    private const int GCStart = 1;
+    private const int RestartEEEnd = 3;
+    private const int SuspendEEBegin = 9;
+
+    private static readonly Lazy<GcPauses> Shared = new(() => new GcPauses());
+
+    private readonly object gate = new();
+    private DateTime? suspendedAt;
+    private int generation;
+    private readonly long[] count = new long[3];
+    private readonly double[] longestMs = new double[3];
+    private double totalMs;
+
+    private GcPauses() { }
+
+    /// <summary>The process's listener, started on first use.</summary>
+    public static GcPauses Process => Shared.Value;
+
+    /// <summary>Pauses so far: per generation collected, how many and the longest; and the total.</summary>
+    public string Report()
+    {
+        lock (gate)
+        {
+            var info = GC.GetGCMemoryInfo();
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"gc mode: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}\n"
+                + $"gc pauses: gen0 {count[0]} (longest {longestMs[0]:F1} ms), gen1 {count[1]} (longest {longestMs[1]:F1} ms), gen2 {count[2]} (longest {longestMs[2]:F1} ms), total {totalMs:F0} ms\n"
+                + $"gc heap: {info.HeapSizeBytes} bytes, fragmented {info.FragmentedBytes}, committed {info.TotalCommittedBytes}\n");
+        }
+    }
+
+    protected override void OnEventSourceCreated(EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(eventSource, EventLevel.Informational, GcKeyword);
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        switch (e.EventId)
+        {
+            case SuspendEEBegin:
+                lock (gate) suspendedAt = e.TimeStamp;
+                break;
+            case GCStart when e.Payload is { Count: > 1 } payload && payload[1] is uint depth:
+                lock (gate) generation = (int)Math.Min(depth, 2);
+                break;
+            case RestartEEEnd:
+                lock (gate)
+                {
+                    // Events reach listeners late and in batches: their time stamps say when they happened.
+                    if (suspendedAt is not { } since) return;
+                    var ms = (e.TimeStamp - since).TotalMilliseconds;
+                    suspendedAt = null;
+                    count[generation]++;
+                    longestMs[generation] = Math.Max(longestMs[generation], ms);
+                    totalMs += ms;
+                }
+                break;
+        }
+    }
+}
