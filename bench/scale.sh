@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/scale.sh: a busy host's store. DOMAINS x NODES nodes (default 1,000 x 1,000: one
+# million) /local/domain/<d>/data/k<i> written 64 pipelined into a fresh daemon while a probe
+# READs / every millisecond on its own connection. Per daemon and repetition: fill time,
+# daemon CPU per node, the probe's latency percentiles over the fill, and RSS per node two
+# seconds after it. Repetitions interleave the daemons (a different one first each time);
+# the table gives medians, bench/scale.csv keeps every run. Our daemon's CONTROL memreport
+# (GC pauses per generation) is printed after each of its runs.
+#
+#   DOMAINS=1000 NODES=1000 REPS=3 SCALE_DAEMONS="ours oxenstored cxenstored" bench/scale.sh
+#
+# cxenstored rewrites a directory's whole child list for each new child: at 1,000 children
+# per directory one fill takes it about 18 minutes (leave it out with SCALE_DAEMONS).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+ANCHOR=${XENSTOREPS_SHARED:-$ROOT/../shared}/anchor
+DOMAINS=${DOMAINS:-1000}
+NODES=${NODES:-1000}
+REPS=${REPS:-3}
+read -r -a DAEMONS <<<"${SCALE_DAEMONS:-ours oxenstored cxenstored}"
+TOTAL=$((DOMAINS * NODES))
+log() { echo "scale: $*" >&2; }
+
+[[ -x $ANCHOR/start-anchor.sh ]] || { echo "no anchor scripts at $ANCHOR (set XENSTOREPS_SHARED)" >&2; exit 2; }
+WORK=$(mktemp -d -t xss.XXXXXX)
+# shellcheck source=bench/lib/daemons.sh
+source "$HERE/lib/daemons.sh"
+trap 'cleanup_daemons; rm -rf "$WORK"' EXIT
+LOAD=$WORK/xsload
+gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
+dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+field() { grep -oE "(^| )$1=[0-9.]+" | cut -d= -f2; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# CONTROL memreport over the socket (our daemon's GC pauses).
+memreport() {
+    python3 - "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+p = b"memreport\0"
+s.sendall(struct.pack("<IIII", 0, 1, 0, len(p)) + p)
+head = b""
+while len(head) < 16: head += s.recv(16 - len(head))
+length = struct.unpack("<IIII", head)[3]
+body = b""
+while len(body) < length: body += s.recv(length - len(body))
+print(body.rstrip(b"\0").decode())
+PY
+}
+
+# One fill of a fresh daemon; writes "fill_s cpu_ns_per_node p50 p99 p999 max rss_b_per_node"
+# to $WORK/result (not through a subshell, so that the daemons it starts are the ones the exit
+# trap stops).
+run_one() {
+    local d=$1 r=$2 name
+    if [[ $d == ours ]]; then name=ours$r; start_ours "$name"; else name=$d; start_ref "$d"; fi
+    local sock=${SOCK[$name]} pid=${PID[$name]}
+    "$LOAD" probe "$sock" / 1000 >"$WORK/probe.out" &
+    local probe=$!
+    local out
+    out=$("$LOAD" -p "$pid" fill "$sock" "$DOMAINS" "$NODES" 64)
+    kill -TERM "$probe"
+    wait "$probe" || true
+    sleep 2
+    local rss
+    rss=$(rss_kb "$pid")
+    [[ $d == ours ]] && memreport "$sock" | sed 's/^/  ours: /' >&2
+    local p
+    p=$(cat "$WORK/probe.out")
+    echo "$(field seconds <<<"$out") $(field cpu_per_op <<<"$out") $(field p50_us <<<"$p") $(field p99_us <<<"$p") $(field p999_us <<<"$p") $(field max_us <<<"$p") $((rss * 1024 / TOTAL))" >"$WORK/result"
+    if [[ $d == ours ]]; then
+        kill -TERM "${OURS_LAUNCHERS[-1]}"
+        wait "${OURS_LAUNCHERS[-1]}" 2>/dev/null || true
+    else
+        bash "$ANCHOR/stop-anchor.sh" "$WORK/$d" >/dev/null 2>&1
+        rm -rf "${WORK:?}/$d"
+    fi
+}
+
+declare -A R
+CSV=$HERE/scale.csv
+echo "daemon,rep,domains,nodes,fill_s,cpu_ns_per_node,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node" >"$CSV"
+for ((r = 1; r <= REPS; r++)); do
+    for ((i = 0; i < ${#DAEMONS[@]}; i++)); do
+        d=${DAEMONS[$(((i + r - 1) % ${#DAEMONS[@]}))]}
+        log "rep $r/$REPS: $d, $DOMAINS x $NODES nodes"
+        run_one "$d" "$r"
+        read -r fill cpu p50 p99 p999 max rss <"$WORK/result"
+        log "  $d: fill ${fill}s, ${cpu} ns/node, probe p50 ${p50} p99 ${p99} p99.9 ${p999} max ${max} us, ${rss} B/node"
+        echo "$d,$r,$DOMAINS,$NODES,$fill,$cpu,$p50,$p99,$p999,$max,$rss" >>"$CSV"
+        for k in fill cpu p50 p99 p999 max rss; do R[$k,$d]+="${!k} "; done
+    done
+done
+
+med() { median ${R[$1,$2]}; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+echo "| $DOMAINS x $NODES nodes, 64 pipelined (median of $REPS) |$(printf ' %s |' "${DAEMONS[@]}")"
+echo "|---|$(printf -- '---:|%.0s' "${DAEMONS[@]}")"
+row() {
+    local label=$1 key=$2 fmt=$3 d v line
+    line="| $label |"
+    for d in "${DAEMONS[@]}"; do v=$(med "$key" "$d"); [[ $fmt == ms ]] && v=$(ms "$v"); line+=" $v |"; done
+    echo "$line"
+}
+row "fill time (s)" fill s
+row "daemon CPU per node (ns)" cpu n
+row "RSS per node (B)" rss n
+row "probe READ p50 (ms)" p50 ms
+row "probe READ p99 (ms)" p99 ms
+row "probe READ p99.9 (ms)" p999 ms
+row "probe READ max (ms)" max ms
