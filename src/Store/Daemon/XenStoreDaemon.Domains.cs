@@ -67,8 +67,8 @@ public sealed partial class XenStoreDaemon
     /// gone, and fire @releaseDomain once for each newly shut down one (RESUME re-arms it). A
     /// domain that owns nodes or is named in permissions without having been introduced (a
     /// toolstack writes them first) is forgotten too once gone, without @releaseDomain, as
-    /// cxenstored does. The hypervisor
-    /// is asked outside the lock; what it says is applied under it.
+    /// cxenstored does. The hypervisor is asked outside the lock; what it says is applied
+    /// under it.
     /// </summary>
     private void CheckDomains()
     {
