@@ -96,6 +96,13 @@ public static class XenStoreConnector
         return For(client, owned ? daemon : null, owned ? "embedded daemon" : "daemon hosted in this session");
     }
 
+    /// <summary>
+    /// A remote host's xenstored through an ssh link this connection owns (see
+    /// <see cref="SshTransport"/>); a reconnect opens a new link.
+    /// </summary>
+    public static Connection Ssh(SshConnectionOptions options, CancellationToken cancellationToken = default) =>
+        For(XenStoreClient.ConnectSshAsync(options, cancellationToken).GetAwaiter().GetResult());
+
     /// <summary>This session as guest <paramref name="domid"/> of the simulated hypervisor in <paramref name="simDirectory"/>.</summary>
     public static Connection Ring(string simDirectory, uint domid)
     {

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace XenStore.Transport;
+
+/// <summary>
+/// One ssh child process: started with the user's ssh configuration plus the options that make
+/// it fail fast instead of asking (BatchMode, ConnectTimeout), its standard error kept for
+/// messages, and killed when disposed, or when this process exits, so no ssh outlives its owner.
+/// </summary>
+internal sealed class SshProcess : IDisposable
+{
+    private static readonly ConcurrentDictionary<SshProcess, byte> Running = new();
+    private readonly Process process;
+    private readonly StringBuilder errors = new();
+    private readonly StringBuilder output = new();
+    private int disposed;
+
+    static SshProcess()
+    {
+        // A normal exit of the session (exit, end of a script) must not leave tunnels behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+    }
+
+    private SshProcess(Process process)
+    {
+        this.process = process;
+        Id = process.Id;
+    }
+
+    /// <summary>The ssh process id (kept: messages name it after the process is gone).</summary>
+    public int Id { get; }
+
+    public bool HasExited => process.HasExited;
+
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>What ssh wrote on standard error so far (the last 4 KiB), trimmed.</summary>
+    public string ErrorOutput
+    {
+        get { lock (errors) return errors.ToString().Trim(); }
+    }
+
+    /// <summary>What ssh wrote on standard output so far (a remote command's answer).</summary>
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    /// <summary>
+    /// Starts ssh with <paramref name="options"/> and then <paramref name="arguments"/> (the
+    /// host name is added last for a tunnel, or before a remote command by the caller).
+    /// </summary>
+    public static SshProcess Start(SshConnectionOptions options, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(options.SshPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            // -n gives ssh /dev/null; it never reads the session's terminal.
+            RedirectStandardInput = false,
+        };
+        foreach (var a in CommonArguments(options)) start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new Win32Exception("ssh did not start");
+        }
+        catch (Win32Exception e)
+        {
+            throw new SshConnectException(SshFailure.SshNotFound, options.HostName,
+                $"Cannot run {options.SshPath} to reach {options}: {e.Message} (is OpenSSH's client installed?)", e);
+        }
+        var ssh = new SshProcess(process);
+        Running[ssh] = 0;
+        process.ErrorDataReceived += (_, e) => Append(ssh.errors, e.Data);
+        process.OutputDataReceived += (_, e) => Append(ssh.output, e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return ssh;
+    }
+
+    /// <summary>
+    /// The user's options first (ssh takes the first value it is given for an option, so
+    /// theirs win), then ours: never prompt, bounded connect, notice a dead link, no sharing of
+    /// a connection-multiplexing master whose lifetime is not ours.
+    /// </summary>
+    private static List<string> CommonArguments(SshConnectionOptions o)
+    {
+        var args = new List<string> { "-n" };
+        foreach (var (name, value) in o.Options) args.AddRange(["-o", $"{name}={value}"]);
+        if (o.UserName is { } user) args.AddRange(["-l", user]);
+        if (o.Port is { } port) args.AddRange(["-p", port.ToString(CultureInfo.InvariantCulture)]);
+        if (o.KeyFilePath is { } key) args.AddRange(["-i", key]);
+        var seconds = Math.Max(1, (int)Math.Ceiling(o.ConnectTimeout.TotalSeconds));
+        args.AddRange([
+            "-o", "BatchMode=yes",
+            "-o", $"ConnectTimeout={seconds}",
+            "-o", "ServerAliveInterval=10",
+            "-o", "ServerAliveCountMax=3",
+            "-o", "ControlMaster=no",
+            "-o", "ControlPath=none",
+        ]);
+        return args;
+    }
+
+    private static void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null) return;
+        lock (buffer)
+        {
+            buffer.Append(line).Append('\n');
+            if (buffer.Length > 4096) buffer.Remove(0, buffer.Length - 4096);
+        }
+    }
+
+    /// <summary>Waits for ssh to exit, up to <paramref name="timeout"/>; true if it did.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(bounded.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The failure ssh's exit and message describe, as an exception naming the host and quoting
+    /// ssh (OpenSSH's messages are stable: they are what scripts and users grep for).
+    /// </summary>
+    public SshConnectException Failure(SshConnectionOptions options, string what)
+    {
+        var said = ErrorOutput;
+        var failure =
+            said.Contains("Permission denied", StringComparison.Ordinal) ? SshFailure.LoginRefused
+            : said.Contains("Host key verification failed", StringComparison.Ordinal)
+              || said.Contains("host key is known", StringComparison.Ordinal)
+              || said.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) ? SshFailure.HostKeyUnknown
+            : said.Contains("Could not resolve hostname", StringComparison.Ordinal)
+              || said.Contains("Connection refused", StringComparison.Ordinal)
+              || said.Contains("No route to host", StringComparison.Ordinal)
+              || said.Contains("Network is unreachable", StringComparison.Ordinal) ? SshFailure.HostUnreachable
+            : said.Contains("timed out", StringComparison.OrdinalIgnoreCase) ? SshFailure.TimedOut
+            : said.Contains("open failed", StringComparison.Ordinal) ? SshFailure.RemoteDaemonUnavailable
+            : SshFailure.Failed;
+        var exit = process.HasExited ? $"ssh exited with status {process.ExitCode}" : "ssh";
+        var reason = failure switch
+        {
+            SshFailure.LoginRefused => "the host refused the login (no key it accepts for this user)",
+            SshFailure.HostKeyUnknown => "the host's key is not in known_hosts (or has changed); connect once with ssh to check and record it",
+            SshFailure.HostUnreachable => "the host cannot be reached",
+            SshFailure.TimedOut => "the host did not answer in time",
+            SshFailure.RemoteDaemonUnavailable => "no xenstored serves the socket there",
+            _ => "ssh failed",
+        };
+        return new SshConnectException(failure, options.HostName,
+            $"Cannot {what} {options}: {reason} ({exit}{(said.Length == 0 ? "" : ": " + LastLines(said))}).");
+    }
+
+    private static string LastLines(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(" / ", lines.TakeLast(3));
+    }
+
+    /// <summary>Kills ssh (if it still runs) and waits for it, so nothing of it is left.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        Running.TryRemove(this, out _);
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException) { }
+        catch (Win32Exception) { }
+        process.Dispose();
+    }
+
+    /// <summary>Every ssh this process started and still runs (process exit; the module's removal).</summary>
+    public static void KillAll()
+    {
+        foreach (var ssh in Running.Keys) ssh.Dispose();
+    }
+}
