@@ -17,6 +17,7 @@ internal sealed class SshProcess : IDisposable
     private readonly Process process;
     private readonly StringBuilder errors = new();
     private readonly StringBuilder output = new();
+    private readonly string? ownedDirectory;
     private int disposed;
 
     static SshProcess()
@@ -25,9 +26,10 @@ internal sealed class SshProcess : IDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
     }
 
-    private SshProcess(Process process)
+    private SshProcess(Process process, string? ownedDirectory)
     {
         this.process = process;
+        this.ownedDirectory = ownedDirectory;
         Id = process.Id;
     }
 
@@ -52,9 +54,10 @@ internal sealed class SshProcess : IDisposable
 
     /// <summary>
     /// Starts ssh with <paramref name="options"/> and then <paramref name="arguments"/> (the
-    /// host name is added last for a tunnel, or before a remote command by the caller).
+    /// host name and a remote command, if any). <paramref name="ownedDirectory"/> (a tunnel's
+    /// local socket lives there) is removed with the process, whoever ends it.
     /// </summary>
-    public static SshProcess Start(SshConnectionOptions options, IEnumerable<string> arguments)
+    public static SshProcess Start(SshConnectionOptions options, IEnumerable<string> arguments, string? ownedDirectory = null)
     {
         var start = new ProcessStartInfo(options.SshPath)
         {
@@ -76,7 +79,7 @@ internal sealed class SshProcess : IDisposable
             throw new SshConnectException(SshFailure.SshNotFound, options.HostName,
                 $"Cannot run {options.SshPath} to reach {options}: {e.Message} (is OpenSSH's client installed?)", e);
         }
-        var ssh = new SshProcess(process);
+        var ssh = new SshProcess(process, ownedDirectory);
         Running[ssh] = 0;
         process.ErrorDataReceived += (_, e) => Append(ssh.errors, e.Data);
         process.OutputDataReceived += (_, e) => Append(ssh.output, e.Data);
@@ -190,6 +193,14 @@ internal sealed class SshProcess : IDisposable
         catch (InvalidOperationException) { }
         catch (Win32Exception) { }
         process.Dispose();
+        if (ownedDirectory is not null) DeleteDirectory(ownedDirectory);
+    }
+
+    public static void DeleteDirectory(string directory)
+    {
+        try { Directory.Delete(directory, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Every ssh this process started and still runs (process exit; the module's removal).</summary>

@@ -13,16 +13,14 @@ public sealed class SshTransport : IXenStoreTransport
 {
     private readonly SshProcess ssh;
     private readonly UnixSocketTransport socket;
-    private readonly string directory;
     private readonly SshConnectionOptions options;
 
-    private SshTransport(SshConnectionOptions options, string remoteSocketPath, SshProcess ssh, UnixSocketTransport socket, string directory)
+    private SshTransport(SshConnectionOptions options, string remoteSocketPath, SshProcess ssh, UnixSocketTransport socket)
     {
         this.options = options;
         RemoteSocketPath = remoteSocketPath;
         this.ssh = ssh;
         this.socket = socket;
-        this.directory = directory;
     }
 
     /// <summary>The xenstored's socket on the remote host.</summary>
@@ -58,7 +56,7 @@ public sealed class SshTransport : IXenStoreTransport
         try
         {
             ssh = SshProcess.Start(options, ["-N", "-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindMask=0177",
-                "-L", $"{local}:{remote}", "--", options.HostName]);
+                "-L", $"{local}:{remote}", "--", options.HostName], ownedDirectory: directory);
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(options.ConnectTimeout);
             try
@@ -84,13 +82,13 @@ public sealed class SshTransport : IXenStoreTransport
                 throw new SshConnectException(SshFailure.RemoteDaemonUnavailable, options.HostName,
                     $"Logged in to {options}, but no xenstored answers at {remote} there (is it running, is the path right?){Said(ssh)}.", e);
             }
-            return new SshTransport(options, remote, ssh, socket, directory);
+            return new SshTransport(options, remote, ssh, socket);
         }
         catch
         {
             if (socket is not null) await socket.DisposeAsync().ConfigureAwait(false);
-            ssh?.Dispose();
-            DeleteDirectory(directory);
+            if (ssh is null) SshProcess.DeleteDirectory(directory);
+            else ssh.Dispose();
             throw;
         }
     }
@@ -168,14 +166,6 @@ public sealed class SshTransport : IXenStoreTransport
     {
         await socket.DisposeAsync().ConfigureAwait(false);
         ssh.Dispose();
-        DeleteDirectory(directory);
-    }
-
-    private static void DeleteDirectory(string directory)
-    {
-        try { Directory.Delete(directory, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Kills every ssh link this process still has open (the PowerShell module calls it when it is removed).</summary>
