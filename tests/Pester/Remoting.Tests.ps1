@@ -83,6 +83,8 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
             }
             @($items.PSComputerName | Sort-Object) | Should -Be @('h1', 'h2')
             Compare-Object $items[0] $items[1] -Property FullName, Value, Permissions | Should -BeNullOrEmpty
+            # They show here as they do there: the table per parent of the module's format file.
+            ($items | Out-String) | Should -Match 'Path: /local/domain/0'
             $states = Invoke-Command -Session $Sessions { Get-ChildItem xs:/local/domain/0/backend/vif -Recurse | Where-Object Name -eq state }
             ($states | Group-Object Value | Sort-Object Name).Name | Should -Be @('2', '4', '6')
         }
@@ -129,6 +131,13 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
             $block = [regex]::Matches($section, '(?s)```powershell\n(.*?)```') | ForEach-Object { $_.Groups[1].Value } |
                 Where-Object { $_ -match '-ThrottleLimit' }
             $block | Should -HaveCount 1
+            # about_XenStore shows the same example (indented by eight spaces there).
+            $about = Get-Content (Join-Path $ProjectRoot 'en-US/about_XenStore.help.txt')
+            $start = [array]::IndexOf($about, "        `$hosts = 'h1', 'h2'")
+            $start | Should -BeGreaterOrEqual 0
+            $aboutBlock = ($about[$start..($about.Count - 1)] |
+                Select-Object -First ($block.TrimEnd().Split("`n").Count)) -replace '^ {8}', ''
+            ($aboutBlock -join "`n") | Should -Be $block.TrimEnd()
             # The hosts of this machine are reached through ssh options rather than names in an ssh
             # configuration: the same command on sessions opened with those options.
             $code = $block -replace '-HostName \$hosts', '-Session $Sessions'
