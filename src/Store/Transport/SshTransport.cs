@@ -61,13 +61,7 @@ public sealed class SshTransport : IXenStoreTransport
             bounded.CancelAfter(options.ConnectTimeout);
             try
             {
-                // ssh binds the local socket once it is logged in and the forward is set up.
-                while (!File.Exists(local))
-                {
-                    if (ssh.HasExited) throw ssh.Failure(options, "open an ssh link to");
-                    await Task.Delay(20, bounded.Token).ConfigureAwait(false);
-                }
-                socket = await UnixSocketTransport.ConnectAsync(local, bounded.Token).ConfigureAwait(false);
+                socket = await ConnectLocalAsync(ssh, options, local, bounded.Token).ConfigureAwait(false);
                 await ProbeAsync(socket, bounded.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -78,7 +72,10 @@ public sealed class SshTransport : IXenStoreTransport
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or Client.XenStoreConnectionException && e is not SshConnectException)
             {
                 // ssh accepted the local connection and closed it: it could not reach the remote socket.
-                await ssh.WaitForExitAsync(TimeSpan.FromMilliseconds(300), cancellationToken).ConfigureAwait(false);
+                // Unless ssh itself went (and says why), then that is the cause.
+                if (await ssh.WaitForExitAsync(TimeSpan.FromMilliseconds(300), cancellationToken).ConfigureAwait(false)
+                    && !ssh.ErrorOutput.Contains("open failed", StringComparison.Ordinal))
+                    throw ssh.Failure(options, "open an ssh link to");
                 throw new SshConnectException(SshFailure.RemoteDaemonUnavailable, options.HostName,
                     $"Logged in to {options}, but no xenstored answers at {remote} there (is it running, is the path right?){Said(ssh)}.", e);
             }
@@ -90,6 +87,27 @@ public sealed class SshTransport : IXenStoreTransport
             if (ssh is null) SshProcess.DeleteDirectory(directory);
             else ssh.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The local end of the forward, once ssh has logged in and listens there (it binds the
+    /// socket, then listens: a connect in between is refused, and is tried again).
+    /// </summary>
+    private static async Task<UnixSocketTransport> ConnectLocalAsync(SshProcess ssh, SshConnectionOptions options, string local, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (ssh.HasExited) throw ssh.Failure(options, "open an ssh link to");
+            if (File.Exists(local))
+            {
+                try
+                {
+                    return await UnixSocketTransport.ConnectAsync(local, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Client.XenStoreConnectionException) { }
+            }
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
 
