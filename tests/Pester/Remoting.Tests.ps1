@@ -49,9 +49,9 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
 
     AfterAll {
         Get-PSSession | Remove-PSSession
-        Get-PSDrive -PSProvider XenStore | Where-Object Name -ne xs | ForEach-Object { Disconnect-XenStore $_.Name -ErrorAction Ignore }
-        Get-EventSubscriber | Unregister-Event
-        Get-Event | Remove-Event
+        'd1', 'd2', 'h1', 'h2', 'bad' | ForEach-Object { Disconnect-XenStore $_ -ErrorAction Ignore }
+        Get-EventSubscriber | Where-Object SourceIdentifier -match '^(xs|ssh)\.' | Unregister-Event
+        Get-Event | Where-Object SourceIdentifier -match '^(xs|ssh)\.' | Remove-Event
         Stop-SshHosts $Fixture
     }
 
