@@ -6,7 +6,7 @@
 # fails, never skips, when sshd is missing.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'SshHosts.psm1') -Force
-    $SkipSsh = $env:CI -ne 'true' -and -not (Test-SshHostsAvailable)
+    $SkipSsh = $env:CI -ne 'true' -and -not (Test-SshHostAvailable)
 }
 
 BeforeAll {
@@ -30,11 +30,11 @@ BeforeAll {
 
 Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
     BeforeAll {
-        if (-not (Test-SshHostsAvailable)) { throw 'openssh-server is not installed (scripts/install-test-peers.sh installs it)' }
+        if (-not (Test-SshHostAvailable)) { throw 'openssh-server is not installed (scripts/install-test-peers.sh installs it)' }
         $Fixture = $null
-        $Fixture = Start-SshHosts -Names h1, h2 -State ([ref] $Fixture)
-        $H1 = Get-SshHostParameters $Fixture h1
-        $H2 = Get-SshHostParameters $Fixture h2
+        $Fixture = Start-SshHostFixture -Names h1, h2 -State ([ref] $Fixture)
+        $H1 = Get-SshHostConnection $Fixture h1
+        $H2 = Get-SshHostConnection $Fixture h2
         # Each host's store, directly on its daemon's socket: what the hosts hold, to set up and to check.
         Connect-XenStore -Name d1 -SocketPath (Join-Path ($Fixture.Hosts | Where-Object Name -eq h1).RunDir 'socket') | Out-Null
         Connect-XenStore -Name d2 -SocketPath (Join-Path ($Fixture.Hosts | Where-Object Name -eq h2).RunDir 'socket') | Out-Null
@@ -52,7 +52,7 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
         'd1', 'd2', 'h1', 'h2', 'bad' | ForEach-Object { Disconnect-XenStore $_ -ErrorAction Ignore }
         Get-EventSubscriber | Where-Object SourceIdentifier -match '^(xs|ssh)\.' | Unregister-Event
         Get-Event | Where-Object SourceIdentifier -match '^(xs|ssh)\.' | Remove-Event
-        Stop-SshHosts $Fixture
+        Stop-SshHostFixture $Fixture
     }
 
     Context 'PowerShell remoting' {
@@ -228,7 +228,7 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
         }
 
         It 'a refused login is XenStore.SshLoginRefused with the host as target, at once' {
-            $p = Get-SshHostParameters $Fixture h1
+            $p = Get-SshHostConnection $Fixture h1
             $p.KeyFilePath = $Fixture.StrangerKey
             $elapsed = Measure-Command {
                 $thrown = { Connect-XenStore -Name bad @p } | Should -Throw -PassThru
@@ -242,7 +242,7 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
         }
 
         It 'an unknown host key is XenStore.SshHostKeyUnknown, never a prompt' {
-            $p = Get-SshHostParameters $Fixture h1
+            $p = Get-SshHostConnection $Fixture h1
             $p.Options.HostKeyAlias = 'h9'
             $thrown = { Connect-XenStore -Name bad @p } | Should -Throw -PassThru
             $thrown.FullyQualifiedErrorId | Should -BeLike 'XenStore.SshHostKeyUnknown*'

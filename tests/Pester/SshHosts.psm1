@@ -15,7 +15,7 @@ $Sshd = '/usr/sbin/sshd'
 
 # Whether the suite can run: sshd and the ssh client. Outside CI a machine without them skips the
 # suite; with $env:CI = 'true' it runs and fails (scripts/install-test-peers.sh installs them).
-function Test-SshHostsAvailable {
+function Test-SshHostAvailable {
     (Test-Path $Sshd) -and [bool](Get-Command ssh -ErrorAction Ignore) -and [bool](Get-Command ssh-keygen -ErrorAction Ignore)
 }
 
@@ -32,7 +32,7 @@ function New-SshKey([string] $Path) {
 
 # The ssh options that make host $Name reach its sshd: the parameters Connect-XenStore -HostName,
 # New-PSSession -HostName and the entries of -SSHConnection take.
-function Get-SshHostParameters($Fixture, [string] $Name) {
+function Get-SshHostConnection($Fixture, [string] $Name) {
     $h = $Fixture.Hosts | Where-Object Name -eq $Name
     @{
         HostName    = $Name
@@ -77,8 +77,8 @@ function Stop-SshHostServer($h) {
 }
 
 # Starts hosts $Names. Whatever it started is on the returned object as it goes, so that
-# Stop-SshHosts can undo a half-done start.
-function Start-SshHosts([string[]] $Names, [ref] $State) {
+# Stop-SshHostFixture can undo a half-done start.
+function Start-SshHostFixture([string[]] $Names, [ref] $State) {
     # Short: the daemons' sockets live under it and a Unix socket path must stay under 108 bytes.
     $dir = Join-Path ([IO.Path]::GetTempPath()) "xsps-sh-$PID-$(Get-Random -Maximum 99999)"
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
@@ -146,7 +146,7 @@ function Start-SshHosts([string[]] $Names, [ref] $State) {
 }
 
 # Stops every sshd and daemon the fixture started and removes its directory.
-function Stop-SshHosts($Fixture) {
+function Stop-SshHostFixture($Fixture) {
     if (-not $Fixture) { return }
     foreach ($h in $Fixture.Hosts) {
         Stop-SshHostServer $h
@@ -155,5 +155,5 @@ function Stop-SshHosts($Fixture) {
     Remove-Item $Fixture.Directory -Recurse -Force -ErrorAction Ignore
 }
 
-Export-ModuleMember -Function Test-SshHostsAvailable, Start-SshHosts, Stop-SshHosts, Get-SshHostParameters,
+Export-ModuleMember -Function Test-SshHostAvailable, Start-SshHostFixture, Stop-SshHostFixture, Get-SshHostConnection,
     Start-SshHostServer, Stop-SshHostServer
