@@ -14,8 +14,9 @@ BeforeAll {
     Import-Module (Join-Path $ProjectRoot 'XenStore.psd1') -Force -WarningAction Ignore
     Import-Module (Join-Path $PSScriptRoot 'SshHosts.psm1') -Force
 
-    # The ssh processes this session runs (the links of -HostName drives), by parent id.
-    function Get-SshChild { @(Get-Process ssh -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID }) }
+    # The ssh processes this session runs (the links of -HostName drives): each is the child of
+    # a watchdog shell that is this session's child.
+    function Get-SshChild { @(Get-Process ssh -ErrorAction Ignore | Where-Object { $_.Parent.Parent.Id -eq $PID }) }
     # The private directories of ssh links' local sockets: none may be left behind.
     function Get-TunnelDirectory { @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'xsps-ssh-*' -Directory -ErrorAction Ignore) }
     function Get-SshPidOf([string] $Drive) {
@@ -272,6 +273,20 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
             Get-Process -Id $ssh -ErrorAction Ignore | Should -BeNullOrEmpty
             { Connect-XenStore -Name bad @H1 -SocketPath /nonexistent/socket } | Should -Throw
             @(Get-SshChild).Count | Should -Be $before
+            (Get-TunnelDirectory).Count | Should -Be $tunnels
+        }
+
+        It 'the ssh process ends with a session that is killed (kill -9), and its directory with it' {
+            $tunnels = (Get-TunnelDirectory).Count
+            $named = ($H1.GetEnumerator() | Where-Object Key -ne Options | ForEach-Object { "-$($_.Key) '$($_.Value)'" }) -join ' '
+            $options = '@{ ' + (($H1.Options.GetEnumerator() | ForEach-Object { "$($_.Key) = '$($_.Value)'" }) -join '; ') + ' }'
+            $killed = Invoke-FreshPwsh "Connect-XenStore $named -Options $options | Out-Null; [Console]::WriteLine(((Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', 'ssh=`$1')); [Console]::Out.Flush(); [Diagnostics.Process]::GetCurrentProcess().Kill()"
+            $line = $killed | Where-Object { $_ -like 'ssh=*' }
+            $line | Should -HaveCount 1
+            $ssh = [int]$line.Substring(4)
+            $deadline = (Get-Date).AddSeconds(10)
+            while ((Get-Process -Id $ssh -ErrorAction Ignore) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Get-Process -Id $ssh -ErrorAction Ignore | Should -BeNullOrEmpty
             (Get-TunnelDirectory).Count | Should -Be $tunnels
         }
 

@@ -18,6 +18,7 @@ internal sealed class SshProcess : IDisposable
     private readonly StringBuilder errors = new();
     private readonly StringBuilder output = new();
     private readonly string? ownedDirectory;
+    private readonly int watchdogId;
     private int disposed;
 
     static SshProcess()
@@ -30,11 +31,16 @@ internal sealed class SshProcess : IDisposable
     {
         this.process = process;
         this.ownedDirectory = ownedDirectory;
-        Id = process.Id;
+        watchdogId = process.Id;
     }
 
-    /// <summary>The ssh process id (kept: messages name it after the process is gone).</summary>
-    public int Id { get; }
+    private volatile int sshId;
+
+    /// <summary>
+    /// The ssh process id (kept: messages name it after the process is gone), or the
+    /// watchdog's until ssh's is known.
+    /// </summary>
+    public int Id => sshId != 0 ? sshId : watchdogId;
 
     public bool HasExited => process.HasExited;
 
@@ -53,36 +59,70 @@ internal sealed class SshProcess : IDisposable
     }
 
     /// <summary>
+    /// Runs ssh ("$@") under a watchdog shell that holds a pipe from this process and tells its
+    /// pid on standard output: when this process ends, however it ends (kill -9 too), the pipe
+    /// closes and the watchdog kills ssh, so no link outlives its owner, and removes the link's
+    /// directory (XSPS_SSH_DIRECTORY) after it. Its exit status is ssh's.
+    /// </summary>
+    private const string Watchdog = """
+        exec 3<&0
+        "$@" </dev/null &
+        ssh=$!
+        echo "xsps-ssh-pid=$ssh"
+        { while read -r _; do :; done; kill "$ssh" 2>/dev/null; } <&3 &
+        watch=$!
+        exec 3<&-
+        wait "$ssh"
+        status=$?
+        kill "$watch" 2>/dev/null
+        [ -n "$XSPS_SSH_DIRECTORY" ] && rm -rf "$XSPS_SSH_DIRECTORY"
+        exit "$status"
+        """;
+
+    private const string PidMarker = "xsps-ssh-pid=";
+
+    /// <summary>
     /// Starts ssh with <paramref name="options"/> and then <paramref name="arguments"/> (the
     /// host name and a remote command, if any). <paramref name="ownedDirectory"/> (a tunnel's
     /// local socket lives there) is removed with the process, whoever ends it.
     /// </summary>
     public static SshProcess Start(SshConnectionOptions options, IEnumerable<string> arguments, string? ownedDirectory = null)
     {
-        var start = new ProcessStartInfo(options.SshPath)
+        if (Executable(options.SshPath) is not { } program)
+            throw new SshConnectException(SshFailure.SshNotFound, options.HostName,
+                $"Cannot run {options.SshPath} to reach {options}: it is not found (is OpenSSH's client installed?)");
+        var start = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
-            // -n gives ssh /dev/null; it never reads the session's terminal.
-            RedirectStandardInput = false,
+            // The watchdog's pipe: never written, closed by the end of this process.
+            RedirectStandardInput = true,
         };
+        foreach (var a in (string[])["-c", Watchdog, "xsps-ssh", program]) start.ArgumentList.Add(a);
+        if (ownedDirectory is not null) start.Environment["XSPS_SSH_DIRECTORY"] = ownedDirectory;
         foreach (var a in CommonArguments(options)) start.ArgumentList.Add(a);
         foreach (var a in arguments) start.ArgumentList.Add(a);
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new Win32Exception("ssh did not start");
+            process = Process.Start(start) ?? throw new Win32Exception("/bin/sh did not start");
         }
         catch (Win32Exception e)
         {
             throw new SshConnectException(SshFailure.SshNotFound, options.HostName,
-                $"Cannot run {options.SshPath} to reach {options}: {e.Message} (is OpenSSH's client installed?)", e);
+                $"Cannot run {options.SshPath} to reach {options}: {e.Message}", e);
         }
         var ssh = new SshProcess(process, ownedDirectory);
         Running[ssh] = 0;
         process.ErrorDataReceived += (_, e) => Append(ssh.errors, e.Data);
-        process.OutputDataReceived += (_, e) => Append(ssh.output, e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith(PidMarker, StringComparison.Ordinal)
+                && int.TryParse(line.AsSpan(PidMarker.Length), CultureInfo.InvariantCulture, out var pid))
+                ssh.sshId = pid;
+            else Append(ssh.output, e.Data);
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         return ssh;
@@ -110,6 +150,27 @@ internal sealed class SshProcess : IDisposable
             "-o", "ControlPath=none",
         ]);
         return args;
+    }
+
+    private static void KillSsh(int pid)
+    {
+        if (pid == 0) return;
+        try
+        {
+            using var ssh = Process.GetProcessById(pid);
+            ssh.Kill();
+        }
+        catch (ArgumentException) { }
+        catch (InvalidOperationException) { }
+        catch (Win32Exception) { }
+    }
+
+    /// <summary>The program at <paramref name="path"/>, or found on PATH; null when there is none.</summary>
+    private static string? Executable(string path)
+    {
+        if (path.Contains('/', StringComparison.Ordinal)) return File.Exists(path) ? Path.GetFullPath(path) : null;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, path)).FirstOrDefault(File.Exists);
     }
 
     private static void Append(StringBuilder buffer, string? line)
@@ -186,7 +247,10 @@ internal sealed class SshProcess : IDisposable
         {
             if (!process.HasExited)
             {
-                process.Kill();
+                // ssh first: the watchdog, its parent, reaps it and ends (removing the directory);
+                // killing the watchdog first would leave ssh to be reaped by init, some time later.
+                KillSsh(sshId);
+                if (!process.WaitForExit(2000)) process.Kill(entireProcessTree: true);
                 process.WaitForExit(5000);
             }
         }
