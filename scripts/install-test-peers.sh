@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to (idempotent): Debian's xenstore-utils and pyxs, a C
 # compiler for the reference daemons' hypervisor stand-in, Xen 4.17's daemon runtime, afl++
-# for the fuzz smoke run (tests/Fuzz), and unpacks cxenstored, oxenstored and test-xenstore
-# through the shared reference scripts.
+# for the fuzz smoke run (tests/Fuzz), OpenSSH's server and client (tests/Pester/Remoting.Tests.ps1
+# starts sshd servers of its own; no system sshd is started here), and unpacks cxenstored,
+# oxenstored and test-xenstore through the shared reference scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -10,12 +11,20 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(xenstore-utils python3-pyxs gcc libc6-dev
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenmisc4.17
           libxentoollog1 libxentoolcore1 libxendevicemodel1 libyajl2 libxenstore4
-          afl++)
+          afl++ openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+# Installing openssh-server would start the system's sshd on port 22 where an init system runs;
+# the tests start their own. While installing, a policy-rc.d that denies every start keeps it
+# stopped (only if the machine has none: a container image's own policy stays as it is).
+policy=/usr/sbin/policy-rc.d
+if (( ${#missing[@]} )) && [[ ! -e $policy ]]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    trap 'as_root rm -f "$policy"' EXIT
+fi
 if (( ${#missing[@]} )); then
     echo "installing: ${missing[*]}"
     as_root apt-get install -y --no-install-recommends "${missing[@]}" || {

@@ -22,7 +22,8 @@ def parameter(name, ptype, summary, attributes):
     declaration = re.search(r"\[Parameter\(([^\]]*)\)\]", attributes)
     arguments = declaration.group(1) if declaration else ""
     position = re.search(r"Position = (\d+)", arguments)
-    parameter_set = re.search(r'ParameterSetName = "(\w+)"', arguments)
+    # A parameter may be declared in several sets, one [Parameter] each (mandatory in some).
+    sets = re.findall(r'\[Parameter\([^\]]*ParameterSetName = "(\w+)"', attributes)
     aliases = re.search(r"\[Alias\(([^)]*)\)\]", attributes)
     pipeline = [kind for kind, flag in (("ByValue", "ValueFromPipeline = true"), ("ByPropertyName", "ValueFromPipelineByPropertyName = true")) if flag in arguments]
     return {
@@ -31,7 +32,7 @@ def parameter(name, ptype, summary, attributes):
         "summary": summary,
         "mandatory": "Mandatory = true" in arguments,
         "position": position.group(1) if position else "named",
-        "set": parameter_set.group(1) if parameter_set else None,
+        "sets": sets or None,
         "aliases": ", ".join(re.findall(r'"(\w+)"', aliases.group(1))) if aliases else "none",
         "pipeline": f"true ({', '.join(pipeline)})" if pipeline else "false",
         # A parameter that says it takes wildcards (and not that it takes none) expands them.
@@ -51,11 +52,11 @@ def parameter_xml(p, indent):
 
 def syntax(name, parameters):
     """One syntax line per parameter set, as Get-Help shows them (a parameter of no set is in every set)."""
-    sets = sorted({p["set"] for p in parameters if p["set"]}) or [None]
+    sets = sorted({s for p in parameters for s in (p["sets"] or [])}) or [None]
     out = ["    <command:syntax>"]
     for parameter_set in sets:
         out.append(f"      <command:syntaxItem><maml:name>{name}</maml:name>")
-        members = [p for p in parameters if not p["hidden"] and (p["set"] is None or p["set"] == parameter_set)]
+        members = [p for p in parameters if not p["hidden"] and (p["sets"] is None or parameter_set in p["sets"])]
         members.sort(key=lambda p: (p["position"] == "named", int(p["position"]) if p["position"] != "named" else 0))
         for p in members:
             out.extend(parameter_xml(p, "        "))
@@ -222,7 +223,7 @@ def provider_help():
             continue
         name = section["title"].split()[-1]
         verb, noun = name.split("-", 1)
-        parameters = [{"name": n, "type": t, "summary": s, "mandatory": False, "position": "named", "set": None,
+        parameters = [{"name": n, "type": t, "summary": s, "mandatory": False, "position": "named", "sets": None,
                        "aliases": "none", "pipeline": "false", "globbing": "wildcard" in s.lower(), "hidden": False}
                       for n, t, s in section["parameters"]]
         out.append(f"        <command:command {MAML_NS}>")

@@ -7,9 +7,13 @@ namespace XenStore.PowerShell;
 /// Runs when the module is imported: registers the -Name completer of the *-ItemProperty
 /// cmdlets (<see cref="ItemPropertyNameCompleter"/>), so that
 /// Get-ItemProperty xs:/local/domain/0/name -Name &lt;Tab&gt; offers Value, Permissions and Owner.
+/// Runs when it is removed: kills the ssh links of -HostName drives, which would otherwise
+/// outlive the module (the engine does not dispose drives when their provider goes).
 /// </summary>
-public sealed class ModuleInitializer : IModuleAssemblyInitializer
+public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
+    public void OnRemove(PSModuleInfo psModuleInfo) => Transport.SshTransport.CloseAll();
+
     public void OnImport()
     {
         try
