@@ -19,12 +19,14 @@ internal static class JournalRecovery
         var snapshot = options.Path + ".snapshot";
         if (File.Exists(snapshot))
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var records = RecordFile.ReadAll(snapshot, out _, out var damage);
+            var read = clock.Elapsed;
             if (damage is not null || records.Count < 2 || Encoding.UTF8.GetString(records[^1]) != "end")
                 throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
             firstSegment = PersistenceFormat.ReadSnapshotHeader(snapshot, records[0]);
             for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
-            report.Add($"snapshot: {records.Count - 2} batches, journal from segment {firstSegment}");
+            report.Add($"snapshot: {records.Count - 2} batches, journal from segment {firstSegment} (read {read.TotalMilliseconds:0} ms, applied {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
         }
         var last = firstSegment;
         foreach (var (number, path) in Journal.Segments(options.Path))
@@ -34,10 +36,12 @@ internal static class JournalRecovery
                 File.Delete(path);
                 continue;
             }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var records = RecordFile.ReadAll(path, out var intact, out var damage);
+            var read = clock.Elapsed;
             var first = records.Count > 0 && PersistenceFormat.IsSegmentHeader(path, records[0]) ? 1 : 0;
             for (var i = first; i < records.Count; i++) ApplyRecord(path, i, records[i], apply);
-            report.Add($"journal segment {number}: {records.Count - first} records");
+            report.Add($"journal segment {number}: {records.Count - first} records (read {read.TotalMilliseconds:0} ms, applied {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
             if (damage is not null)
             {
                 report.Add($"journal segment {number}: {damage}; truncated to the last whole record ({intact} bytes)");

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/restart.sh: how long the standalone daemon takes, with --persist, from its process
+# start to the first READ answered over its socket, holding DOMAINS x NODES nodes.
+#
+#   1. fill: a daemon with --persist is given DOMAINS x NODES nodes (xsload fill: each domain's
+#      directory owned by that domain, 16-byte values), then stopped with SIGTERM, as a host
+#      shutdown would. The files left (snapshot, journal tail) are listed.
+#   2. REPS restarts from those files: the time from launching the daemon to the answer to a
+#      READ of the last node filled (xsload firstread polls the socket every millisecond),
+#      with the daemon's recovery report (which times its phases) from the first restart.
+#   3. for reference, REPS starts of a daemon without --persist (runtime start-up and JIT alone).
+#
+# Restarts do not change the files (a clean recovery writes nothing), so every repetition
+# reads the same state. Prints a Markdown fragment on stdout, progress on stderr.
+#
+# Knobs (environment): DOMAINS (1000), NODES (1000), REPS (5), STORE (a directory holding a
+# filled store to reuse, e.g. one kept by an earlier run with KEEP=1; filled if empty),
+# KEEP (1: keep the work directory), DAEMON_ARGS (extra daemon arguments, e.g.
+# "--snapshot-after 1048576"), TMPDIR (socket paths must stay under 108 bytes).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+DOMAINS=${DOMAINS:-1000}
+NODES=${NODES:-1000}
+REPS=${REPS:-5}
+KEEP=${KEEP:-0}
+DAEMON_ARGS=${DAEMON_ARGS:-}
+T_START=$(date +%s)
+log() { echo "restart [$(( $(date +%s) - T_START ))s]: $*" >&2; }
+
+WORK=$(mktemp -d -t xsr.XXXXXX)
+STORE=${STORE:-$WORK/store}
+mkdir -p "$STORE"
+LOAD=$WORK/xsload
+gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
+log "building the daemon (Release)"
+dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
+DAEMON=$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll
+
+LAUNCHER=
+stop_daemon() {
+    [[ -n $LAUNCHER ]] || return 0
+    kill -TERM "$LAUNCHER" 2>/dev/null || true
+    wait "$LAUNCHER" 2>/dev/null || true
+    LAUNCHER=
+}
+cleanup() {
+    stop_daemon
+    if [[ $KEEP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# start_daemon OUT [ARGS...]: launches the daemon on WORK/run; returns at once.
+start_daemon() {
+    local out=$1; shift
+    rm -rf "$WORK/run"; mkdir -p "$WORK/run"
+    # shellcheck disable=SC2086
+    dotnet "$DAEMON" --rundir "$WORK/run" --bare "$@" $DAEMON_ARGS >"$out" 2>&1 &
+    LAUNCHER=$!
+}
+now_ns() { date +%s%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+LAST=/local/domain/$DOMAINS/n$((NODES - 1))
+
+if ! compgen -G "$STORE/xs.*" >/dev/null; then
+    log "filling $DOMAINS x $NODES nodes"
+    start_daemon "$WORK/fill.out" --persist "$STORE/xs"
+    t0=$(now_ns)
+    "$LOAD" firstread "$WORK/run/socket" / 60 >/dev/null
+    "$LOAD" fill "$WORK/run/socket" "$DOMAINS" "$NODES"
+    log "filled in $(( ($(now_ns) - t0) / 1000000 )) ms"
+    stop_daemon
+fi
+FILES=$(cd "$STORE" && ls -l --time-style=+ xs.* | awk '{printf "%s %s B; ", $NF, $5}')
+log "files: $FILES"
+
+# measure OUT ARGS...: one start, in ms from launch to the answered READ of LAST (or of /).
+measure() {
+    local out=$1 path=$2; shift 2
+    local t0 t1
+    t0=$(now_ns)
+    start_daemon "$out" "$@"
+    "$LOAD" firstread "$WORK/run/socket" "$path" 120 >/dev/null
+    t1=$(now_ns)
+    stop_daemon
+    echo $(( (t1 - t0) / 1000000 ))
+}
+
+declare -a RESTART COLD
+for ((r = 1; r <= REPS; r++)); do
+    RESTART+=("$(measure "$WORK/restart$r.out" "$LAST" --persist "$STORE/xs")")
+    COLD+=("$(measure "$WORK/cold$r.out" / )")
+    log "rep $r/$REPS: restart ${RESTART[-1]} ms, start without --persist ${COLD[-1]} ms"
+done
+
+cat <<EOF
+## Restart, run of $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg))
+
+$DOMAINS domains x $NODES nodes; files: $FILES
+
+| start | median of $REPS (ms) | runs (ms) |
+|---|---:|---|
+| with --persist, to the first READ of $LAST | $(median "${RESTART[@]}") | ${RESTART[*]} |
+| without --persist (runtime and JIT alone), to the first READ of / | $(median "${COLD[@]}") | ${COLD[*]} |
+
+Recovery report of the first restart:
+
+\`\`\`
+$(grep recovery "$WORK/restart1.out" || true)
+\`\`\`
+EOF
