@@ -203,7 +203,11 @@ public sealed partial class XenStoreDaemon : IDisposable
         var recovered = false;
         // Replayed changes are in the journal already: they are applied, not journalled again.
         Changes.Journaling = false;
-        var journal = Persistence.Journal.Open(persistence, op =>
+        var journal = Persistence.Journal.Open(persistence, tree =>
+        {
+            recovered = true;
+            Live.Load(tree);
+        }, op =>
         {
             recovered = true;
             Persistence.Replay.Apply(this, op);

@@ -43,6 +43,66 @@ internal sealed class HashChildMap : ChildMap
         return map;
     }
 
+    /// <summary>
+    /// The same children as <paramref name="items"/>, in the same order, each branch of the
+    /// trie made once (the leaves are partitioned level by level) rather than by inserting
+    /// them one by one. Throws <see cref="ArgumentException"/> on a repeated name.
+    /// </summary>
+    public static HashChildMap Build(Node[] items)
+    {
+        var leaves = new Leaf[items.Length];
+        for (var i = 0; i < items.Length; i++) leaves[i] = new Leaf(items[i], i, string.GetHashCode(items[i].Name.AsSpan()));
+        var root = items.Length == 0 ? Branch.Empty : BuildBranch(leaves, new Leaf[items.Length], 0);
+        return new HashChildMap(root, items.Length, items.Length, -1, new object());
+    }
+
+    /// <summary>The branch at <paramref name="shift"/> holding <paramref name="leaves"/>, whose hashes are not all equal; <paramref name="scratch"/> is as long.</summary>
+    private static Branch BuildBranch(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
+    {
+        // Counting sort of the leaves by their 5 bits at this level, stable (order does not
+        // matter to the trie, but a stable pass keeps equal-hash groups together below).
+        Span<int> starts = stackalloc int[33];
+        foreach (var leaf in leaves) starts[Slot(leaf.Hash, shift) + 1]++;
+        for (var b = 1; b <= 32; b++) starts[b] += starts[b - 1];
+        Span<int> next = stackalloc int[32];
+        starts[..32].CopyTo(next);
+        foreach (var leaf in leaves) scratch[next[Slot(leaf.Hash, shift)]++] = leaf;
+        scratch.CopyTo(leaves);
+        var bitmap = 0u;
+        var used = 0;
+        for (var b = 0; b < 32; b++)
+            if (starts[b + 1] > starts[b])
+            {
+                bitmap |= 1u << b;
+                used++;
+            }
+        var slots = new object[used];
+        var s = 0;
+        for (var b = 0; b < 32; b++)
+        {
+            var (from, to) = (starts[b], starts[b + 1]);
+            if (to == from) continue;
+            slots[s++] = BuildSlot(leaves[from..to], scratch[from..to], shift + BitsPerLevel);
+        }
+        return new Branch(bitmap, slots);
+    }
+
+    /// <summary>One slot: a leaf alone, the leaves of one hash (names must differ), or a deeper branch.</summary>
+    private static object BuildSlot(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
+    {
+        if (leaves.Length == 1) return leaves[0];
+        var sameHash = true;
+        foreach (var leaf in leaves) sameHash &= leaf.Hash == leaves[0].Hash;
+        if (!sameHash) return BuildBranch(leaves, scratch, shift);
+        for (var i = 1; i < leaves.Length; i++)
+            for (var j = 0; j < i; j++)
+                if (leaves[i].Node.Name == leaves[j].Node.Name)
+                    throw new ArgumentException($"Two children are called '{leaves[i].Node.Name}'.", nameof(leaves));
+        return new Collision(leaves.ToArray());
+    }
+
+    private static int Slot(int hash, int shift) => (int)(((uint)hash >> shift) & 31);
+
     public override int Count => count;
 
     public override Node? Get(string name) => Find(name.AsSpan());

@@ -12,7 +12,11 @@ internal static class JournalRecovery
 {
     public sealed record Result(long LastSegment, List<string> Report);
 
-    public static Result Run(PersistenceOptions options, Action<JournalOp> apply)
+    /// <summary>
+    /// Recovers the store: a tree-format snapshot's tree goes to <paramref name="load"/> whole
+    /// (before anything else), every other change to <paramref name="apply"/>, in order.
+    /// </summary>
+    public static Result Run(PersistenceOptions options, Action<LoadedTree> load, Action<JournalOp> apply)
     {
         var report = new List<string>();
         long firstSegment = 0;
@@ -22,11 +26,13 @@ internal static class JournalRecovery
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var records = RecordFile.ReadAll(snapshot, out _, out var damage);
             var read = clock.Elapsed;
-            if (damage is not null || records.Count < 2 || Encoding.UTF8.GetString(records[^1]) != "end")
+            if (damage is not null || records.Count < 2 || !records[^1].AsSpan().SequenceEqual(PersistenceFormat.SnapshotEnd))
                 throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
-            firstSegment = PersistenceFormat.ReadSnapshotHeader(snapshot, records[0]);
-            for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
-            report.Add($"snapshot: {records.Count - 2} batches, journal from segment {firstSegment} (read {read.TotalMilliseconds:0} ms, applied {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
+            (var version, firstSegment) = PersistenceFormat.ReadSnapshotHeader(snapshot, records[0]);
+            var what = version == PersistenceFormat.JournalRecordsSnapshotVersion
+                ? ApplyJournalRecordsSnapshot(snapshot, records, apply)
+                : LoadTreeSnapshot(snapshot, records, load, apply);
+            report.Add($"snapshot (format {version}): {what}, journal from segment {firstSegment} (read {read.TotalMilliseconds:0} ms, loaded {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
         }
         var last = firstSegment;
         foreach (var (number, path) in Journal.Segments(options.Path))
@@ -51,6 +57,35 @@ internal static class JournalRecovery
             last = number;
         }
         return new Result(last, report);
+    }
+
+    /// <summary>Version 1: every node is a PUT, replayed like the journal.</summary>
+    private static string ApplyJournalRecordsSnapshot(string snapshot, List<byte[]> records, Action<JournalOp> apply)
+    {
+        for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
+        return $"{records.Count - 2} batches";
+    }
+
+    /// <summary>Version 2: the tree is built whole, then the domains' state record is replayed; nothing may follow it but "end".</summary>
+    private static string LoadTreeSnapshot(string snapshot, List<byte[]> records, Action<LoadedTree> load, Action<JournalOp> apply)
+    {
+        LoadedTree tree;
+        int next;
+        try
+        {
+            tree = TreeSnapshotReader.Load(records, 1, out next);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or DecoderFallbackException)
+        {
+            throw new InvalidDataException(
+                $"{snapshot}: whole (its CRCs match) but not a valid tree ({e.Message}). " +
+                "This daemon did not write it so; keep the files for inspection and move them away to start without them.", e);
+        }
+        if (next != records.Count - 2)
+            throw new InvalidDataException($"{snapshot}: {records.Count - 2 - next} records where only the domains' state should follow the tree.");
+        load(tree);
+        ApplyRecord(snapshot, next, records[next], apply);
+        return $"{tree.Generations} nodes";
     }
 
     /// <summary>
