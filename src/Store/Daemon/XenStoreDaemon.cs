@@ -260,6 +260,9 @@ public sealed partial class XenStoreDaemon : IDisposable
         List<RingSession> rings;
         lock (Sync)
         {
+            // Before the rings stop, while the domains' watches are still theirs to save;
+            // whatever a ring's last request journals goes to the segment after the snapshot.
+            Journal?.SnapshotBeforeClosing(Live.Root, Domains.PersistentState());
             rings = Domains.Introduced.Select(d => d.Ring).OfType<RingSession>().ToList();
             foreach (var ring in rings) ring.Dispose();
         }

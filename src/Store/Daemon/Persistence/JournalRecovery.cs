@@ -19,6 +19,8 @@ internal static class JournalRecovery
     public static Result Run(PersistenceOptions options, Action<LoadedTree> load, Action<JournalOp> apply)
     {
         var report = new List<string>();
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        var (collections, pause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
         long firstSegment = 0;
         var snapshot = options.Path + ".snapshot";
         if (File.Exists(snapshot))
@@ -56,6 +58,7 @@ internal static class JournalRecovery
             }
             last = number;
         }
+        report.Add($"recovered in {total.Elapsed.TotalMilliseconds:0} ms, of which {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ms in {GC.CollectionCount(0) - collections} garbage collections");
         return new Result(last, report);
     }
 
