@@ -2,21 +2,23 @@
 # bench/restart.sh: how long the standalone daemon takes, with --persist, from its process
 # start to the first READ answered over its socket, holding DOMAINS x NODES nodes.
 #
-#   1. fill: a daemon with --persist is given DOMAINS x NODES nodes (xsload fill: each domain's
-#      directory owned by that domain, 16-byte values), then stopped with SIGTERM, as a host
-#      shutdown would. The files left (snapshot, journal tail) are listed.
-#   2. REPS restarts from those files: the time from launching the daemon to the answer to a
-#      READ of the last node filled (xsload firstread polls the socket every millisecond),
-#      with the daemon's recovery report (which times its phases) from the first restart.
+#   1. fill: two daemons with --persist are each given DOMAINS x NODES nodes (xsload fill: each
+#      domain's directory owned by that domain, 16-byte values); one is stopped with SIGTERM,
+#      as a host shutdown would stop it ("clean"), the other killed with SIGKILL, which leaves
+#      the journal written since the last snapshot to replay ("killed"). The files left are listed.
+#   2. REPS restarts from each: the time from launching the daemon to the answer to a READ of
+#      the last node filled (xsload firstread polls the socket every millisecond), with the
+#      daemon's recovery report (which times its phases) from the first restart.
 #   3. for reference, REPS starts of a daemon without --persist (runtime start-up and JIT alone).
 #
-# Restarts do not change the files (a clean recovery writes nothing), so every repetition
-# reads the same state. Prints a Markdown fragment on stdout, progress on stderr.
+# Every restart is stopped as its store was (SIGTERM, SIGKILL) and changes nothing, so
+# every repetition reads the same files. Prints a Markdown fragment on stdout, progress on stderr.
 #
-# Knobs (environment): DOMAINS (1000), NODES (1000), REPS (5), STORE (a directory holding a
-# filled store to reuse, e.g. one kept by an earlier run with KEEP=1; filled if empty),
-# KEEP (1: keep the work directory), DAEMON_ARGS (extra daemon arguments, e.g.
-# "--snapshot-after 1048576"), TMPDIR (socket paths must stay under 108 bytes).
+# Knobs (environment): DOMAINS (1000), NODES (1000), REPS (5), STORE (a directory holding
+# filled stores to reuse, e.g. one kept by an earlier run with KEEP=1; filled if empty),
+# KEEP (1: keep the work directory), DAEMON (an xenstored-ps.dll to measure instead of this
+# checkout's, e.g. an older build for a before/after), DAEMON_ARGS (extra daemon arguments,
+# e.g. "--snapshot-after 1048576"), TMPDIR (socket paths must stay under 108 bytes).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -33,14 +35,16 @@ STORE=${STORE:-$WORK/store}
 mkdir -p "$STORE"
 LOAD=$WORK/xsload
 gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
-log "building the daemon (Release)"
-dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
-DAEMON=$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll
+if [[ -z ${DAEMON:-} ]]; then
+    log "building the daemon (Release)"
+    dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
+    DAEMON=$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll
+fi
 
 LAUNCHER=
-stop_daemon() {
+stop_daemon() {  # stop_daemon [SIGNAL]
     [[ -n $LAUNCHER ]] || return 0
-    kill -TERM "$LAUNCHER" 2>/dev/null || true
+    kill "-${1:-TERM}" "$LAUNCHER" 2>/dev/null || true
     wait "$LAUNCHER" 2>/dev/null || true
     LAUNCHER=
 }
@@ -62,50 +66,60 @@ now_ns() { date +%s%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 LAST=/local/domain/$DOMAINS/n$((NODES - 1))
 
-if ! compgen -G "$STORE/xs.*" >/dev/null; then
-    log "filling $DOMAINS x $NODES nodes"
-    start_daemon "$WORK/fill.out" --persist "$STORE/xs"
+# fill NAME SIGNAL: a store STORE/NAME/xs of DOMAINS x NODES nodes, left as SIGNAL leaves it.
+fill() {
+    local dir=$STORE/$1
+    if compgen -G "$dir/xs.*" >/dev/null; then return; fi
+    mkdir -p "$dir"
+    log "filling $DOMAINS x $NODES nodes ($1)"
+    start_daemon "$WORK/fill-$1.out" --persist "$dir/xs"
+    local t0
     t0=$(now_ns)
     "$LOAD" firstread "$WORK/run/socket" / 60 >/dev/null
     "$LOAD" fill "$WORK/run/socket" "$DOMAINS" "$NODES"
     log "filled in $(( ($(now_ns) - t0) / 1000000 )) ms"
-    stop_daemon
-fi
-FILES=$(cd "$STORE" && ls -l --time-style=+ xs.* | awk '{printf "%s %s B; ", $NF, $5}')
-log "files: $FILES"
+    stop_daemon "$2"
+}
+files() { (cd "$STORE/$1" && ls -l --time-style=+ xs.* | awk '{printf "%s %s B; ", $NF, $5}'); }
+fill clean TERM
+fill killed KILL
+log "files: clean: $(files clean) killed: $(files killed)"
 
-# measure OUT ARGS...: one start, in ms from launch to the answered READ of LAST (or of /).
+# measure OUT PATH SIGNAL ARGS...: one start, in ms from launch to the answered READ of PATH.
 measure() {
-    local out=$1 path=$2; shift 2
+    local out=$1 path=$2 signal=$3; shift 3
     local t0 t1
     t0=$(now_ns)
     start_daemon "$out" "$@"
     "$LOAD" firstread "$WORK/run/socket" "$path" 120 >/dev/null
     t1=$(now_ns)
-    stop_daemon
+    stop_daemon "$signal"
     echo $(( (t1 - t0) / 1000000 ))
 }
 
-declare -a RESTART COLD
+declare -a CLEAN KILLED COLD
 for ((r = 1; r <= REPS; r++)); do
-    RESTART+=("$(measure "$WORK/restart$r.out" "$LAST" --persist "$STORE/xs")")
-    COLD+=("$(measure "$WORK/cold$r.out" / )")
-    log "rep $r/$REPS: restart ${RESTART[-1]} ms, start without --persist ${COLD[-1]} ms"
+    CLEAN+=("$(measure "$WORK/clean$r.out" "$LAST" TERM --persist "$STORE/clean/xs")")
+    KILLED+=("$(measure "$WORK/killed$r.out" "$LAST" KILL --persist "$STORE/killed/xs")")
+    COLD+=("$(measure "$WORK/cold$r.out" / TERM)")
+    log "rep $r/$REPS: restart after a clean stop ${CLEAN[-1]} ms, after SIGKILL ${KILLED[-1]} ms, start without --persist ${COLD[-1]} ms"
 done
 
 cat <<EOF
 ## Restart, run of $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg))
 
-$DOMAINS domains x $NODES nodes; files: $FILES
+$DOMAINS domains x $NODES nodes. Files after a clean stop: $(files clean)after SIGKILL: $(files killed)
 
 | start | median of $REPS (ms) | runs (ms) |
 |---|---:|---|
-| with --persist, to the first READ of $LAST | $(median "${RESTART[@]}") | ${RESTART[*]} |
+| --persist, stopped cleanly before: to the first READ of $LAST | $(median "${CLEAN[@]}") | ${CLEAN[*]} |
+| --persist, killed (SIGKILL) before: to the first READ of $LAST | $(median "${KILLED[@]}") | ${KILLED[*]} |
 | without --persist (runtime and JIT alone), to the first READ of / | $(median "${COLD[@]}") | ${COLD[*]} |
 
-Recovery report of the first restart:
+Recovery reports of the first restarts (clean, then killed):
 
 \`\`\`
-$(grep recovery "$WORK/restart1.out" || true)
+$(grep recovery "$WORK/clean1.out" || true)
+$(grep recovery "$WORK/killed1.out" || true)
 \`\`\`
 EOF
