@@ -48,12 +48,18 @@ internal sealed class HashChildMap : ChildMap
     /// trie made once (the leaves are partitioned level by level) rather than by inserting
     /// them one by one. Throws <see cref="ArgumentException"/> on a repeated name.
     /// </summary>
-    public static HashChildMap Build(Node[] items)
+    public static HashChildMap Build(Node[] items, int hashMask = -1)
     {
         var leaves = new Leaf[items.Length];
-        for (var i = 0; i < items.Length; i++) leaves[i] = new Leaf(items[i], i, string.GetHashCode(items[i].Name.AsSpan()));
-        var root = items.Length == 0 ? Branch.Empty : BuildBranch(leaves, new Leaf[items.Length], 0);
-        return new HashChildMap(root, items.Length, items.Length, -1, new object());
+        for (var i = 0; i < items.Length; i++) leaves[i] = new Leaf(items[i], i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
+        var root = Branch.Empty;
+        if (items.Length > 0)
+        {
+            // The root is a branch even for one leaf, or for leaves that all share a hash.
+            var slot = BuildSlot(leaves, new Leaf[items.Length], 0);
+            root = slot as Branch ?? new Branch(Bit(leaves[0].Hash, 0), [slot]);
+        }
+        return new HashChildMap(root, items.Length, items.Length, hashMask, new object());
     }
 
     /// <summary>The branch at <paramref name="shift"/> holding <paramref name="leaves"/>, whose hashes are not all equal; <paramref name="scratch"/> is as long.</summary>
