@@ -13,8 +13,9 @@ internal static class JournalRecovery
     public sealed record Result(long LastSegment, List<string> Report);
 
     /// <summary>
-    /// Recovers the store: a tree-format snapshot's tree goes to <paramref name="load"/> whole
-    /// (before anything else), every other change to <paramref name="apply"/>, in order.
+    /// Recovers the store: the nodes (the snapshot's tree with the journal's node changes
+    /// replayed on it, see <see cref="ReplayTree"/>) go to <paramref name="load"/> whole, at the
+    /// end; the domains' changes go to <paramref name="apply"/> in order as they are read.
     /// </summary>
     public static Result Run(PersistenceOptions options, Action<LoadedTree> load, Action<JournalOp> apply)
     {
@@ -22,6 +23,14 @@ internal static class JournalRecovery
         var total = System.Diagnostics.Stopwatch.StartNew();
         var (collections, pause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
         long firstSegment = 0;
+        // Node changes go to the replay tree, built into the store once at the end; the
+        // domains' changes go to the daemon as they come (they read nothing of the tree).
+        ReplayTree? tree = null;
+        void Route(JournalOp op)
+        {
+            if (op.Kind is JournalOpKind.PutNode or JournalOpKind.DeleteNode) (tree ??= new ReplayTree(ReplayTree.Empty())).Apply(op);
+            else apply(op);
+        }
         var snapshot = options.Path + ".snapshot";
         if (File.Exists(snapshot))
         {
@@ -32,8 +41,8 @@ internal static class JournalRecovery
                 throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
             (var version, firstSegment) = PersistenceFormat.ReadSnapshotHeader(snapshot, records[0]);
             var what = version == PersistenceFormat.JournalRecordsSnapshotVersion
-                ? ApplyJournalRecordsSnapshot(snapshot, records, apply)
-                : LoadTreeSnapshot(snapshot, records, load, apply);
+                ? ApplyJournalRecordsSnapshot(snapshot, records, Route)
+                : LoadTreeSnapshot(snapshot, records, start => tree = new ReplayTree(start), Route);
             report.Add($"snapshot (format {version}): {what}, journal from segment {firstSegment} (read {read.TotalMilliseconds:0} ms, loaded {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
         }
         var last = firstSegment;
@@ -48,7 +57,7 @@ internal static class JournalRecovery
             var records = RecordFile.ReadAll(path, out var intact, out var damage);
             var read = clock.Elapsed;
             var first = records.Count > 0 && PersistenceFormat.IsSegmentHeader(path, records[0]) ? 1 : 0;
-            for (var i = first; i < records.Count; i++) ApplyRecord(path, i, records[i], apply);
+            for (var i = first; i < records.Count; i++) ApplyRecord(path, i, records[i], Route);
             report.Add($"journal segment {number}: {records.Count - first} records (read {read.TotalMilliseconds:0} ms, applied {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
             if (damage is not null)
             {
@@ -57,6 +66,12 @@ internal static class JournalRecovery
                 stream.SetLength(intact);
             }
             last = number;
+        }
+        if (tree is not null)
+        {
+            var building = System.Diagnostics.Stopwatch.StartNew();
+            load(tree.Finish());
+            report.Add($"store built in {building.Elapsed.TotalMilliseconds:0} ms");
         }
         report.Add($"recovered in {total.Elapsed.TotalMilliseconds:0} ms, of which {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ms in {GC.CollectionCount(0) - collections} garbage collections");
         return new Result(last, report);
@@ -70,7 +85,7 @@ internal static class JournalRecovery
     }
 
     /// <summary>Version 2: the tree is built whole, then the domains' state record is replayed; nothing may follow it but "end".</summary>
-    private static string LoadTreeSnapshot(string snapshot, List<byte[]> records, Action<LoadedTree> load, Action<JournalOp> apply)
+    private static string LoadTreeSnapshot(string snapshot, List<byte[]> records, Action<LoadedTree> start, Action<JournalOp> apply)
     {
         LoadedTree tree;
         int next;
@@ -86,7 +101,7 @@ internal static class JournalRecovery
         }
         if (next != records.Count - 2)
             throw new InvalidDataException($"{snapshot}: {records.Count - 2 - next} records where only the domains' state should follow the tree.");
-        load(tree);
+        start(tree);
         ApplyRecord(snapshot, next, records[next], apply);
         return $"{tree.Generations} nodes";
     }
