@@ -85,24 +85,29 @@ fill clean TERM
 fill killed KILL
 log "files: clean: $(files clean) killed: $(files killed)"
 
-# measure OUT PATH SIGNAL ARGS...: one start, in ms from launch to the answered READ of PATH.
+# measure OUT PATH SIGNAL ARGS...: one start, in ms from launch to the answered READ of PATH,
+# then "/" and the daemon's CPU time (user + system, all threads) until then, in ms: on a
+# shared machine the wall time also counts the waits for a core, the CPU time does not.
 measure() {
     local out=$1 path=$2 signal=$3; shift 3
-    local t0 t1
+    local t0 t1 cpu
     t0=$(now_ns)
     start_daemon "$out" "$@"
     "$LOAD" firstread "$WORK/run/socket" "$path" 120 >/dev/null
     t1=$(now_ns)
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$LAUNCHER/stat")
     stop_daemon "$signal"
-    echo $(( (t1 - t0) / 1000000 ))
+    echo "$(( (t1 - t0) / 1000000 ))/$cpu"
 }
+wall() { local v; for v in "$@"; do echo "${v%/*}"; done; }
+cpu() { local v; for v in "$@"; do echo "${v#*/}"; done; }
 
 declare -a CLEAN KILLED COLD
 for ((r = 1; r <= REPS; r++)); do
     CLEAN+=("$(measure "$WORK/clean$r.out" "$LAST" TERM --persist "$STORE/clean/xs")")
     KILLED+=("$(measure "$WORK/killed$r.out" "$LAST" KILL --persist "$STORE/killed/xs")")
     COLD+=("$(measure "$WORK/cold$r.out" / TERM)")
-    log "rep $r/$REPS: restart after a clean stop ${CLEAN[-1]} ms, after SIGKILL ${KILLED[-1]} ms, start without --persist ${COLD[-1]} ms"
+    log "rep $r/$REPS (ms wall/CPU): restart after a clean stop ${CLEAN[-1]}, after SIGKILL ${KILLED[-1]}, start without --persist ${COLD[-1]}"
 done
 
 cat <<EOF
@@ -110,11 +115,11 @@ cat <<EOF
 
 $DOMAINS domains x $NODES nodes. Files after a clean stop: $(files clean)after SIGKILL: $(files killed)
 
-| start | median of $REPS (ms) | runs (ms) |
-|---|---:|---|
-| --persist, stopped cleanly before: to the first READ of $LAST | $(median "${CLEAN[@]}") | ${CLEAN[*]} |
-| --persist, killed (SIGKILL) before: to the first READ of $LAST | $(median "${KILLED[@]}") | ${KILLED[*]} |
-| without --persist (runtime and JIT alone), to the first READ of / | $(median "${COLD[@]}") | ${COLD[*]} |
+| start | median of $REPS (ms) | median CPU time (ms) | runs (ms wall/CPU) |
+|---|---:|---:|---|
+| --persist, stopped cleanly before: to the first READ of $LAST | $(median $(wall "${CLEAN[@]}")) | $(median $(cpu "${CLEAN[@]}")) | ${CLEAN[*]} |
+| --persist, killed (SIGKILL) before: to the first READ of $LAST | $(median $(wall "${KILLED[@]}")) | $(median $(cpu "${KILLED[@]}")) | ${KILLED[*]} |
+| without --persist (runtime and JIT alone), to the first READ of / | $(median $(wall "${COLD[@]}")) | $(median $(cpu "${COLD[@]}")) | ${COLD[*]} |
 
 Recovery reports of the first restarts (clean, then killed):
 
