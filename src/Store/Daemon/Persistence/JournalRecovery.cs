@@ -1,4 +1,5 @@
 using System.Text;
+using XenStore.Protocol;
 
 namespace XenStore.Daemon.Persistence;
 
@@ -26,6 +27,16 @@ internal static class JournalRecovery
         // Node changes go to the replay tree, built into the store once at the end; the
         // domains' changes go to the daemon as they come (they read nothing of the tree).
         ReplayTree? tree = null;
+        // Most changes repeat a few permission lists: each distinct text is parsed once and
+        // its object shared by every node that has it, as live changes share them.
+        var permissionLists = new Dictionary<string, PermissionList>(StringComparer.Ordinal);
+        PermissionList permissions(string text)
+        {
+            if (permissionLists.TryGetValue(text, out var list)) return list;
+            list = PermissionList.Parse(text);
+            if (permissionLists.Count < 65536) permissionLists.Add(text, list);
+            return list;
+        }
         void Route(JournalOp op)
         {
             if (op.Kind is JournalOpKind.PutNode or JournalOpKind.DeleteNode) (tree ??= new ReplayTree(ReplayTree.Empty())).Apply(op);
@@ -41,8 +52,8 @@ internal static class JournalRecovery
                 throw new InvalidDataException($"The snapshot {snapshot} is damaged ({damage ?? "incomplete"}); it was written whole and renamed, so the disk itself is at fault. Move it away to start from the journal alone.");
             (var version, firstSegment) = PersistenceFormat.ReadSnapshotHeader(snapshot, records[0]);
             var what = version == PersistenceFormat.JournalRecordsSnapshotVersion
-                ? ApplyJournalRecordsSnapshot(snapshot, records, Route)
-                : LoadTreeSnapshot(snapshot, records, start => tree = new ReplayTree(start), Route);
+                ? ApplyJournalRecordsSnapshot(snapshot, records, Route, permissions)
+                : LoadTreeSnapshot(snapshot, records, start => tree = new ReplayTree(start), Route, permissions);
             report.Add($"snapshot (format {version}): {what}, journal from segment {firstSegment} (read {read.TotalMilliseconds:0} ms, loaded {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
         }
         var last = firstSegment;
@@ -57,7 +68,7 @@ internal static class JournalRecovery
             var records = RecordFile.ReadAll(path, out var intact, out var damage);
             var read = clock.Elapsed;
             var first = records.Count > 0 && PersistenceFormat.IsSegmentHeader(path, records[0]) ? 1 : 0;
-            for (var i = first; i < records.Count; i++) ApplyRecord(path, i, records[i], Route);
+            for (var i = first; i < records.Count; i++) ApplyRecord(path, i, records[i], Route, permissions);
             report.Add($"journal segment {number}: {records.Count - first} records (read {read.TotalMilliseconds:0} ms, applied {(clock.Elapsed - read).TotalMilliseconds:0} ms)");
             if (damage is not null)
             {
@@ -78,14 +89,14 @@ internal static class JournalRecovery
     }
 
     /// <summary>Version 1: every node is a PUT, replayed like the journal.</summary>
-    private static string ApplyJournalRecordsSnapshot(string snapshot, List<byte[]> records, Action<JournalOp> apply)
+    private static string ApplyJournalRecordsSnapshot(string snapshot, List<byte[]> records, Action<JournalOp> apply, Func<string, PermissionList> permissions)
     {
-        for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply);
+        for (var i = 1; i < records.Count - 1; i++) ApplyRecord(snapshot, i, records[i], apply, permissions);
         return $"{records.Count - 2} batches";
     }
 
     /// <summary>Version 2: the tree is built whole, then the domains' state record is replayed; nothing may follow it but "end".</summary>
-    private static string LoadTreeSnapshot(string snapshot, List<byte[]> records, Action<LoadedTree> start, Action<JournalOp> apply)
+    private static string LoadTreeSnapshot(string snapshot, List<byte[]> records, Action<LoadedTree> start, Action<JournalOp> apply, Func<string, PermissionList> permissions)
     {
         LoadedTree tree;
         int next;
@@ -102,7 +113,7 @@ internal static class JournalRecovery
         if (next != records.Count - 2)
             throw new InvalidDataException($"{snapshot}: {records.Count - 2 - next} records where only the domains' state should follow the tree.");
         start(tree);
-        ApplyRecord(snapshot, next, records[next], apply);
+        ApplyRecord(snapshot, next, records[next], apply, permissions);
         return $"{tree.Generations} nodes";
     }
 
@@ -111,14 +122,14 @@ internal static class JournalRecovery
     /// was not written by this daemon as it stands: recovery stops with a clear refusal
     /// rather than guess, since skipping it could drop acknowledged changes after it.
     /// </summary>
-    private static void ApplyRecord(string file, int index, byte[] record, Action<JournalOp> apply)
+    private static void ApplyRecord(string file, int index, byte[] record, Action<JournalOp> apply, Func<string, PermissionList> permissions)
     {
         try
         {
             using var r = new BinaryReader(new MemoryStream(record), Encoding.UTF8);
             var count = r.ReadInt32();
             if (count < 0) throw new InvalidDataException($"negative entry count {count}");
-            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r));
+            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r, permissions));
             if (r.BaseStream.Position != record.Length) throw new InvalidDataException("bytes after the last entry");
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or ArgumentException

@@ -25,7 +25,6 @@ internal sealed class ReplayTree
 
     private readonly Draft root;
     private readonly Dictionary<uint, (int Nodes, long Bytes)> holdings;
-    private readonly Dictionary<PermissionList, PermissionList> permissions = [];
     private ulong generation;
 
     public ReplayTree(LoadedTree start)
@@ -48,7 +47,7 @@ internal sealed class ReplayTree
         switch (op.Kind)
         {
             case JournalOpKind.PutNode when XenStorePath.IsValidAbsolute(op.Path, pathMax: 0):
-                Put(op.Path, op.Value!, Intern(op.Permissions!));
+                Put(op.Path, op.Value!, op.Permissions!);
                 break;
             case JournalOpKind.DeleteNode when op.Path != "/" && XenStorePath.IsValidAbsolute(op.Path, pathMax: 0):
                 Delete(op.Path);
@@ -70,7 +69,7 @@ internal sealed class ReplayTree
             var (draft, expanded) = stack.Pop();
             if (draft.Children is null)
             {
-                draft.Build(draft.Original!.Children);
+                draft.Build(draft.Original?.Children ?? ChildMap.Empty);
                 continue;
             }
             if (!expanded)
@@ -166,14 +165,6 @@ internal sealed class ReplayTree
         else holdings[owner] = held;
     }
 
-    /// <summary>One shared object per distinct permission list, as the snapshot loader makes them.</summary>
-    private PermissionList Intern(PermissionList list)
-    {
-        if (permissions.TryGetValue(list, out var shared)) return shared;
-        permissions.Add(list, list);
-        return list;
-    }
-
     /// <summary>
     /// A node being changed. Its children are its original's until one of them is opened;
     /// then they are a list, in creation order, of untouched nodes and drafts, with removed
@@ -198,7 +189,6 @@ internal sealed class ReplayTree
             Value = value;
             Permissions = permissions;
             Generation = generation;
-            Children = [];
         }
 
         public Node? Original { get; }
@@ -207,7 +197,7 @@ internal sealed class ReplayTree
         public PermissionList Permissions { get; set; }
         public ulong Generation { get; set; }
 
-        /// <summary>Null while the original's children are unchanged; else nodes, drafts and nulls.</summary>
+        /// <summary>Null while the original's children are unchanged (or a new draft has none); else nodes, drafts and nulls.</summary>
         public List<object?>? Children { get; private set; }
 
         /// <summary>Children present (not removed).</summary>
@@ -215,8 +205,19 @@ internal sealed class ReplayTree
 
         public static string NameOf(object child) => child is Node n ? n.Name : ((Draft)child).Name;
 
+        /// <summary>The children as nodes and drafts, in no particular order.</summary>
         public IEnumerable<object> AllChildren() =>
-            Children is null ? Original!.Children.Unordered() : Children.OfType<object>();
+            Children?.OfType<object>() ?? Original?.Children.Unordered() ?? [];
+
+        /// <summary>Makes the children a list, at the first look at them (a new draft has none yet).</summary>
+        private List<object?> ChildList()
+        {
+            if (Children is not null) return Children;
+            Children = Original is null ? [] : [.. Original.Children.InOrder()];
+            Count = Children.Count;
+            if (Count > IndexAbove) BuildIndex();
+            return Children;
+        }
 
         /// <summary>The child called <paramref name="name"/> as a draft (made from the node on first use), or null.</summary>
         public Draft? Open(string name)
@@ -231,9 +232,10 @@ internal sealed class ReplayTree
 
         public void Add(Draft child, ulong generation)
         {
-            Children!.Add(child);
-            index?.Add(child.Name, Children.Count - 1);
-            if (index is null && Children.Count > IndexAbove) BuildIndex();
+            var children = ChildList();
+            children.Add(child);
+            index?.Add(child.Name, children.Count - 1);
+            if (index is null && children.Count > IndexAbove) BuildIndex();
             Count++;
             Generation = generation;
         }
@@ -258,15 +260,11 @@ internal sealed class ReplayTree
 
         private int Find(string name)
         {
-            if (Children is null)
-            {
-                Children = [.. Original!.Children.InOrder()];
-                Count = Children.Count;
-                if (Count > IndexAbove) BuildIndex();
-            }
+            if (Children is null && Original is null) return -1;
+            var children = ChildList();
             if (index is not null) return index.GetValueOrDefault(name, -1);
-            for (var i = 0; i < Children.Count; i++)
-                if (Children[i] is { } child && NameOf(child) == name) return i;
+            for (var i = 0; i < children.Count; i++)
+                if (children[i] is { } child && NameOf(child) == name) return i;
             return -1;
         }
 
