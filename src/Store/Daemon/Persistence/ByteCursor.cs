@@ -1,10 +1,12 @@
+using System.Buffers.Binary;
+using System.Text;
+
 namespace XenStore.Daemon.Persistence;
 
 /// <summary>
-/// Reads 7-bit encoded numbers and length-prefixed bytes from a record in place (what
-/// <see cref="BinaryWriter.Write7BitEncodedInt"/> and <see cref="BinaryWriter.Write(string)"/>
-/// wrote), with no stream or reader object per record. Running past the end throws
-/// <see cref="InvalidDataException"/>.
+/// Reads what a <see cref="BinaryWriter"/> wrote (little-endian numbers, 7-bit encoded
+/// counts, length-prefixed UTF-8 strings) from a record in place, with no stream, reader or
+/// decoder object per record. Running past the end throws <see cref="InvalidDataException"/>.
 /// </summary>
 internal ref struct ByteCursor(ReadOnlySpan<byte> bytes)
 {
@@ -31,9 +33,23 @@ internal ref struct ByteCursor(ReadOnlySpan<byte> bytes)
         throw new InvalidDataException("a number is longer than five bytes");
     }
 
+    public byte ReadByte() => Take(1)[0];
+
+    public bool ReadBoolean() => ReadByte() != 0;
+
+    public int ReadInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+    public uint ReadUInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+
+    public ulong ReadUInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+
+    /// <summary>A string as <see cref="BinaryWriter.Write(string)"/> wrote it (invalid UTF-8 becomes U+FFFD, as <see cref="BinaryReader"/> reads it).</summary>
+    public string ReadString() => Encoding.UTF8.GetString(TakeCounted());
+
     /// <summary>The next <paramref name="length"/> bytes, in place.</summary>
     public ReadOnlySpan<byte> Take(int length)
     {
+        if (length < 0) throw new InvalidDataException($"a negative length {length}");
         if (length > Remaining) throw new InvalidDataException($"{length} bytes run past the end of their record");
         var taken = bytes.Slice(position, length);
         position += length;

@@ -72,18 +72,17 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
     }
 
     /// <summary>
-    /// Reads one entry; <paramref name="permissions"/>, when given, turns the text of a
-    /// permission list into its object (recovery shares one object per distinct list).
+    /// Reads one entry as <see cref="WriteTo"/> wrote it; <paramref name="permissions"/> turns
+    /// the text of a permission list into its object (recovery shares one object per distinct list).
     /// </summary>
-    public static JournalOp ReadFrom(BinaryReader r, Func<string, PermissionList>? permissions = null)
+    public static JournalOp ReadFrom(ref ByteCursor r, Func<string, PermissionList> permissions)
     {
-        permissions ??= PermissionList.Parse;
         var kind = (JournalOpKind)r.ReadByte();
         switch (kind)
         {
             case JournalOpKind.PutNode:
                 var path = r.ReadString();
-                var value = r.ReadBytes(r.ReadInt32());
+                var value = r.Take(r.ReadInt32()).ToArray();
                 return Put(path, value, permissions(r.ReadString()));
             case JournalOpKind.DeleteNode:
                 return Delete(r.ReadString());

@@ -126,11 +126,11 @@ internal static class JournalRecovery
     {
         try
         {
-            using var r = new BinaryReader(new MemoryStream(record), Encoding.UTF8);
+            var r = new ByteCursor(record);
             var count = r.ReadInt32();
             if (count < 0) throw new InvalidDataException($"negative entry count {count}");
-            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(r, permissions));
-            if (r.BaseStream.Position != record.Length) throw new InvalidDataException("bytes after the last entry");
+            for (var i = 0; i < count; i++) apply(JournalOp.ReadFrom(ref r, permissions));
+            if (!r.AtEnd) throw new InvalidDataException("bytes after the last entry");
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or ArgumentException
                                       or OverflowException or InvalidOperationException or DecoderFallbackException)
