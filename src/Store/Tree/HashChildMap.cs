@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace XenStore.Tree;
 
@@ -48,6 +49,7 @@ internal sealed class HashChildMap : ChildMap
     /// trie made once (the leaves are partitioned level by level) rather than by inserting
     /// them one by one. Throws <see cref="ArgumentException"/> on a repeated name.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static HashChildMap Build(Node[] items, int hashMask = -1)
     {
         var leaves = new Leaf[items.Length];
@@ -63,6 +65,7 @@ internal sealed class HashChildMap : ChildMap
     }
 
     /// <summary>The branch at <paramref name="shift"/> holding <paramref name="leaves"/>, whose hashes are not all equal; <paramref name="scratch"/> is as long.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Branch BuildBranch(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
     {
         // Counting sort of the leaves by their 5 bits at this level, stable (order does not
@@ -94,6 +97,7 @@ internal sealed class HashChildMap : ChildMap
     }
 
     /// <summary>One slot: a leaf alone, the leaves of one hash (names must differ), or a deeper branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static object BuildSlot(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
     {
         if (leaves.Length == 1) return leaves[0];

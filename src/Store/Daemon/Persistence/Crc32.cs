@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace XenStore.Daemon.Persistence;
 
 /// <summary>
@@ -9,6 +10,7 @@ internal static class Crc32
 {
     private static readonly uint[][] Tables = BuildTables();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint HashToUInt32(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFF_FFFFu;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using XenStore.Protocol;
 
 namespace XenStore.Daemon.Persistence;
@@ -75,6 +76,7 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
     /// Reads one entry as <see cref="WriteTo"/> wrote it; <paramref name="permissions"/> turns
     /// the text of a permission list into its object (recovery shares one object per distinct list).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static JournalOp ReadFrom(ref ByteCursor r, Func<string, PermissionList> permissions)
     {
         var kind = (JournalOpKind)r.ReadByte();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace XenStore.Daemon.Persistence;
@@ -18,6 +19,7 @@ internal sealed class NameTable
     private readonly string?[] names = new string?[Slots];
     private int count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Get(ReadOnlySpan<byte> utf8)
     {
         var hash = Hash(utf8);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using XenStore.Protocol;
 using XenStore.Tree;
 
@@ -60,6 +61,7 @@ internal sealed class ReplayTree
     }
 
     /// <summary>The store as replayed: each draft made an immutable node, bottom-up, iteratively (a chain may be deep).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LoadedTree Finish()
     {
         var stack = new Stack<(Draft Draft, bool Expanded)>();
@@ -96,6 +98,7 @@ internal sealed class ReplayTree
         return new LoadedTree(root.Built!, holdings, generation);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Put(string path, byte[] value, PermissionList perms)
     {
         var node = root;
@@ -125,6 +128,7 @@ internal sealed class ReplayTree
         Charge(perms.Owner, +1, MemoryCharge.Node(path.Length, node.Name, perms, value.Length));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Delete(string path)
     {
         var cut = path.LastIndexOf('/');
@@ -220,6 +224,7 @@ internal sealed class ReplayTree
         }
 
         /// <summary>The child called <paramref name="name"/> as a draft (made from the node on first use), or null.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public Draft? Open(string name)
         {
             var at = Find(name);
@@ -230,6 +235,7 @@ internal sealed class ReplayTree
             return made;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(Draft child, ulong generation)
         {
             var children = ChildList();
@@ -258,6 +264,7 @@ internal sealed class ReplayTree
 
         public void Build(ChildMap children) => Built = new(Name, Value, Permissions, Generation, children);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int Find(string name)
         {
             if (Children is null && Original is null) return -1;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using XenStore.Protocol;
@@ -69,6 +70,7 @@ internal sealed class TreeSnapshotReader
     }
 
     /// <summary>The nodes of one record; the tree may go on in the next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadNodes(byte[] record, int index)
     {
         var cursor = new ByteCursor(record);
@@ -110,6 +112,7 @@ internal sealed class TreeSnapshotReader
     }
 
     /// <summary>Gives a finished node to its parent, finishing every parent it fills in turn.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attach(Node node)
     {
         while (true)
@@ -129,6 +132,7 @@ internal sealed class TreeSnapshotReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Count(Node node, int pathLength)
     {
         ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(holdings, node.Permissions.Owner, out _);
