@@ -32,7 +32,7 @@ internal static class JournalRecovery
     {
         var report = new List<string>();
         var total = System.Diagnostics.Stopwatch.StartNew();
-        var (collections, pause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
+        var (collections, older, full, pause) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         long firstSegment = 0;
         // Node changes go to the replay tree, built into the store once at the end; the
         // domains' changes go to the daemon as they come (they read nothing of the tree).
@@ -94,7 +94,7 @@ internal static class JournalRecovery
             load(tree.Finish());
             report.Add($"store built in {building.Elapsed.TotalMilliseconds:0} ms");
         }
-        report.Add($"recovered in {total.Elapsed.TotalMilliseconds:0} ms, of which {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ms in {GC.CollectionCount(0) - collections} garbage collections");
+        report.Add($"recovered in {total.Elapsed.TotalMilliseconds:0} ms, of which {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ms in {GC.CollectionCount(0) - collections} garbage collections ({GC.CollectionCount(1) - older} of generation 1, {GC.CollectionCount(2) - full} of them full)");
         return new Result(last, report);
     }
 
