@@ -31,9 +31,10 @@ internal sealed class LiveStore : INodeStore, IUndoable
     public Node? Get(string path) => NodeTree.Lookup(Root, path);
 
     /// <summary>
-    /// Takes a whole tree loaded from a snapshot as the store (at recovery, before any other
-    /// change): its root, its owners' holdings as counted while it was built, and generations
-    /// going on above its nodes'. Nothing is journalled, notified or undoable.
+    /// Takes the whole tree recovery built (the snapshot's, with the journal's node changes
+    /// replayed on it) as the store, at the end of recovery: its root, its owners' holdings as
+    /// counted while it was built, and generations going on above its nodes'. Nothing is
+    /// journalled, notified or undoable.
     /// </summary>
     public void Load(Persistence.LoadedTree tree)
     {
