@@ -12,9 +12,10 @@ namespace XenStore.Daemon.Persistence;
 /// in order, and once full the node is made with that array as its child map and handed to
 /// its parent. Each node is made once, its permission list is the table's shared object, its
 /// name is shared with the nodes of the same name (<see cref="NameTable"/>), its value is its
-/// own array copied straight from the record, and the owners' holdings are summed on the way. A record whose CRC matched but which does not describe a valid tree
-/// (a bad name, a repeated sibling, an index out of range, a tree ending early or late)
-/// throws <see cref="InvalidDataException"/>: it was not written by this daemon.
+/// own array copied straight from the record, and the owners' holdings are summed on the way.
+/// A record whose CRC matched but which does not describe a valid tree (a bad name, a
+/// repeated sibling, an index out of range, a tree ending early or late) throws
+/// <see cref="InvalidDataException"/>: it was not written by this daemon.
 /// </summary>
 internal sealed class TreeSnapshotReader
 {
@@ -88,7 +89,7 @@ internal sealed class TreeSnapshotReader
             CheckName(name);
             var pathLength = depth == 0 ? 1 : stack[depth - 1].PathLength + (depth == 1 ? 0 : 1) + name.Length;
             var frame = new Frame(name, value, permissions[permissionIndex], ++generations, pathLength, childCount);
-            if (childCount == 0) Attach(frame.Build());
+            if (childCount == 0) Attach(frame.Build(), pathLength);
             else Push(frame);
         }
     }
@@ -111,13 +112,13 @@ internal sealed class TreeSnapshotReader
         stack[depth++] = frame;
     }
 
-    /// <summary>Gives a finished node to its parent, finishing every parent it fills in turn.</summary>
+    /// <summary>Counts a finished node and gives it to its parent, finishing every parent it fills in turn.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Attach(Node node)
+    private void Attach(Node node, int pathLength)
     {
         while (true)
         {
-            Count(node, depth == 0 ? 1 : stack[depth - 1].ChildPathLength(node.Name.Length, depth == 1));
+            Count(node, pathLength);
             if (depth == 0)
             {
                 root = node;
@@ -127,6 +128,7 @@ internal sealed class TreeSnapshotReader
             parent.Children[parent.Filled++] = node;
             if (parent.Filled < parent.Children.Length) return;
             node = parent.Build();
+            pathLength = parent.PathLength;
             parent = default;
             depth--;
         }
@@ -145,9 +147,6 @@ internal sealed class TreeSnapshotReader
         public readonly int PathLength = pathLength;
         public readonly Node[] Children = children == 0 ? [] : new Node[children];
         public int Filled;
-
-        /// <summary>The path length of a child called with <paramref name="nameLength"/> characters.</summary>
-        public readonly int ChildPathLength(int nameLength, bool parentIsRoot) => PathLength + (parentIsRoot ? 0 : 1) + nameLength;
 
         public readonly Node Build()
         {
