@@ -15,8 +15,9 @@ namespace XenStore.Daemon.Persistence;
 /// <para>
 /// A change this daemon could not have journalled (an invalid path, the root removed)
 /// throws <see cref="InvalidDataException"/>. A node whose parent is missing is created with
-/// empty parents of its permissions, as the live replay did: parents are journalled before
-/// their children, so a gap means a damaged history, and the node is kept rather than lost.
+/// empty parents of its permissions, as replaying on the live store did before: parents are
+/// journalled before their children, so a gap means a damaged history, and the node is kept
+/// rather than lost.
 /// </para>
 /// </summary>
 internal sealed class ReplayTree
@@ -111,7 +112,7 @@ internal sealed class ReplayTree
             var child = node.Open(name);
             if (child is null)
             {
-                // A missing parent is made empty with the node's permissions, as the live replay did.
+                // A missing parent is made empty, with the node's permissions (see the summary).
                 var made = end == path.Length ? value : [];
                 child = new Draft(name, made, perms, ++generation);
                 node.Add(child, ++generation);
