@@ -21,6 +21,14 @@
  *       "n=<reads> p50_us= p99_us= p999_us= max_us=" of the round-trip times.
  *   xsload rm SOCKET PATH
  *       RM PATH (missing is fine).
+ *   xsload ownedfill SOCKET DOMAINS NODES
+ *       A store of DOMAINS x NODES nodes for restart measurements: for each domain d in
+ *       1..DOMAINS, /local/domain/d owned by d (SET_PERMS "n<d>"), then NODES new nodes
+ *       /local/domain/d/n<i> (16-byte values), which a privileged writer creates with their
+ *       parent's permissions, so each domain owns its own. 64 requests in flight.
+ *   xsload firstread SOCKET PATH TIMEOUT
+ *       Waits (polling every millisecond, up to TIMEOUT seconds) until SOCKET accepts a
+ *       connection and answers a READ of PATH; prints "first_read_ms=<ms since started>".
  *
  * Each measuring mode prints one line "ops=<n> seconds=<s> rate=<ops/s>", and with -p PID
  * also "cpu_ns=<daemon CPU in the timed window> cpu_per_op=<ns>", the daemon's on-CPU time
@@ -46,6 +54,7 @@
 #define XS_WRITE 11
 #define XS_MKDIR 12
 #define XS_RM 13
+#define XS_SET_PERMS 14
 #define XS_WATCH_EVENT 15
 #define XS_ERROR 16
 
@@ -375,6 +384,64 @@ static void probe(const char *sock, const char *path, long interval_us)
     fflush(stdout);
 }
 
+static void ownedfill(const char *sock, long domains, long nodes)
+{
+    enum { DEPTH = 64 };
+    struct conn *c = open_conn(sock);
+    char *batch = malloc(DEPTH * 128);
+    char path[128], dir[64], perms[200];
+    for (long d = 1; d <= domains; d++) {
+        snprintf(dir, sizeof(dir), "/local/domain/%ld", d);
+        call(c, XS_WRITE, dir, "", 0);
+        /* SET_PERMS payload: the path, then each permission, each NUL-terminated. */
+        size_t plen = strlen(dir) + 1;
+        int n = snprintf(perms + plen, sizeof(perms) - plen, "n%ld", d);
+        memcpy(perms, dir, plen);
+        struct hdr h = { XS_SET_PERMS, 0x7ffffffe, 0, (uint32_t)(plen + n + 1) };
+        write_all(c->fd, (const char *)&h, sizeof(h));
+        write_all(c->fd, perms, h.len);
+        expect_reply(c, XS_SET_PERMS, 0x7ffffffe);
+        uint32_t req = 1;
+        for (long done = 0; done < nodes;) {
+            int k = nodes - done < DEPTH ? (int)(nodes - done) : DEPTH;
+            size_t len = 0;
+            for (int i = 0; i < k; i++) {
+                snprintf(path, sizeof(path), "%s/n%ld", dir, done + i);
+                len += put_request(batch + len, XS_WRITE, req + i, path, VALUE16);
+            }
+            write_all(c->fd, batch, len);
+            for (int i = 0; i < k; i++) expect_reply(c, XS_WRITE, req + i);
+            req += k;
+            done += k;
+        }
+    }
+    close(c->fd);
+}
+
+static void firstread(const char *sock, const char *path, double timeout)
+{
+    double t0 = now();
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    strncpy(a.sun_path, sock, sizeof(a.sun_path) - 1);
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+            struct conn *c = calloc(1, sizeof(*c));
+            c->fd = fd;
+            char buf[256];
+            write_all(fd, buf, put_request(buf, XS_READ, 1, path, NULL));
+            expect_reply(c, XS_READ, 1);
+            printf("first_read_ms=%.1f\n", (now() - t0) * 1e3);
+            return;
+        }
+        /* Not there yet (ENOENT), or bound but not listening (ECONNREFUSED): try again. */
+        if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN) { perror("connect"); exit(2); }
+        close(fd);
+        if (now() - t0 > timeout) { fprintf(stderr, "no answer from %s within %.0f s\n", sock, timeout); exit(2); }
+        usleep(1000);
+    }
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -383,7 +450,9 @@ static void usage(void)
             "       xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS]\n"
             "       xsload [-p PID] fill SOCKET DOMAINS NODES DEPTH\n"
             "       xsload probe SOCKET PATH INTERVAL_US\n"
-            "       xsload rm SOCKET PATH\n");
+            "       xsload rm SOCKET PATH\n"
+            "       xsload ownedfill SOCKET DOMAINS NODES\n"
+            "       xsload firstread SOCKET PATH TIMEOUT\n");
     exit(2);
 }
 
@@ -415,6 +484,10 @@ int main(int argc, char **argv)
         fill(sock, atol(argv[3]), atol(argv[4]), depth);
     } else if (!strcmp(mode, "probe") && argc >= 5) {
         probe(sock, argv[3], atol(argv[4]));
+    } else if (!strcmp(mode, "ownedfill") && argc >= 5) {
+        ownedfill(sock, atol(argv[3]), atol(argv[4]));
+    } else if (!strcmp(mode, "firstread") && argc >= 5) {
+        firstread(sock, argv[3], atof(argv[4]));
     } else if (!strcmp(mode, "rm")) {
         struct conn *c = open_conn(sock);
         call(c, XS_RM, argv[3], NULL, 1);

@@ -205,7 +205,11 @@ public sealed partial class XenStoreDaemon : IDisposable
         var recovered = false;
         // Replayed changes are in the journal already: they are applied, not journalled again.
         Changes.Journaling = false;
-        var journal = Persistence.Journal.Open(persistence, op =>
+        var journal = Persistence.Journal.Open(persistence, tree =>
+        {
+            recovered = true;
+            Live.Load(tree);
+        }, op =>
         {
             recovered = true;
             Persistence.Replay.Apply(this, op);
@@ -218,6 +222,10 @@ public sealed partial class XenStoreDaemon : IDisposable
         Journal = journal;
         if (!recovered) RunChange(CreateStartingTree);
         if (Options.RingPlatform is null) return;
+        // The domains permission entries name are asked about when domains change
+        // (DomainTable.Named): those of the recovered tree are found once, here, where there is
+        // a hypervisor to ask (one walk of the tree).
+        RunChange(() => Domains.NoteNamedIn(Live.Root));
         // The rings' loops start serving at once: from here on the lock is needed.
         var domains = Domains.Introduced.Where(d => d.Id != 0).ToList();
         foreach (var domain in domains)
@@ -258,6 +266,9 @@ public sealed partial class XenStoreDaemon : IDisposable
         List<RingSession> rings;
         lock (Sync)
         {
+            // Before the rings stop, while the domains' watches are still theirs to save;
+            // whatever a ring's last request journals goes to the segment after the snapshot.
+            Journal?.SnapshotBeforeClosing(Live.Root, Domains.PersistentState());
             rings = Domains.Introduced.Select(d => d.Ring).OfType<RingSession>().ToList();
             foreach (var ring in rings) ring.Dispose();
         }

@@ -14,6 +14,22 @@ public abstract class ChildMap
     /// <summary>No children.</summary>
     public static ChildMap Empty { get; } = new ArrayChildMap([]);
 
+    /// <summary>
+    /// The map of <paramref name="children"/>, in their order, built at once (loading a saved
+    /// store): the array becomes the map's own, and a large map's trie is made in one pass
+    /// instead of one copy of a path per child. Throws <see cref="ArgumentException"/> when
+    /// two children have the same name.
+    /// </summary>
+    internal static ChildMap FromOrdered(Node[] children)
+    {
+        if (children.Length > ArrayLimit) return HashChildMap.Build(children);
+        for (var i = 1; i < children.Length; i++)
+            for (var j = 0; j < i; j++)
+                if (string.Equals(children[i].Name, children[j].Name, StringComparison.Ordinal))
+                    throw new ArgumentException($"Two children are called '{children[i].Name}'.", nameof(children));
+        return children.Length == 0 ? Empty : new ArrayChildMap(children);
+    }
+
     /// <summary>How many children there are.</summary>
     public abstract int Count { get; }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace XenStore.Tree;
 
@@ -16,6 +17,7 @@ namespace XenStore.Tree;
 internal sealed class HashChildMap : ChildMap
 {
     private const int BitsPerLevel = 4;
+    private const int Ways = 1 << BitsPerLevel;
 
     private readonly Branch root;
     private readonly int count;
@@ -45,6 +47,75 @@ internal sealed class HashChildMap : ChildMap
         foreach (var item in items) map = map.With(item);
         return map;
     }
+
+    /// <summary>
+    /// The same children as <paramref name="items"/>, in the same order, each branch of the
+    /// trie made once (the leaves are partitioned level by level) rather than by inserting
+    /// them one by one. Throws <see cref="ArgumentException"/> on a repeated name.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static HashChildMap Build(Node[] items, int hashMask = -1)
+    {
+        var leaves = new Leaf[items.Length];
+        for (var i = 0; i < items.Length; i++) leaves[i] = new Leaf(items[i], i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
+        var root = Branch.Empty;
+        if (items.Length > 0)
+        {
+            // The root is a branch even for one leaf, or for leaves that all share a hash.
+            var slot = BuildSlot(leaves, new Leaf[items.Length], 0);
+            root = slot as Branch ?? new Branch(Bit(leaves[0].Hash, 0), [slot]);
+        }
+        return new HashChildMap(root, items.Length, items.Length, hashMask, new object());
+    }
+
+    /// <summary>The branch at <paramref name="shift"/> holding <paramref name="leaves"/>, whose hashes are not all equal; <paramref name="scratch"/> is as long.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Branch BuildBranch(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
+    {
+        // Counting sort of the leaves by their bits at this level, stable (order does not
+        // matter to the trie, but a stable pass keeps equal-hash groups together below).
+        Span<int> starts = stackalloc int[Ways + 1];
+        foreach (var leaf in leaves) starts[Slot(leaf.Hash, shift) + 1]++;
+        for (var b = 1; b <= Ways; b++) starts[b] += starts[b - 1];
+        Span<int> next = stackalloc int[Ways];
+        starts[..Ways].CopyTo(next);
+        foreach (var leaf in leaves) scratch[next[Slot(leaf.Hash, shift)]++] = leaf;
+        scratch.CopyTo(leaves);
+        var bitmap = 0u;
+        var used = 0;
+        for (var b = 0; b < Ways; b++)
+            if (starts[b + 1] > starts[b])
+            {
+                bitmap |= 1u << b;
+                used++;
+            }
+        var slots = new object[used];
+        var s = 0;
+        for (var b = 0; b < Ways; b++)
+        {
+            var (from, to) = (starts[b], starts[b + 1]);
+            if (to == from) continue;
+            slots[s++] = BuildSlot(leaves[from..to], scratch[from..to], shift + BitsPerLevel);
+        }
+        return new Branch(bitmap, slots);
+    }
+
+    /// <summary>One slot: a leaf alone, the leaves of one hash (names must differ), or a deeper branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static object BuildSlot(Span<Leaf> leaves, Span<Leaf> scratch, int shift)
+    {
+        if (leaves.Length == 1) return leaves[0];
+        var sameHash = true;
+        foreach (var leaf in leaves) sameHash &= leaf.Hash == leaves[0].Hash;
+        if (!sameHash) return BuildBranch(leaves, scratch, shift);
+        for (var i = 1; i < leaves.Length; i++)
+            for (var j = 0; j < i; j++)
+                if (leaves[i].Node.Name == leaves[j].Node.Name)
+                    throw new ArgumentException($"Two children are called '{leaves[i].Node.Name}'.", nameof(leaves));
+        return new Collision(leaves.ToArray());
+    }
+
+    private static int Slot(int hash, int shift) => (int)(((uint)hash >> shift) & (Ways - 1));
 
     public override int Count => count;
 
@@ -198,7 +269,7 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>The same for a span as for the string with its characters (no allocation on lookups).</summary>
     private int Hash(ReadOnlySpan<char> name) => string.GetHashCode(name) & hashMask;
 
-    private static uint Bit(int hash, int shift) => 1u << (int)(((uint)hash >> shift) & ((1 << BitsPerLevel) - 1));
+    private static uint Bit(int hash, int shift) => 1u << Slot(hash, shift);
 
     /// <summary>One child, its creation sequence and its name's hash.</summary>
     private sealed class Leaf(Node node, long sequence, int hash)

@@ -89,14 +89,22 @@ public sealed class UnbornDomainPermissionTests : IDisposable
         Assert.Equal("EACCES", seven.Send(MessageType.GetPerms, "@releaseDomain").ErrorName());
     }
 
-    [Fact]
-    public void AnIgnoredEntryStaysIgnoredAfterARestart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnIgnoredEntryStaysIgnoredAfterARestart(bool fromSnapshot)
     {
         using (var daemon = Open(persist: true))
         {
             var dom0 = new InProcessClient(daemon);
             dom0.Ok(dom0.Write("/secret", "s"));
             dom0.Ok(dom0.Send(MessageType.SetPerms, "/secret", "n0", "r7", "r0"));
+            dom0.Ok(dom0.Send(MessageType.SetPerms, "@releaseDomain", "n0", "r7"));
+            if (fromSnapshot)
+            {
+                lock (daemon.Sync) daemon.Journal!.BeginSnapshot(daemon.Live.Root, daemon.Domains.PersistentState());
+                daemon.Journal!.WaitForSnapshot();
+            }
         }
         lock (alive) alive.Add(7);
         using (var daemon = Open(persist: true))
@@ -105,6 +113,7 @@ public sealed class UnbornDomainPermissionTests : IDisposable
             Assert.Equal("n0|r7|r0|", dom0.Send(MessageType.GetPerms, "/secret").Text());
             var seven = BringUpSeven(daemon, dom0);
             Assert.Equal("EACCES", seven.Send(MessageType.Read, "/secret").ErrorName());
+            Assert.Equal("EACCES", seven.Send(MessageType.GetPerms, "@releaseDomain").ErrorName());
         }
     }
 

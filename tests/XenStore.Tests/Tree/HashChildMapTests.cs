@@ -61,4 +61,59 @@ public sealed class HashChildMapTests
         Assert.Equal(100, after.Count);
         Assert.Equal("new", after.InOrder().Last().Name);
     }
+
+    /// <summary>
+    /// A map built at once (loading a snapshot) is the map the same children inserted one by
+    /// one would be: same order, same lookups, and it goes on behaving as an ordered list.
+    /// </summary>
+    [Theory]
+    [InlineData(-1, 1000)]
+    [InlineData(-1, 1)]
+    [InlineData(0xFF, 300)]
+    [InlineData(0x3, 200)]
+    [InlineData(0, 50)]
+    public void ABuiltMapIsTheMapOfItsChildrenInserted(int hashMask, int count)
+    {
+        var nodes = Enumerable.Range(0, count).Select(i => Node.Leaf($"c{i * 7919 % 100_003}", [], PermissionList.Dom0Only, 1)).ToArray();
+        var built = HashChildMap.Build(nodes, hashMask);
+        Assert.Equal(count, built.Count);
+        Assert.Equal(nodes, built.InOrder());
+        foreach (var node in nodes) Assert.Same(node, built.Get(node.Name));
+        Assert.Null(built.Get("absent"));
+
+        var random = new Random(count);
+        var reference = nodes.ToList();
+        ChildMap map = built;
+        for (var step = 0; step < 2000; step++)
+        {
+            var name = random.Next(2) == 0 ? reference[random.Next(reference.Count)].Name : "n" + random.Next(100);
+            var at = reference.FindIndex(n => n.Name == name);
+            if (random.Next(3) == 0 && reference.Count > 1)
+            {
+                map = map.Remove(name);
+                if (at >= 0) reference.RemoveAt(at);
+            }
+            else
+            {
+                var node = Node.Leaf(name, [], PermissionList.Dom0Only, (ulong)step + 2);
+                map = map.Set(node);
+                if (at >= 0) reference[at] = node;
+                else reference.Add(node);
+            }
+            Assert.Same(reference.Find(n => n.Name == name), map.Get(name));
+        }
+        Assert.Equal(reference, map.InOrder());
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    public void BuildingAMapWithARepeatedNameFails(int hashMask)
+    {
+        var nodes = Enumerable.Range(0, 40).Select(i => Node.Leaf($"c{i}", [], PermissionList.Dom0Only, 1)).Append(Node.Leaf("c7", [], PermissionList.Dom0Only, 1)).ToArray();
+        Assert.Throws<ArgumentException>(() => HashChildMap.Build(nodes, hashMask));
+        Node Leaf(string name) => Node.Leaf(name, [], PermissionList.Dom0Only, 1);
+        Assert.Throws<ArgumentException>(() => ChildMap.FromOrdered([Leaf("x"), Leaf("y"), Leaf("x")]));
+        Assert.Equal(["x", "y"], ChildMap.FromOrdered([Leaf("x"), Leaf("y")]).InOrder().Select(n => n.Name));
+    }
 }

@@ -143,11 +143,26 @@ internal sealed class Journal : IDisposable
         snapshotTask = Task.Run(() => WriteSnapshot(root, state, firstLive, failuresCovered));
     }
 
+    /// <summary>
+    /// At a clean stop: starts a snapshot of <paramref name="root"/> (with <paramref name="state"/>),
+    /// which <see cref="Dispose"/> waits for, when the journal since the last snapshot has grown past an eighth of
+    /// <see cref="PersistenceOptions.SnapshotAfterBytes"/>, so that the next start loads
+    /// the snapshot alone instead of replaying that tail change by change (the slow part of
+    /// a restart). A small tail is cheaper to replay than the whole store is to write. If the
+    /// snapshot fails, the journal still holds everything.
+    /// </summary>
+    public void SnapshotBeforeClosing(Node root, IReadOnlyList<JournalOp> state)
+    {
+        try { snapshotTask.Wait(); } catch (AggregateException) { }
+        if (segment.Length < options.SnapshotAfterBytes / 8 && !MustSnapshot && !mustSwitchSegment) return;
+        BeginSnapshot(root, state);
+    }
+
     /// <summary>Waits for a snapshot in progress (shutdown, tests).</summary>
     public void WaitForSnapshot() => snapshotTask.Wait();
 
     /// <summary>One record of <paramref name="entries"/> (their count, then each), framed; <paramref name="scratch"/> is reused by one thread.</summary>
-    private static byte[] Encode(List<JournalOp> entries, MemoryStream scratch)
+    internal static byte[] Encode(IReadOnlyList<JournalOp> entries, MemoryStream scratch)
     {
         scratch.SetLength(0);
         using (var w = new BinaryWriter(scratch, Encoding.UTF8, leaveOpen: true))
@@ -241,17 +256,7 @@ internal sealed class Journal : IDisposable
         {
             using (var file = files.Create(tmp))
             {
-                file.Append(RecordFile.Frame(PersistenceFormat.SnapshotHeader(firstLiveSegment)));
-                var batch = new List<JournalOp>();
-                var scratch = new MemoryStream();
-                foreach (var (path, node) in NodeTree.Walk(root, "/"))
-                {
-                    batch.Add(JournalOp.Put(path, node.Value, node.Permissions));
-                    if (batch.Count == 1024) WriteBatch(file, batch, scratch);
-                }
-                batch.AddRange(state);
-                WriteBatch(file, batch, scratch);
-                file.Append(RecordFile.Frame(Encoding.UTF8.GetBytes("end")));
+                TreeSnapshotWriter.Write(file, root, state, firstLiveSegment);
                 file.Sync();
             }
             files.Replace(tmp, options.Path + ".snapshot");
@@ -286,13 +291,6 @@ internal sealed class Journal : IDisposable
         log($"journal: snapshot failed ({reason}); retrying in {options.SnapshotRetryDelay.TotalSeconds:0.#} s");
     }
 
-    private static void WriteBatch(JournalFile file, List<JournalOp> batch, MemoryStream scratch)
-    {
-        if (batch.Count == 0) return;
-        file.Append(Encode(batch, scratch));
-        batch.Clear();
-    }
-
     private static void InterlockedMax(ref long target, long value)
     {
         long seen;
@@ -313,9 +311,9 @@ internal sealed class Journal : IDisposable
     }
 
     /// <summary>Recovers the store (see <see cref="JournalRecovery"/>) and opens the journal after its last segment.</summary>
-    public static Journal Open(PersistenceOptions options, Action<JournalOp> apply, Action<string> log)
+    public static Journal Open(PersistenceOptions options, Action<LoadedTree> load, Action<JournalOp> apply, Action<string> log)
     {
-        var recovery = JournalRecovery.Run(options, apply);
+        var recovery = JournalRecovery.Run(options, load, apply);
         var journal = new Journal(options, recovery.LastSegment, log);
         journal.RecoveryReport.AddRange(recovery.Report);
         return journal;

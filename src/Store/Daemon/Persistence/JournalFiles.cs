@@ -15,8 +15,16 @@ internal class JournalFiles
     /// <summary>Creates an empty file (a snapshot being written), replacing any leftover.</summary>
     public virtual JournalFile Create(string path) => new(path, FileMode.Create);
 
-    /// <summary>Atomically puts a finished file in place of another (rename(2)).</summary>
-    public virtual void Replace(string from, string to) => File.Move(from, to, overwrite: true);
+    /// <summary>
+    /// Atomically puts a finished file in place of another (rename(2)), and makes the rename
+    /// durable (fsync(2) of the directory) before the caller relies on it: after a snapshot is
+    /// put in place, the journal segments it covers are deleted.
+    /// </summary>
+    public virtual void Replace(string from, string to)
+    {
+        File.Move(from, to, overwrite: true);
+        DirectorySync.Sync(Path.GetDirectoryName(Path.GetFullPath(to))!);
+    }
 
     public virtual void Delete(string path) => File.Delete(path);
 }

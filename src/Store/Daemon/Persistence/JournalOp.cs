@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using XenStore.Protocol;
 
 namespace XenStore.Daemon.Persistence;
@@ -71,20 +72,25 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
         }
     }
 
-    public static JournalOp ReadFrom(BinaryReader r)
+    /// <summary>
+    /// Reads one entry as <see cref="WriteTo"/> wrote it; <paramref name="permissions"/> turns
+    /// the text of a permission list into its object (recovery shares one object per distinct list).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static JournalOp ReadFrom(ref ByteCursor r, Func<string, PermissionList> permissions)
     {
         var kind = (JournalOpKind)r.ReadByte();
         switch (kind)
         {
             case JournalOpKind.PutNode:
                 var path = r.ReadString();
-                var value = r.ReadBytes(r.ReadInt32());
-                return Put(path, value, PermissionList.ParsePersisted(r.ReadString()));
+                var value = r.Take(r.ReadInt32()).ToArray();
+                return Put(path, value, permissions(r.ReadString()));
             case JournalOpKind.DeleteNode:
                 return Delete(r.ReadString());
             case JournalOpKind.SpecialPermissions:
                 var name = r.ReadString();
-                return Special(name, PermissionList.ParsePersisted(r.ReadString()));
+                return Special(name, permissions(r.ReadString()));
             case JournalOpKind.AddWatch or JournalOpKind.RemoveWatch or JournalOpKind.ClearWatches:
                 return new JournalOp(kind, DomainId: r.ReadUInt32(), Path: r.ReadString(), Token: r.ReadString(), Relative: r.ReadBoolean());
             case JournalOpKind.IntroduceDomain or JournalOpKind.ReleaseDomain or JournalOpKind.SetTarget:

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace XenStore.Daemon.Persistence;
@@ -30,6 +31,7 @@ internal static class RecordFile
     /// Reads whole, intact records from the start of a file. Returns them and the offset where
     /// intact data ends; <paramref name="damage"/> says why reading stopped early, if it did.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static List<byte[]> ReadAll(string path, out long intactLength, out string? damage)
     {
         var records = new List<byte[]>();

@@ -2,7 +2,12 @@ using XenStore.Protocol;
 
 namespace XenStore.Daemon.Persistence;
 
-/// <summary>Re-applies journalled changes to a daemon being recovered (nothing is journalled again meanwhile).</summary>
+/// <summary>
+/// Re-applies journalled changes of the domains to a daemon being recovered (nothing is
+/// journalled again meanwhile). Changes of nodes are replayed on a <see cref="ReplayTree"/>
+/// instead, and the store built from it at the end of recovery: the tree changes a release
+/// of a domain makes were journalled as such after it.
+/// </summary>
 internal static class Replay
 {
     /// <summary>
@@ -13,26 +18,11 @@ internal static class Replay
     public static void Apply(XenStoreDaemon daemon, JournalOp op)
     {
         if (Invalid(daemon, op) is { } reason) throw new InvalidDataException($"impossible {op.Kind} entry: {reason}");
-        var live = daemon.Live;
         switch (op.Kind)
         {
-            case JournalOpKind.PutNode:
-                daemon.Domains.NoteNamed(op.Permissions!);
-                if (live.Get(op.Path) is not null) live.Update(op.Path, op.Value!, op.Permissions!);
-                else
-                {
-                    // Parents are journalled before their children; a gap means a damaged history,
-                    // and the node is still kept rather than lost.
-                    var parent = XenStorePath.Parent(op.Path);
-                    if (live.Get(parent) is null) Apply(daemon, JournalOp.Put(parent, [], op.Permissions!));
-                    live.Create(op.Path, op.Value!, op.Permissions!);
-                }
-                break;
-            case JournalOpKind.DeleteNode:
-                live.DeleteSilently(op.Path);
-                break;
+            case JournalOpKind.PutNode or JournalOpKind.DeleteNode:
+                throw new ArgumentException("Node changes are replayed on the replay tree.", nameof(op));
             case JournalOpKind.SpecialPermissions:
-                daemon.Domains.NoteNamed(op.Permissions!);
                 daemon.Domains.SetSpecialPermissions(op.Path, op.Permissions!);
                 break;
             case JournalOpKind.IntroduceDomain:
@@ -58,8 +48,6 @@ internal static class Replay
 
     private static string? Invalid(XenStoreDaemon daemon, JournalOp op) => op.Kind switch
     {
-        JournalOpKind.PutNode when !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"path '{op.Path}'",
-        JournalOpKind.DeleteNode when op.Path == "/" || !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"path '{op.Path}'",
         JournalOpKind.SpecialPermissions when !daemon.Domains.IsSpecial(op.Path) => $"special watch '{op.Path}'",
         JournalOpKind.AddWatch or JournalOpKind.RemoveWatch
             when !XenStorePath.IsSpecial(op.Path) && !XenStorePath.IsValidAbsolute(op.Path, pathMax: 0) => $"watch path '{op.Path}'",

@@ -48,6 +48,20 @@ internal sealed class DomainTable(DaemonOptions options, QuotaSettings defaults,
         }
     }
 
+    /// <summary>Remembers the domains named by the honoured entries of every permission list in a tree (a recovered store's).</summary>
+    public void NoteNamedIn(Node root)
+    {
+        var seen = new HashSet<PermissionList>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<Node>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (seen.Add(node.Permissions)) NoteNamed(node.Permissions);
+            foreach (var child in node.Children.Unordered()) stack.Push(child);
+        }
+    }
+
     /// <summary>Domains introduced and not yet released.</summary>
     public IEnumerable<Domain> Introduced => domains.Values.Where(d => d.Introduced);
 

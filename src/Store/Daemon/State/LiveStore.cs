@@ -30,6 +30,21 @@ internal sealed class LiveStore : INodeStore, IUndoable
 
     public Node? Get(string path) => NodeTree.Lookup(Root, path);
 
+    /// <summary>
+    /// Takes the whole tree recovery built (the snapshot's, with the journal's node changes
+    /// replayed on it) as the store, at the end of recovery: its root, its owners' holdings as
+    /// counted while it was built, and generations going on above its nodes'. Nothing is
+    /// journalled, notified or undoable.
+    /// </summary>
+    public void Load(Persistence.LoadedTree tree)
+    {
+        if (rootBeforeChanges is not null) throw new InvalidOperationException("A tree is loaded only outside a change.");
+        Root = tree.Root;
+        owned.Clear();
+        foreach (var (owner, (nodes, bytes)) in tree.Holdings) owned[owner] = new Holding(nodes, bytes);
+        generation = Math.Max(generation, tree.Generations);
+    }
+
     public int NodesOwnedBy(uint domid) => owned.GetValueOrDefault(domid).Nodes;
 
     /// <summary>The domains that own at least one node.</summary>

@@ -24,8 +24,11 @@ internal static class MemoryCharge
     public static int Node(string path, Node node) => Node(path.Length, node);
 
     /// <summary>A node whose path is <paramref name="pathLength"/> characters long.</summary>
-    public static int Node(int pathLength, Node node) =>
-        pathLength + 1 + Record(node.Permissions, node.Value.Length) + node.Name.Length + 1;
+    public static int Node(int pathLength, Node node) => Node(pathLength, node.Name, node.Permissions, node.Value.Length);
+
+    /// <summary>A node of these parts, before it is made (recovery charges the nodes it is changing).</summary>
+    public static int Node(int pathLength, string name, PermissionList permissions, int valueLength) =>
+        pathLength + 1 + Record(permissions, valueLength) + name.Length + 1;
 
     /// <summary>
     /// One node a transaction has touched and keeps until it ends: its path and the record
