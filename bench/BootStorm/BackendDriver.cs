@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using XenStore.Client;
+
+/// <summary>
+/// dom0's netback and blkback as the Linux xenbus driver runs them: one connection, one watch
+/// on the whole backend tree. A new device is probed (its frontend read, its features
+/// written) and switched to InitWait; a watch on the frontend's state then waits for
+/// Initialised, when the ring reference and event channel are read and the backend switches
+/// to Connected.
+/// </summary>
+internal sealed class BackendDriver(XenStoreClient xs, Retries retries)
+{
+    private const string Root = "/local/domain/0/backend";
+    private readonly ConcurrentDictionary<Device, Task> devices = new();
+
+    /// <summary>Sets the watch (before any device exists), then serves devices until <paramref name="stop"/>.</summary>
+    public async Task<Task> StartAsync(CancellationToken stop)
+    {
+        var watch = await xs.WatchAsync(Root, cancellationToken: stop);
+        return ServeAllAsync(watch, stop);
+    }
+
+    private async Task ServeAllAsync(XenStoreWatch watch, CancellationToken stop)
+    {
+        await using var _ = watch;
+        try
+        {
+            await foreach (var e in watch.ReadAllAsync(stop))
+                if (Device.FromBackendPath(e.Path) is { } d && !devices.ContainsKey(d))
+                    devices[d] = Task.Run(() => ServeAsync(d), stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>The device tasks so far: a failed one fails the run.</summary>
+    public IEnumerable<Task> DeviceTasks => devices.Values;
+
+    private async Task ServeAsync(Device d)
+    {
+        var frontend = await xs.ReadStringAsync($"{d.BackendPath}/frontend");
+        await xs.ReadStringAsync($"{d.BackendPath}/frontend-id");
+        await retries.RunAsync(xs, Role.Backend, async t =>
+        {
+            foreach (var (key, value) in d.BackendFeatures) await t.WriteAsync($"{d.BackendPath}/{key}", value);
+        });
+        await retries.SwitchStateAsync(xs, Role.Backend, d.BackendPath, XenbusState.InitWait);
+
+        await using var other = await StateWatch.StartAsync(xs, $"{frontend}/state");
+        await other.WaitForAsync(XenbusState.Initialised);
+        await xs.ReadStringAsync($"{frontend}/ring-ref");
+        await xs.ReadStringAsync($"{frontend}/event-channel");
+        await retries.SwitchStateAsync(xs, Role.Backend, d.BackendPath, XenbusState.Connected);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using XenStore.Client;
+using XenStore.Protocol;
+
+/// <summary>What one boot storm measured.</summary>
+internal sealed record StormResult(double Seconds, Retries Retries, double DaemonCpuSeconds, double ClientCpuSeconds);
+
+/// <summary>
+/// One boot storm on one daemon: N domains booted at once, each by its own toolstack
+/// connection (one `xl create` each), served by one backend driver connection, each guest on
+/// its own connection. The clock runs from the first toolstack request until every device of
+/// every domain is Connected at both ends; connecting and tearing down are outside it.
+/// </summary>
+internal static class Storm
+{
+    public static async Task<StormResult> RunAsync(Target target, int domains, uint firstDomid)
+    {
+        var domids = Enumerable.Range(0, domains).Select(i => firstDomid + (uint)i).ToArray();
+        await using var admin = await target.ConnectDom0Async();
+        await PrepareDom0Async(admin);
+
+        var toolstacks = await Task.WhenAll(domids.Select(_ => target.ConnectDom0Async()));
+        var guests = await Task.WhenAll(domids.Select(target.ConnectGuestAsync));
+        // Watch queues large enough that no event of the storm is dropped (the default coalesces at 1024).
+        foreach (var g in guests) g.WatchQueueCapacity = 1 << 16;
+        await using var backendXs = await target.ConnectDom0Async();
+        backendXs.WatchQueueCapacity = 1 << 20;
+
+        var retries = new Retries();
+        using var stop = new CancellationTokenSource();
+        var backend = new BackendDriver(backendXs, retries);
+        var backendLoop = await backend.StartAsync(stop.Token);
+        var frontends = new ConcurrentBag<(Frontend Frontend, Task Loop)>();
+
+        var daemonCpu = DaemonCpu.Nanoseconds(target.Pid);
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(domids.Select((domid, i) => Task.Run(() => new Toolstack(toolstacks[i], retries).BootAsync(domid, () =>
+        {
+            var f = new Frontend(guests[i], domid, retries);
+            frontends.Add((f, Task.Run(() => f.RunAsync(stop.Token))));
+        }))));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var daemonSeconds = (DaemonCpu.Nanoseconds(target.Pid) - daemonCpu) / 1e9;
+        var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+
+        // Every device task has finished (the toolstack saw both ends Connected); a failure is surfaced here.
+        await Task.WhenAll(backend.DeviceTasks.Concat(frontends.SelectMany(f => f.Frontend.DeviceTasks)));
+        await stop.CancelAsync();
+        await Task.WhenAll(frontends.Select(f => f.Loop).Append(backendLoop));
+        await TearDownAsync(admin, domids, toolstacks, guests);
+        return new(seconds, retries, daemonSeconds, clientSeconds);
+    }
+
+    /// <summary>What xen-init-dom0 leaves on a Xen host before any guest: dom0's own home.</summary>
+    private static async Task PrepareDom0Async(XenStoreClient admin)
+    {
+        await admin.WriteAsync("/local/domain/0/domid", "0");
+        await admin.WriteAsync("/local/domain/0/name", "Domain-0");
+    }
+
+    /// <summary>
+    /// As `xl destroy` leaves the store: every domain released and its nodes gone, so the next
+    /// storm starts from the same tree.
+    /// </summary>
+    private static async Task TearDownAsync(XenStoreClient admin, uint[] domids, XenStoreClient[] toolstacks, XenStoreClient[] guests)
+    {
+        foreach (var t in toolstacks) await t.DisposeAsync();
+        await Task.WhenAll(domids.Select(d => admin.ReleaseAsync(d)));
+        foreach (var g in guests) await g.DisposeAsync();
+        var removals = domids.SelectMany(d => new[] { Libxl.DomainPath(d), Libxl.VmPath(d), $"/libxl/{d}" })
+            .Append("/local/domain/0/backend");
+        await Task.WhenAll(removals.Select(p => RemoveAsync(admin, p)));
+    }
+
+    private static async Task RemoveAsync(XenStoreClient admin, string path)
+    {
+        try
+        {
+            await admin.RemoveAsync(path);
+        }
+        catch (XenStoreException e) when (e.Code == XenStoreErrorCode.ENOENT)
+        {
+        }
+    }
+}
