@@ -8,7 +8,7 @@ using XenStore.Client;
 /// Initialised are written in one transaction; when the backend is Connected, so is the
 /// frontend.
 /// </summary>
-internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries)
+internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries, StormFailure failure)
 {
     private readonly ConcurrentDictionary<Device, Task> devices = new();
 
@@ -25,13 +25,13 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries)
             if (!Device.IsServedType(type)) continue;
             foreach (var id in await xs.ListAsync($"{root}/{type}", stop))
                 if (Device.FromFrontendPath(domid, $"{root}/{type}/{id}") is { } d && !devices.ContainsKey(d))
-                    devices[d] = Task.Run(() => ConnectAsync(d), stop);
+                    devices[d] = Task.Run(() => failure.Watch(ConnectAsync(d)), stop);
         }
         try
         {
             await foreach (var e in watch.ReadAllAsync(stop))
                 if (Device.FromFrontendPath(domid, e.Path) is { } d && !devices.ContainsKey(d))
-                    devices[d] = Task.Run(() => ConnectAsync(d), stop);
+                    devices[d] = Task.Run(() => failure.Watch(ConnectAsync(d)), stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -44,7 +44,7 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries)
     private async Task ConnectAsync(Device d)
     {
         var backend = await xs.ReadStringAsync($"{d.FrontendPath}/backend");
-        await using var other = await StateWatch.StartAsync(xs, $"{backend}/state");
+        await using var other = await StateWatch.StartAsync(xs, $"{backend}/state", MissedEvents.None);
         await other.WaitForAsync(XenbusState.InitWait);
         await retries.RunAsync(xs, Role.Frontend, async t =>
         {

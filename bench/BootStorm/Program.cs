@@ -1,16 +1,21 @@
 using System.Globalization;
 
-// BootStorm --target NAME=SOCKET,PID[,SIMXENDIR] [--target ...] [--domains 100,500] [--reps 3] [--warmup 20]
+// BootStorm --target NAME=SOCKET,PID[,SIMXENDIR] [--target ...] [--domains 100,500] [--reps 3] [--warmup 20] [--timeout 900] [--poll-ms 10000]
 //
 // Boots N domains at once on each target daemon, as a toolstack, dom0's backend driver and the
 // guests' frontends do it, and prints one CSV row per storm on stdout (progress on stderr).
 // Targets are interleaved: in repetition r the list is rotated by r, so none always goes first.
 // Before the timed storms each target boots WARMUP domains once (untimed), so that this
 // process's JIT, and our daemon's, have reached their steady state for every target alike.
+// A storm that fails, or does not finish within the timeout (seconds), ends the run with an
+// error: the daemon's store is then no longer the clean starting point of the next storm.
+// --poll-ms: how long the backend driver waits for an event before it looks again (see MissedEvents).
 var targets = new List<Target>();
 int[] sizes = [100, 500];
 var reps = 3;
 var warmup = 20;
+var timeout = TimeSpan.FromSeconds(900);
+var poll = TimeSpan.FromSeconds(10);
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -20,6 +25,8 @@ for (var i = 0; i < args.Length; i++)
         case "--domains": sizes = value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
         case "--reps": reps = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--warmup": warmup = int.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--poll-ms": poll = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
+        case "--timeout": timeout = TimeSpan.FromSeconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
         default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
     }
 }
@@ -29,19 +36,19 @@ const uint FirstDomid = 1;
 if (warmup > 0)
     foreach (var t in targets)
     {
-        var w = await Storm.RunAsync(t, warmup, FirstDomid);
+        var w = await Storm.RunAsync(t, warmup, FirstDomid, timeout, poll);
         Console.Error.WriteLine($"boot-storm: warm-up {t.Name}: {warmup} domains in {w.Seconds:F2} s");
     }
 
-Console.WriteLine("domains,rep,target,guests,seconds,eagain,eagain_toolstack,eagain_backend,eagain_frontend,daemon_cpu_s,client_cpu_s");
+Console.WriteLine("domains,rep,target,guests,seconds,eagain,eagain_toolstack,eagain_backend,eagain_frontend,requests,found_by_poll,daemon_cpu_s,client_cpu_s");
 foreach (var n in sizes)
     for (var rep = 1; rep <= reps; rep++)
         for (var k = 0; k < targets.Count; k++)
         {
             var t = targets[(k + rep - 1) % targets.Count];
-            var r = await Storm.RunAsync(t, n, FirstDomid);
+            var r = await Storm.RunAsync(t, n, FirstDomid, timeout, poll);
             var row = string.Create(CultureInfo.InvariantCulture,
-                $"{n},{rep},{t.Name},{t.GuestTransport},{r.Seconds:F3},{r.Retries.Total},{r.Retries.Of(Role.Toolstack)},{r.Retries.Of(Role.Backend)},{r.Retries.Of(Role.Frontend)},{r.DaemonCpuSeconds:F3},{r.ClientCpuSeconds:F3}");
+                $"{n},{rep},{t.Name},{t.GuestTransport},{r.Seconds:F3},{r.Retries.Total},{r.Retries.Of(Role.Toolstack)},{r.Retries.Of(Role.Backend)},{r.Retries.Of(Role.Frontend)},{r.Requests},{r.MissedEvents},{r.DaemonCpuSeconds:F3},{r.ClientCpuSeconds:F3}");
             Console.WriteLine(row);
             Console.Error.WriteLine($"boot-storm: {row}");
         }

@@ -4,7 +4,7 @@ using XenStore.Client;
 using XenStore.Protocol;
 
 /// <summary>What one boot storm measured.</summary>
-internal sealed record StormResult(double Seconds, Retries Retries, double DaemonCpuSeconds, double ClientCpuSeconds);
+internal sealed record StormResult(double Seconds, Retries Retries, long Requests, long MissedEvents, double DaemonCpuSeconds, double ClientCpuSeconds);
 
 /// <summary>
 /// One boot storm on one daemon: N domains booted at once, each by its own toolstack
@@ -14,7 +14,7 @@ internal sealed record StormResult(double Seconds, Retries Retries, double Daemo
 /// </summary>
 internal static class Storm
 {
-    public static async Task<StormResult> RunAsync(Target target, int domains, uint firstDomid)
+    public static async Task<StormResult> RunAsync(Target target, int domains, uint firstDomid, TimeSpan timeout, TimeSpan poll)
     {
         var domids = Enumerable.Range(0, domains).Select(i => firstDomid + (uint)i).ToArray();
         await using var admin = await target.ConnectDom0Async();
@@ -28,29 +28,40 @@ internal static class Storm
         backendXs.WatchQueueCapacity = 1 << 20;
 
         var retries = new Retries();
+        var failure = new StormFailure();
+        var missed = new MissedEvents(poll);
         using var stop = new CancellationTokenSource();
-        var backend = new BackendDriver(backendXs, retries);
+        var backend = new BackendDriver(backendXs, retries, failure, missed);
         var backendLoop = await backend.StartAsync(stop.Token);
         var frontends = new ConcurrentBag<(Frontend Frontend, Task Loop)>();
 
         var daemonCpu = DaemonCpu.Nanoseconds(target.Pid);
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var requests = CountingTransport.Sent;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(domids.Select((domid, i) => Task.Run(() => new Toolstack(toolstacks[i], retries).BootAsync(domid, () =>
+        var boots = Task.WhenAll(domids.Select((domid, i) => failure.Watch(Task.Run(() => new Toolstack(toolstacks[i], retries).BootAsync(domid, () =>
         {
-            var f = new Frontend(guests[i], domid, retries);
+            var f = new Frontend(guests[i], domid, retries, failure);
             frontends.Add((f, Task.Run(() => f.RunAsync(stop.Token))));
-        }))));
+        })))));
+        var first = await Task.WhenAny(boots, failure.Failed, Task.Delay(timeout));
+        if (first == failure.Failed) await failure.Failed;
+        if (first != boots)
+            throw new TimeoutException($"{target.Name}: {domains} domains not all Connected after {timeout.TotalSeconds:F0} s: " +
+                $"the backend driver found {backend.DevicesFound} of {3 * domains} devices, {frontends.Count} guests were unpaused, " +
+                $"{retries.Total} EAGAIN retries so far.");
+        await boots;
         var seconds = clock.Elapsed.TotalSeconds;
         var daemonSeconds = (DaemonCpu.Nanoseconds(target.Pid) - daemonCpu) / 1e9;
         var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+        requests = CountingTransport.Sent - requests;
 
         // Every device task has finished (the toolstack saw both ends Connected); a failure is surfaced here.
         await Task.WhenAll(backend.DeviceTasks.Concat(frontends.SelectMany(f => f.Frontend.DeviceTasks)));
         await stop.CancelAsync();
         await Task.WhenAll(frontends.Select(f => f.Loop).Append(backendLoop));
         await TearDownAsync(admin, domids, toolstacks, guests);
-        return new(seconds, retries, daemonSeconds, clientSeconds);
+        return new(seconds, retries, requests, missed.Count, daemonSeconds, clientSeconds);
     }
 
     /// <summary>What xen-init-dom0 leaves on a Xen host before any guest: dom0's own home.</summary>

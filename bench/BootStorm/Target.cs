@@ -20,9 +20,10 @@ internal sealed record Target(string Name, string Socket, int Pid, string? SimXe
 
     public string GuestTransport => SimXen is null ? "socket" : "ring";
 
-    public Task<XenStoreClient> ConnectDom0Async() => XenStoreClient.ConnectSocketAsync(Socket);
+    public async Task<XenStoreClient> ConnectDom0Async() =>
+        XenStoreClient.Create(new CountingTransport(await UnixSocketTransport.ConnectAsync(Socket)));
 
     /// <summary>Guest <paramref name="domid"/>'s connection: its ring page exists from now on, so it can be introduced.</summary>
     public async Task<XenStoreClient> ConnectGuestAsync(uint domid) =>
-        SimXen is null ? await ConnectDom0Async() : XenStoreClient.Create(RingTransport.CreateSimulatedGuest(SimXen, domid));
+        SimXen is null ? await ConnectDom0Async() : XenStoreClient.Create(new CountingTransport(RingTransport.CreateSimulatedGuest(SimXen, domid)));
 }

@@ -20,7 +20,7 @@ internal sealed class Toolstack(XenStoreClient xs, Retries retries)
         foreach (var d in devices)
         {
             await retries.RunAsync(xs, Role.Toolstack, t => Libxl.AddDeviceAsync(t, d));
-            backendStates.Add(await StateWatch.StartAsync(xs, $"{d.BackendPath}/state"));
+            backendStates.Add(await StateWatch.StartAsync(xs, $"{d.BackendPath}/state", MissedEvents.None));
         }
         foreach (var (d, state) in devices.Zip(backendStates))
         {
@@ -29,7 +29,7 @@ internal sealed class Toolstack(XenStoreClient xs, Retries retries)
         }
 
         var frontendStates = new List<StateWatch>();
-        foreach (var d in devices) frontendStates.Add(await StateWatch.StartAsync(xs, $"{d.FrontendPath}/state"));
+        foreach (var d in devices) frontendStates.Add(await StateWatch.StartAsync(xs, $"{d.FrontendPath}/state", MissedEvents.None));
         unpause();
         foreach (var state in backendStates.Concat(frontendStates))
         {
