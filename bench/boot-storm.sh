@@ -20,7 +20,9 @@
 #
 # Knobs (environment): XENSTOREPS_SHARED (default: ../shared beside the checkout), DOMAINS
 # (100,500), REPS (3), WARMUP (20 domains booted once per target before the timed storms),
-# TARGETS (ours,ours-ring,cxenstored,oxenstored), CSV (bench/boot-storm.csv), TMPDIR.
+# TIMEOUT (600 s: a storm not finished by then is recorded as such, and its target sits out
+# the rest of the run), TARGETS (ours,ours-ring,cxenstored,oxenstored), CSV
+# (bench/boot-storm.csv), TMPDIR.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -29,6 +31,7 @@ ANCHOR=$SHARED/anchor
 DOMAINS=${DOMAINS:-100,500}
 REPS=${REPS:-3}
 WARMUP=${WARMUP:-20}
+TIMEOUT=${TIMEOUT:-600}
 TARGETS=${TARGETS:-ours,ours-ring,cxenstored,oxenstored}
 CSV=${CSV:-$HERE/boot-storm.csv}
 T_START=$(date +%s)
@@ -69,49 +72,16 @@ done
 
 log "storms of $DOMAINS domains, $REPS repetitions, targets $TARGETS"
 dotnet "$HERE/BootStorm/bin/Release/net8.0/BootStorm.dll" "${ARGS[@]}" \
-    --domains "$DOMAINS" --reps "$REPS" --warmup "$WARMUP" >"$CSV"
+    --domains "$DOMAINS" --reps "$REPS" --warmup "$WARMUP" --timeout "$TIMEOUT" >"$CSV"
 log "raw rows in $CSV"
 
 # ------------------------------------------------------------------ report
-# Medians per (domains, target) of: seconds, EAGAIN retries, daemon CPU, client CPU.
-median() { sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
-col() {  # col DOMAINS TARGET COLUMN-NAME: that column's values
-    awk -F, -v n="$1" -v t="$2" -v c="$3" 'NR==1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } $1 == n && $3 == t { print $k }' "$CSV"
-}
-cpus=$(nproc)
-model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cat <<EOF2
 ### Run of $(date -u '+%Y-%m-%d %H:%M') UTC
 
-Machine: $cpus cores, $model, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r).
-Command: \`DOMAINS=$DOMAINS REPS=$REPS WARMUP=$WARMUP TARGETS=$TARGETS bench/boot-storm.sh\` (took $(( $(date +%s) - T_START )) s).
-Medians of $REPS interleaved repetitions; raw rows in \`bench/$(basename "$CSV")\`.
+Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r).
+Command: \`DOMAINS=$DOMAINS REPS=$REPS WARMUP=$WARMUP TIMEOUT=$TIMEOUT TARGETS=$TARGETS bench/boot-storm.sh\` (took $(( $(date +%s) - T_START )) s).
+Medians of the storms that finished, of $REPS interleaved repetitions; raw rows in \`bench/$(basename "$CSV")\`.
 
-| domains | daemon | guests on | seconds until all Connected | EAGAIN retries | requests | daemon CPU (s) | daemon CPU per request (µs) | client CPU (s) | found by poll |
-|---:|---|---|---:|---:|---:|---:|---:|---:|---:|
 EOF2
-IFS=, read -ra SIZES <<<"$DOMAINS"
-for n in "${SIZES[@]}"; do
-    for t in "${WANT[@]}"; do
-        guests=$(col "$n" "$t" guests | head -1)
-        cpu=$(col "$n" "$t" daemon_cpu_s | median)
-        reqs=$(col "$n" "$t" requests | median)
-        printf '| %s | %s | %s | %.2f | %.0f | %.0f | %.2f | %.1f | %.2f | %.0f |\n' "$n" "$t" "$guests" \
-            "$(col "$n" "$t" seconds | median)" "$(col "$n" "$t" eagain | median)" "$reqs" \
-            "$cpu" "$(awk -v c="$cpu" -v r="$reqs" 'BEGIN { print 1e6 * c / r }')" \
-            "$(col "$n" "$t" client_cpu_s | median)" "$(col "$n" "$t" found_by_poll | median)"
-    done
-done
-echo
-for n in "${SIZES[@]}"; do
-    # Ours against the better reference daemon (the lower median time).
-    best=$(for t in cxenstored oxenstored; do [[ -n $(col "$n" "$t" seconds) ]] && echo "$(col "$n" "$t" seconds | median) $t" || true; done | sort -g | head -1)
-    if [[ -n $best && -n $(col "$n" ours seconds) ]]; then
-        read -r bs bt <<<"$best"
-        for t in ours ours-ring; do
-            [[ -n $(col "$n" "$t" seconds) ]] || continue
-            printf '%s domains: %s took %.2f× the time of %s (target: at most 0.5×).  \n' "$n" "$t" \
-                "$(awk -v a="$(col "$n" "$t" seconds | median)" -v b="$bs" 'BEGIN { print a / b }')" "$bt"
-        done
-    fi
-done
+bash "$HERE/boot-storm-report.sh" "$CSV"

@@ -86,7 +86,7 @@ internal sealed class BackendDriver(XenStoreClient xs, Retries retries, StormFai
     {
         var frontend = await xs.ReadStringAsync($"{d.BackendPath}/frontend");
         await xs.ReadStringAsync($"{d.BackendPath}/frontend-id");
-        await retries.RunAsync(xs, Role.Backend, async t =>
+        await retries.RunAsync(xs, Role.Backend, "backend-features", async t =>
         {
             foreach (var (key, value) in d.BackendFeatures) await t.WriteAsync($"{d.BackendPath}/{key}", value);
         });

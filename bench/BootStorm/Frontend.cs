@@ -46,7 +46,7 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries, S
         var backend = await xs.ReadStringAsync($"{d.FrontendPath}/backend");
         await using var other = await StateWatch.StartAsync(xs, $"{backend}/state", MissedEvents.None);
         await other.WaitForAsync(XenbusState.InitWait);
-        await retries.RunAsync(xs, Role.Frontend, async t =>
+        await retries.RunAsync(xs, Role.Frontend, "frontend-init", async t =>
         {
             await t.WriteAsync($"{d.FrontendPath}/ring-ref", (8 + d.Devid % 7).ToString(System.Globalization.CultureInfo.InvariantCulture));
             await t.WriteAsync($"{d.FrontendPath}/event-channel", "17");

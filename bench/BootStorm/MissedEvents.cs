@@ -1,12 +1,12 @@
 /// <summary>
-/// What the backend driver found by looking again rather than by a watch event. A daemon may
-/// drop watch events for a connection that reads them too slowly (oxenstored 4.17 does, past
-/// its 1024 queued events, for dom0's connections too), and here the backend driver, whose
-/// one connection carries the whole backend tree's events, shares two cores with a thousand
-/// other connections. So its waits also look again after <see cref="Poll"/> without an
-/// event, and it lists its tree as often. A count above zero means the daemon dropped events
-/// (the client's own queues are made large enough never to). The toolstack's and guests'
-/// connections carry a few events each and wait on events alone.
+/// What the backend driver found by looking again rather than by a watch event. A daemon
+/// that bounds the watch events it queues for one connection may drop some when that
+/// connection reads too slowly, and the backend driver's one connection carries the events
+/// of the whole backend tree while it shares two cores with a thousand other connections.
+/// So that a dropped event cannot hang the storm, its waits also look again after
+/// <see cref="Poll"/> without an event, and it lists its tree as often. A count above zero
+/// means the daemon dropped events (the client's own queues are made large enough never to).
+/// The toolstack's and guests' connections carry a few events each and wait on events alone.
 /// </summary>
 internal sealed class MissedEvents(TimeSpan poll)
 {

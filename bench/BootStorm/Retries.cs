@@ -17,12 +17,17 @@ internal enum Role
 internal sealed class Retries
 {
     private readonly long[] counts = new long[Enum.GetValues<Role>().Length];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> byKind = new(StringComparer.Ordinal);
 
     public long Of(Role role) => Interlocked.Read(ref counts[(int)role]);
 
     public long Total => Enum.GetValues<Role>().Sum(Of);
 
-    public async Task RunAsync(XenStoreClient xs, Role role, Func<XenStoreTransaction, Task> body)
+    /// <summary>"domain=N device=N ...": the retries per kind of transaction, to tell which ones conflict.</summary>
+    public string ByKind => string.Join(' ', byKind.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}={k.Value}"));
+
+    /// <summary>Runs <paramref name="body"/> as one transaction of <paramref name="kind"/> until it commits.</summary>
+    public async Task RunAsync(XenStoreClient xs, Role role, string kind, Func<XenStoreTransaction, Task> body)
     {
         while (true)
         {
@@ -44,6 +49,7 @@ internal sealed class Retries
             catch (XenStoreException e) when (e.Code == XenStoreErrorCode.EAGAIN)
             {
                 Interlocked.Increment(ref counts[(int)role]);
+                byKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
             }
         }
     }
@@ -53,7 +59,7 @@ internal sealed class Retries
     /// exist) and write the new state.
     /// </summary>
     public Task SwitchStateAsync(XenStoreClient xs, Role role, string devicePath, string state) =>
-        RunAsync(xs, role, async tx =>
+        RunAsync(xs, role, role == Role.Backend ? "backend-state" : "frontend-state", async tx =>
         {
             await tx.ReadAsync($"{devicePath}/state");
             await tx.WriteAsync($"{devicePath}/state", state);

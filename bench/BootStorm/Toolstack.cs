@@ -11,15 +11,15 @@ internal sealed class Toolstack(XenStoreClient xs, Retries retries)
     /// <summary>Boots <paramref name="domid"/>; <paramref name="unpause"/> lets its guest run.</summary>
     public async Task BootAsync(uint domid, Action unpause)
     {
-        await retries.RunAsync(xs, Role.Toolstack, t => Libxl.MakeDomainAsync(t, domid));
-        await retries.RunAsync(xs, Role.Toolstack, t => Libxl.BuildPostAsync(t, domid));
+        await retries.RunAsync(xs, Role.Toolstack, "domain", t => Libxl.MakeDomainAsync(t, domid));
+        await retries.RunAsync(xs, Role.Toolstack, "build", t => Libxl.BuildPostAsync(t, domid));
         await xs.IntroduceAsync(domid, Libxl.StoreFrame(domid), 1);
 
         var devices = Device.For(domid);
         var backendStates = new List<StateWatch>();
         foreach (var d in devices)
         {
-            await retries.RunAsync(xs, Role.Toolstack, t => Libxl.AddDeviceAsync(t, d));
+            await retries.RunAsync(xs, Role.Toolstack, "device", t => Libxl.AddDeviceAsync(t, d));
             backendStates.Add(await StateWatch.StartAsync(xs, $"{d.BackendPath}/state", MissedEvents.None));
         }
         foreach (var (d, state) in devices.Zip(backendStates))
