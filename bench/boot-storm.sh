@@ -71,6 +71,11 @@ for t in "${WANT[@]}"; do
 done
 
 log "storms of $DOMAINS domains, $REPS repetitions, targets $TARGETS"
+# The bench shares the two cores with the daemon under test; the .NET thread pool's workers
+# spin between replies that come one at a time, which took a third of the bench's CPU
+# against cxenstored and oxenstored (and none of it against ours). Without spinning they leave
+# that CPU to the daemon.
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
 dotnet "$HERE/BootStorm/bin/Release/net8.0/BootStorm.dll" "${ARGS[@]}" \
     --domains "$DOMAINS" --reps "$REPS" --warmup "$WARMUP" --timeout "$TIMEOUT" >"$CSV"
 log "raw rows in $CSV"
