@@ -53,7 +53,7 @@ for n in "${SIZES[@]}"; do
         [[ -n $limit ]] || continue
         for t in ours ours-ring; do
             [[ -n $(col "$n" "$t" seconds) ]] || continue
-            printf '%s domains: neither reference daemon finished within %.0f s; %s took %.2f s, at most %.2f× their time (target: at most 0.5×).  \n' \
+            printf '%s domains: no reference daemon finished within %.0f s; %s took %.2f s, at most %.2f× their time (target: at most 0.5×).  \n' \
                 "$n" "$limit" "$t" "$(med "$n" "$t" seconds)" "$(awk -v a="$(med "$n" "$t" seconds)" -v b="$limit" 'BEGIN { print a / b }')"
         done
         continue

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using XenStore.Client;
 
 /// <summary>
@@ -24,14 +25,11 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries, S
         {
             if (!Device.IsServedType(type)) continue;
             foreach (var id in await xs.ListAsync($"{root}/{type}", stop))
-                if (Device.FromFrontendPath(domid, $"{root}/{type}/{id}") is { } d && !devices.ContainsKey(d))
-                    devices[d] = Task.Run(() => failure.Watch(ConnectAsync(d)), stop);
+                Probe($"{root}/{type}/{id}", stop);
         }
         try
         {
-            await foreach (var e in watch.ReadAllAsync(stop))
-                if (Device.FromFrontendPath(domid, e.Path) is { } d && !devices.ContainsKey(d))
-                    devices[d] = Task.Run(() => failure.Watch(ConnectAsync(d)), stop);
+            await foreach (var e in watch.ReadAllAsync(stop)) Probe(e.Path, stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -41,6 +39,13 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries, S
     /// <summary>The device tasks so far: a failed one fails the run.</summary>
     public IEnumerable<Task> DeviceTasks => devices.Values;
 
+    /// <summary>Starts connecting the device <paramref name="path"/> is at or below, unless that has begun (only the run's one loop probes).</summary>
+    private void Probe(string path, CancellationToken stop)
+    {
+        if (Device.FromFrontendPath(domid, path) is { } d && !devices.ContainsKey(d))
+            devices[d] = Task.Run(() => failure.Watch(ConnectAsync(d)), stop);
+    }
+
     private async Task ConnectAsync(Device d)
     {
         var backend = await xs.ReadStringAsync($"{d.FrontendPath}/backend");
@@ -48,7 +53,7 @@ internal sealed class Frontend(XenStoreClient xs, uint domid, Retries retries, S
         await other.WaitForAsync(XenbusState.InitWait);
         await retries.RunAsync(xs, Role.Frontend, "frontend-init", async t =>
         {
-            await t.WriteAsync($"{d.FrontendPath}/ring-ref", (8 + d.Devid % 7).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await t.WriteAsync($"{d.FrontendPath}/ring-ref", (8 + d.Devid % 7).ToString(CultureInfo.InvariantCulture));
             await t.WriteAsync($"{d.FrontendPath}/event-channel", "17");
             await t.WriteAsync($"{d.FrontendPath}/state", XenbusState.Initialised);
         });
