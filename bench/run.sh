@@ -46,31 +46,14 @@ gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
 log "building the daemon (Release)"
 dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
 
-declare -A SOCK PID
-OURS_LAUNCHER=
-start_ours() {
-    local dir=$WORK/ours
-    mkdir -p "$dir"
-    dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll" --rundir "$dir" --bare >"$WORK/ours.out" 2>&1 &
-    OURS_LAUNCHER=$!
-    for _ in $(seq 200); do grep -q "serving" "$WORK/ours.out" 2>/dev/null && break; sleep 0.05; done
-    grep -q "serving" "$WORK/ours.out" || { cat "$WORK/ours.out" >&2; exit 1; }
-    PID[ours]=$(tr -dc 0-9 <"$dir/xenstored.pid")
-    SOCK[ours]=$dir/socket
-}
-start_ref() {
-    PID[$1]=$(bash "$ANCHOR/start-anchor.sh" "$1" "$WORK/$1")
-    SOCK[$1]=$WORK/$1/socket
-}
+# shellcheck source=lib/daemons.sh
+source "$HERE/lib/daemons.sh"
 cleanup() {
-    if [[ -n $OURS_LAUNCHER ]]; then kill -TERM "$OURS_LAUNCHER" 2>/dev/null || true; wait "$OURS_LAUNCHER" 2>/dev/null || true; fi
-    for k in cxenstored oxenstored; do
-        [[ -d $WORK/$k ]] && bash "$ANCHOR/stop-anchor.sh" "$WORK/$k" >/dev/null 2>&1 || true
-    done
+    cleanup_daemons
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-start_ours; start_ref cxenstored; start_ref oxenstored
+start_ours ours; start_ref cxenstored; start_ref oxenstored
 DAEMONS=(ours cxenstored oxenstored)
 log "pids: ours ${PID[ours]}, cxenstored ${PID[cxenstored]}, oxenstored ${PID[oxenstored]}"
 

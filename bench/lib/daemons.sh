@@ -1,0 +1,43 @@
+# bench/lib/daemons.sh: start and stop the daemons a benchmark compares, each in its own run
+# directory under $WORK. Sourced by bench/run.sh and bench/boot-storm.sh, which set, before
+# sourcing: ROOT (the checkout), ANCHOR (the shared anchor scripts) and WORK (a scratch
+# directory, short enough for socket paths under 108 bytes). Defines SOCK[name], PID[name]
+# (the daemon process whose CPU is measured) and cleanup_daemons, which stops every daemon
+# started here.
+
+declare -A SOCK PID
+OURS_LAUNCHERS=()
+REF_RUNDIRS=()
+
+# start_ours NAME [DAEMON ARGS...]: our daemon from the Release build, --bare (cxenstored's
+# starting tree) plus any extra arguments, e.g. --sim-xen DIR.
+start_ours() {
+    local name=$1 dir=$WORK/$1
+    shift
+    mkdir -p "$dir"
+    dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll" --rundir "$dir" --bare "$@" >"$WORK/$name.out" 2>&1 &
+    OURS_LAUNCHERS+=($!)
+    for _ in $(seq 200); do grep -q "serving" "$WORK/$name.out" 2>/dev/null && break; sleep 0.05; done
+    grep -q "serving" "$WORK/$name.out" || { cat "$WORK/$name.out" >&2; exit 1; }
+    PID[$name]=$(tr -dc 0-9 <"$dir/xenstored.pid")
+    SOCK[$name]=$dir/socket
+}
+
+# start_ref KIND: cxenstored or oxenstored through the anchor scripts (the anchor's
+# ANCHOR_DOMAINS and other knobs pass through the environment).
+start_ref() {
+    PID[$1]=$(bash "$ANCHOR/start-anchor.sh" "$1" "$WORK/$1")
+    SOCK[$1]=$WORK/$1/socket
+    REF_RUNDIRS+=("$WORK/$1")
+}
+
+cleanup_daemons() {
+    local p d
+    for p in "${OURS_LAUNCHERS[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    for d in "${REF_RUNDIRS[@]}"; do
+        bash "$ANCHOR/stop-anchor.sh" "$d" >/dev/null 2>&1 || true
+    done
+}
