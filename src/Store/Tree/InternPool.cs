@@ -22,11 +22,50 @@ internal static class InternPool
     public static string Name(string name)
     {
         if (name.Length > MaxLength) return name;
-        ref var slot = ref names[string.GetHashCode(name) & (Slots - 1)];
+        ref var slot = ref names[Hash(name) & (Slots - 1)];
         var known = Volatile.Read(ref slot);
         if (known is not null && string.Equals(known, name, StringComparison.Ordinal)) return known;
         Volatile.Write(ref slot, name);
         return name;
+    }
+
+    /// <summary>
+    /// The pool's string for a name given as UTF-8 (a snapshot being loaded): a name already
+    /// pooled costs no allocation.
+    /// </summary>
+    public static string Name(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxLength || !System.Text.Ascii.IsValid(utf8)) return System.Text.Encoding.UTF8.GetString(utf8);
+        ref var slot = ref names[Hash(utf8) & (Slots - 1)];
+        var known = Volatile.Read(ref slot);
+        if (known is not null && SameAscii(known, utf8)) return known;
+        var name = System.Text.Encoding.ASCII.GetString(utf8);
+        Volatile.Write(ref slot, name);
+        return name;
+    }
+
+    // One hash for a name's characters and for its ASCII bytes (FNV-1a), so that both ways in
+    // find the same slot. A crafted collision only evicts a name from its slot: nothing probes.
+    private static int Hash(ReadOnlySpan<char> name)
+    {
+        var hash = 2166136261u;
+        foreach (var c in name) hash = (hash ^ c) * 16777619u;
+        return (int)(hash ^ (hash >> 15));
+    }
+
+    private static int Hash(ReadOnlySpan<byte> ascii)
+    {
+        var hash = 2166136261u;
+        foreach (var b in ascii) hash = (hash ^ b) * 16777619u;
+        return (int)(hash ^ (hash >> 15));
+    }
+
+    private static bool SameAscii(string name, ReadOnlySpan<byte> ascii)
+    {
+        if (name.Length != ascii.Length) return false;
+        for (var i = 0; i < ascii.Length; i++)
+            if (name[i] != ascii[i]) return false;
+        return true;
     }
 
     /// <summary>The pool's array with <paramref name="value"/>'s bytes, or <paramref name="value"/> itself (now pooled).</summary>

@@ -21,6 +21,14 @@ public sealed class InternPoolTests
     }
 
     [Fact]
+    public void ANameLoadedAsBytesIsTheNameNodesShare()
+    {
+        var node = Make("frontend-id", "0");
+        Assert.Same(node.Name, InternPool.Name("frontend-id"u8));
+        Assert.Equal("fröntend", InternPool.Name("fröntend"u8));
+    }
+
+    [Fact]
     public void LongNamesAndValuesAreNotPooled()
     {
         var longText = new string('x', InternPool.MaxLength + 1);

@@ -11,8 +11,9 @@ namespace XenStore.Daemon.Persistence;
 /// in one pass: a node's entry opens a frame on a stack, its children fill the frame's array
 /// in order, and once full the node is made with that array as its child map and handed to
 /// its parent. Each node is made once, its permission list is the table's shared object, its
-/// name is shared with the nodes of the same name (<see cref="NameTable"/>), its value is its
-/// own array copied straight from the record, and the owners' holdings are summed on the way.
+/// name is shared with the nodes of the same name (<see cref="InternPool"/>, looked up by its
+/// bytes), its value is its own array copied straight from the record, and the owners'
+/// holdings are summed on the way.
 /// A record whose CRC matched but which does not describe a valid tree (a bad name, a
 /// repeated sibling, an index out of range, a tree ending early or late) throws
 /// <see cref="InvalidDataException"/>: it was not written by this daemon.
@@ -24,7 +25,6 @@ internal sealed class TreeSnapshotReader
     /// <summary>Bytes in the records after each one, to bound a child count by what is left.</summary>
     private readonly long[] bytesAfter;
     private readonly Dictionary<uint, (int Nodes, long Bytes)> holdings = [];
-    private readonly NameTable names = new();
     private Frame[] stack = new Frame[64];
     private int depth;
     private ulong generations;
@@ -78,7 +78,7 @@ internal sealed class TreeSnapshotReader
         while (!cursor.AtEnd)
         {
             if (root is not null) throw new InvalidDataException($"record {index} goes on after the tree's last node");
-            var name = names.Get(cursor.TakeCounted());
+            var name = InternPool.Name(cursor.TakeCounted());
             var valueBytes = cursor.TakeCounted();
             var value = valueBytes.Length == 0 ? [] : valueBytes.ToArray();
             var permissionIndex = cursor.ReadCount();
