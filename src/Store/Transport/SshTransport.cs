@@ -143,10 +143,7 @@ public sealed class SshTransport : IXenStoreTransport
     /// <summary>One GET_DOMAIN_PATH 0, read to its end: any reply proves a xenstored is there.</summary>
     private static async Task ProbeAsync(UnixSocketTransport socket, CancellationToken cancellationToken)
     {
-        var payload = Wire.Encode("0\0");
-        var request = new byte[Wire.HeaderSize + payload.Length];
-        Wire.WriteHeader(request, MessageType.GetDomainPath, uint.MaxValue, 0, payload.Length);
-        payload.CopyTo(request, Wire.HeaderSize);
+        var request = new Message(MessageType.GetDomainPath, uint.MaxValue, 0, Wire.Encode("0\0")).ToBytes();
         await socket.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var header = new byte[Wire.HeaderSize];
         await ReadExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false);

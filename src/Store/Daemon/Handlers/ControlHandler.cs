@@ -133,8 +133,7 @@ internal static class ControlHandler
     {
         if (SimulatedDomain(args) is not { } domid) return XenStoreErrorCode.EINVAL;
         var sim = (Ring.SimulatedXen)r.Daemon.Options.RingPlatform!;
-        var domains = r.Daemon.Domains;
-        var introduced = domains.IsIntroduced(domid);
+        var introduced = r.Daemon.Domains.IsIntroduced(domid);
         if (!sim.Destroy(domid) && !introduced) return XenStoreErrorCode.ENOENT;
         Ok(r);
         // A domain never introduced leaves no @releaseDomain, but nothing of it stays.
