@@ -131,7 +131,7 @@ internal static class Program
         // make it slower still (a restart of 1M nodes after kill -9 took 1.2-1.6 s with them,
         // 0.74 s with none; bench/results.md, Restart). Up to RecoveryHeap none runs until the
         // store is back, for a peak of about 45 MB more.
-        var noCollections = TryPauseCollections();
+        var noCollections = options.Persistence is not null && TryPauseCollections();
         try
         {
             return new XenStoreDaemon(options);
