@@ -3,6 +3,10 @@ using System.Text;
 using XenStore.Daemon;
 using XenStore.Protocol;
 
+// StoreProbe pauses [DOMAINS=1000] [NODES=1000]
+// The same fill, then a READ of every node, listing each collection on the way (generation,
+// pause, bytes promoted). Run it with DOTNET_GCGen0MaxBudget=100000 DOTNET_GCGen1MaxBudget=80000
+// for the standalone daemon's budgets (src/Daemon/CollectorBudgets.cs), without for the runtime's.
 // StoreProbe memory [DOMAINS=1000] [NODES=1000]
 // Fills /local/domain/<d>/data/k<i> as the scale benchmark does and prints the managed heap
 // per node after a full collection: the store's own footprint, without the GC's headroom.
@@ -12,6 +16,11 @@ using XenStore.Protocol;
 // ns per write, GC collections per generation and GC pause time, so the cost of the store's
 // lookups and inserts can be told from the collector's. Last, overwrites of an existing leaf
 // and of the big directory's own value.
+if (args.Length > 0 && args[0] == "pauses")
+{
+    PauseProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 1000);
+    return;
+}
 if (args.Length > 0 && args[0] == "memory")
 {
     MemoryProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 1000);

@@ -9,6 +9,8 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        CollectorBudgets.Apply();
+
         // Run socket completions on the event loop thread instead of hopping to the thread pool:
         // each request is a short, non-blocking burst under the daemon lock, so the hop would
         // cost more than the work (it nearly doubles throughput with 100 connections). Read

@@ -40,10 +40,20 @@ internal sealed class GcPauses : EventListener
             var info = GC.GetGCMemoryInfo();
             return string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"gc mode: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}\n"
+                + $"gc budgets: gen0 {Gen0Budget()}, gen1 {Gen1Budget()}\n"
                 + $"gc pauses: gen0 {count[0]} (longest {longestMs[0]:F1} ms), gen1 {count[1]} (longest {longestMs[1]:F1} ms), gen2 {count[2]} (longest {longestMs[2]:F1} ms), total {totalMs:F0} ms\n"
                 + $"gc heap: {info.HeapSizeBytes} bytes, fragmented {info.FragmentedBytes}, committed {info.TotalCommittedBytes}\n");
         }
     }
+
+    /// <summary>The largest gen0 budget the collector chose or was given, in bytes.</summary>
+    private static string Gen0Budget() =>
+        GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var bytes) ? $"{bytes} B" : "unknown";
+
+    /// <summary>The gen1 budget given in the environment (the runtime reports it nowhere), in bytes.</summary>
+    private static string Gen1Budget() =>
+        long.TryParse(Environment.GetEnvironmentVariable("DOTNET_GCGen1MaxBudget"), System.Globalization.NumberStyles.HexNumber,
+            System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes > 0 ? $"{bytes} B" : "runtime's choice";
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
