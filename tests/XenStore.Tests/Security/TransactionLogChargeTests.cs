@@ -59,6 +59,7 @@ public sealed class TransactionLogChargeTests
         foreach (var (reads, replayed) in new[] { (5, true), (30, false) })
         {
             dom0.Ok(dom0.Write("/local/domain/5/data/x", "0"));
+            var before = MemoryOf(daemon, 5);
             var tx = Begin(g);
             g.Ok(g.Write("data/x", "mine", tx));
             for (var i = 0; i < reads; i++)
@@ -70,6 +71,8 @@ public sealed class TransactionLogChargeTests
             var reply = g.SendIn(tx, MessageType.TransactionEnd, "T");
             Assert.Equal(replayed ? null : "EAGAIN", reply.ErrorName());
             Assert.Equal(replayed ? "mine" : "dom0", dom0.Send(MessageType.Read, "/local/domain/5/data/x").Text());
+            // Neither the log nor the replay is charged any more: only the value, 3 bytes longer.
+            Assert.Equal(before + 3, MemoryOf(daemon, 5));
         }
         Assert.Equal("OK|", g.Write("data/after", "x").Text());
     }
