@@ -14,9 +14,10 @@ internal sealed class TransactionLog
     public const int MaxRequests = 1024;
 
     /// <summary>
-    /// Payload bytes (requests and replies) one log keeps: 16 full-size requests with full-size
-    /// replies, or a thousand typical ones. Replaying it costs about what the client's own
-    /// requests cost once, so a replay holds the lock for a bounded time.
+    /// Payload bytes (requests and replies) one log keeps: 16 writes of a full 4 KiB payload, 8
+    /// reads with full-size replies, or a thousand typical requests of libxl. Replaying it costs
+    /// about what the client's own requests cost once, so a replay holds the lock for a bounded
+    /// time.
     /// </summary>
     public const int MaxBytes = 64 * 1024;
 
