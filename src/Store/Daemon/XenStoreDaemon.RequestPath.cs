@@ -118,7 +118,30 @@ public sealed partial class XenStoreDaemon
             request.Error(XenStoreErrorCode.ENOENT);
             return;
         }
-        if (transaction is not null) request = new Request(this, connection, message, transaction);
+        if (transaction is null)
+        {
+            Run(row, request);
+            return;
+        }
+        request = new Request(this, connection, message, transaction);
+        Run(row, request);
+        // What a commit that finds the store changed replays (TransactionHandlers.End).
+        if (MessageTable.ReplayCannotRepeat(message)) transaction.CannotReplay();
+        else if (row.Replayed)
+        {
+            if (request.Answer is { } answer) transaction.Remember(message, answer);
+            else transaction.CannotReplay();
+        }
+    }
+
+    /// <summary>
+    /// Runs a request that passed its row's checks, in its transaction if it has one: the
+    /// memory check, then the handler. Dispatch and a transaction's replay both run requests
+    /// through here, so a replay makes the same checks as the original requests did.
+    /// </summary>
+    private void Run(MessageTable.Row row, Request request)
+    {
+        var (connection, message, transaction) = (request.Connection, request.Message, request.Transaction);
         if (!connection.Privileged && row.MayGrowMemory
             && MemoryQuotaExceeded(connection, MemoryCharge.RequestGrowth(message.Payload.Length)))
         {

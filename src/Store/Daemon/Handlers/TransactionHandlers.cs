@@ -13,8 +13,7 @@ internal static class TransactionHandlers
         // Exactly the quota: C and O let one more through (xenstored-security.md, "do not copy").
         if (!r.Privileged && limit > 0 && r.Connection.Transactions.Count >= limit) return XenStoreErrorCode.ENOSPC;
         var id = r.Connection.AllocateTransactionId();
-        var (daemon, connection) = (r.Daemon, r.Connection);
-        r.Connection.Transactions[id] = new Transaction(daemon.Live, daemon.Domains, connection, id, extra => daemon.MemoryQuotaExceeded(connection, extra));
+        r.Connection.Transactions[id] = r.Daemon.NewTransaction(r.Connection, id);
         r.ReplyString(id.ToString(CultureInfo.InvariantCulture));
         return null;
     }
@@ -31,7 +30,10 @@ internal static class TransactionHandlers
         // A malformed end leaves the transaction open; every other answer ends it.
         if (commit is null) return XenStoreErrorCode.EINVAL;
         r.Connection.Transactions.Remove(transaction.Id);
-        if (commit == true && transaction.Commit() is { } refused) return refused;
+        // A conflict is not the end: a replay on the current store may commit in its place.
+        if (commit == true && transaction.Commit() is { } refused
+            && (refused != XenStoreErrorCode.EAGAIN || !r.Daemon.CommitByReplay(r.Connection, transaction)))
+            return refused;
         r.Ok();
         return null;
     }

@@ -6,9 +6,10 @@ namespace XenStore.Daemon;
 /// <summary>
 /// One request being handled: who sent it, in which transaction, and the node helpers every
 /// handler shares (canonical paths, permission checks with C's existence hiding, implicit
-/// creation of ancestors).
+/// creation of ancestors). A replayed request (a transaction's replay at its commit) is
+/// answered to no one: its reply is only kept in <see cref="Answer"/>, to be compared.
 /// </summary>
-internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection, Message message, Transaction? transaction)
+internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection, Message message, Transaction? transaction, bool replayed = false)
 {
     private static readonly byte[] OkPayload = "OK\0"u8.ToArray();
 
@@ -22,18 +23,29 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
 
     public bool Privileged => Connection.Privileged;
 
+    /// <summary>The reply given so far (a transaction keeps it for a replay), or null.</summary>
+    public RecordedReply? Answer { get; private set; }
+
     /// <summary>Answers the request, once the commit path has journalled what it changed (<see cref="ChangeSet"/>).</summary>
-    public void Reply(byte[] payload) => Daemon.Changes.Reply(Connection, Message.Type, Message.ReqId, Message.TxId, payload);
+    public void Reply(byte[] payload) => Give(Message.Type, payload);
 
     public void ReplyString(string value) => Reply(Payloads.Strings(value));
 
     public void Ok() => Reply(OkPayload);
 
-    public void Error(XenStoreErrorCode code) =>
-        Daemon.Changes.Reply(Connection, MessageType.Error, Message.ReqId, Message.TxId, XenStoreErrors.Payloads[(int)code]);
+    public void Error(XenStoreErrorCode code) => Give(MessageType.Error, XenStoreErrors.Payloads[(int)code]);
+
+    private void Give(MessageType type, byte[] payload)
+    {
+        Answer = new RecordedReply(type, payload);
+        if (!replayed) Daemon.Changes.Reply(Connection, type, Message.ReqId, Message.TxId, payload);
+    }
 
     /// <summary>Sends this connection one watch event after the reply's predecessors (a new watch fires once).</summary>
-    public void Event(string path, string token) => Daemon.Changes.Event(Connection, path, token);
+    public void Event(string path, string token)
+    {
+        if (!replayed) Daemon.Changes.Event(Connection, path, token);
+    }
 
     /// <summary>The single argument of a one-argument request, or null when malformed.</summary>
     public string? SingleArgument() => Payloads.TryGetSingle(Message.Payload, out var value) ? value : null;

@@ -37,6 +37,12 @@ internal static class MemoryCharge
     /// </summary>
     public static int TransactionEntry(string path) => Bookkeeping + path.Length + 1;
 
+    /// <summary>
+    /// One request a transaction keeps for its replay, with its reply: their payloads and the
+    /// record holding them (a guest pays for the requests it makes the daemon remember).
+    /// </summary>
+    public static int RecordedRequest(int payloadBytes) => Bookkeeping + payloadBytes;
+
     /// <summary>A watch: its path and token and the record holding them.</summary>
     public static int Watch(string path, string token) => Bookkeeping + path.Length + token.Length + 2;
 

@@ -8,7 +8,9 @@ namespace XenStore.Daemon;
 /// node is read from the live store the first time the transaction touches it, its
 /// generation is recorded, and from then on the transaction works on its private version.
 /// Commit succeeds only if no touched node changed since its first touch; the changes are
-/// then applied to the live store and their watch events fired, each node once.
+/// then applied to the live store and their watch events fired, each node once. A commit that
+/// fails so may still be made by a replay of the transaction's requests on the current store
+/// (oxenstored's rule, <see cref="TransactionLog"/>).
 /// </summary>
 internal sealed partial class Transaction : INodeStore
 {
