@@ -11,7 +11,7 @@ namespace XenStore.Host;
 /// (16 MiB for gen0 here, gen1 sized by survival) a young collection copied what the last
 /// tens of milliseconds built and stopped every request for 4–20 ms. With 1 MiB and 512 KiB,
 /// the same million-node fill pauses 0.3 ms per gen0 and 1.5 ms per gen1 at the median, for
-/// about a fifth more collector time in all (bench/results.md, "Scale").
+/// 20–50 % more collector time in all (bench/results.md, "Scale").
 /// The runtime reads the gen1 budget only from its environment when it starts, so the host
 /// starts itself again, once, with both set (same process id, same arguments); a budget the
 /// caller set already, even to 0 (the runtime's default), is left alone.
