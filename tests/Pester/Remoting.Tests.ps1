@@ -22,6 +22,12 @@ BeforeAll {
     function Get-SshPidOf([string] $Drive) {
         [int]((Get-PSDrive $Drive).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', '$1')
     }
+    # The Connect-XenStore command line that makes the drive of $Connection (a host's splat), for a fresh pwsh.
+    function Format-ConnectCommand([hashtable] $Connection) {
+        $named = ($Connection.GetEnumerator() | Where-Object Key -ne Options | ForEach-Object { "-$($_.Key) '$($_.Value)'" }) -join ' '
+        $options = '@{ ' + (($Connection.Options.GetEnumerator() | ForEach-Object { "$($_.Key) = '$($_.Value)'" }) -join '; ') + ' }'
+        "Connect-XenStore $named -Options $options"
+    }
     # Runs $Code in a fresh pwsh with the module imported; its output lines.
     function Invoke-FreshPwsh([string] $Code) {
         $manifest = Join-Path $ProjectRoot 'XenStore.psd1'
@@ -278,9 +284,8 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
 
         It 'the ssh process ends with a session that is killed (kill -9), and its directory with it' {
             $tunnels = (Get-TunnelDirectory).Count
-            $named = ($H1.GetEnumerator() | Where-Object Key -ne Options | ForEach-Object { "-$($_.Key) '$($_.Value)'" }) -join ' '
-            $options = '@{ ' + (($H1.Options.GetEnumerator() | ForEach-Object { "$($_.Key) = '$($_.Value)'" }) -join '; ') + ' }'
-            $killed = Invoke-FreshPwsh "Connect-XenStore $named -Options $options | Out-Null; [Console]::WriteLine(((Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', 'ssh=`$1')); [Console]::Out.Flush(); [Diagnostics.Process]::GetCurrentProcess().Kill()"
+            $connect = Format-ConnectCommand $H1
+            $killed = Invoke-FreshPwsh "$connect | Out-Null; [Console]::WriteLine(((Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', 'ssh=`$1')); [Console]::Out.Flush(); [Diagnostics.Process]::GetCurrentProcess().Kill()"
             $line = $killed | Where-Object { $_ -like 'ssh=*' }
             $line | Should -HaveCount 1
             $ssh = [int]$line.Substring(4)
@@ -292,11 +297,10 @@ Describe 'Many hosts through OpenSSH' -Tags 'CI', 'peers' -Skip:$SkipSsh {
 
         It 'the ssh process ends with the module and with the session' {
             $tunnels = (Get-TunnelDirectory).Count
-            $named = ($H1.GetEnumerator() | Where-Object Key -ne Options | ForEach-Object { "-$($_.Key) '$($_.Value)'" }) -join ' '
-            $options = '@{ ' + (($H1.Options.GetEnumerator() | ForEach-Object { "$($_.Key) = '$($_.Value)'" }) -join '; ') + ' }'
-            $removed = Invoke-FreshPwsh "Connect-XenStore $named -Options $options | Out-Null; `$ssh = [int]((Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', '`$1'); Remove-Module XenStore; Start-Sleep -Milliseconds 200; 'gone=' + (`$null -eq (Get-Process -Id `$ssh -ErrorAction Ignore))"
+            $connect = Format-ConnectCommand $H1
+            $removed = Invoke-FreshPwsh "$connect | Out-Null; `$ssh = [int]((Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', '`$1'); Remove-Module XenStore; Start-Sleep -Milliseconds 200; 'gone=' + (`$null -eq (Get-Process -Id `$ssh -ErrorAction Ignore))"
             $removed | Should -Contain 'gone=True'
-            $exited = Invoke-FreshPwsh "Connect-XenStore $named -Options $options | Out-Null; (Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', 'ssh=`$1'"
+            $exited = Invoke-FreshPwsh "$connect | Out-Null; (Get-PSDrive h1).Client.Description -replace '^.*\(ssh pid (\d+)\).*$', 'ssh=`$1'"
             $line = $exited | Where-Object { $_ -like 'ssh=*' }
             $line | Should -HaveCount 1
             Get-Process -Id ([int]$line.Substring(4)) -ErrorAction Ignore | Should -BeNullOrEmpty

@@ -16,8 +16,6 @@ public sealed class TransactionReplayTests : IDisposable
 
     public void Dispose() => daemon.Dispose();
 
-    private static uint Begin(InProcessClient c) => uint.Parse(c.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
-
     private static Message End(InProcessClient c, uint tx) => c.SendIn(tx, MessageType.TransactionEnd, "T");
 
     [Fact]
@@ -25,7 +23,7 @@ public sealed class TransactionReplayTests : IDisposable
     {
         var (mine, theirs) = (new InProcessClient(daemon), new InProcessClient(daemon));
         mine.Ok(mine.Write("/r/a", "0"));
-        var tx = Begin(mine);
+        var tx = mine.StartTransaction();
         mine.Ok(mine.Write("/r/a", "mine", tx));
         theirs.Ok(theirs.Write("/r/a", "theirs"));
         Assert.Equal("OK|", End(mine, tx).Text());
@@ -38,14 +36,14 @@ public sealed class TransactionReplayTests : IDisposable
         var (mine, theirs) = (new InProcessClient(daemon), new InProcessClient(daemon));
         mine.Ok(mine.Write("/r/a", "0"));
 
-        var same = Begin(mine);
+        var same = mine.StartTransaction();
         Assert.Equal("0", mine.SendIn(same, MessageType.Read, "/r/a").Text());
         mine.Ok(mine.Write("/r/b", "from-same", same));
         theirs.Ok(theirs.Write("/r/a", "0"));
         Assert.Equal("OK|", End(mine, same).Text());
         Assert.Equal("from-same", mine.Send(MessageType.Read, "/r/b").Text());
 
-        var changed = Begin(mine);
+        var changed = mine.StartTransaction();
         Assert.Equal("0", mine.SendIn(changed, MessageType.Read, "/r/a").Text());
         mine.Ok(mine.Write("/r/b", "from-changed", changed));
         theirs.Ok(theirs.Write("/r/a", "1"));
@@ -60,14 +58,14 @@ public sealed class TransactionReplayTests : IDisposable
         mine.Ok(mine.Write("/r/d/x", "0"));
 
         // A child added and removed again: the parent changed, its listing did not.
-        var same = Begin(mine);
+        var same = mine.StartTransaction();
         Assert.Equal("x|", mine.SendIn(same, MessageType.Directory, "/r/d").Text());
         mine.Ok(mine.Write("/r/d/x", "1", same));
         theirs.Ok(theirs.Send(MessageType.Mkdir, "/r/d/passing"));
         theirs.Ok(theirs.Send(MessageType.Rm, "/r/d/passing"));
         Assert.Equal("OK|", End(mine, same).Text());
 
-        var changed = Begin(mine);
+        var changed = mine.StartTransaction();
         Assert.Equal("x|", mine.SendIn(changed, MessageType.Directory, "/r/d").Text());
         mine.Ok(mine.Write("/r/d/x", "2", changed));
         theirs.Ok(theirs.Send(MessageType.Mkdir, "/r/d/sibling"));
@@ -80,7 +78,7 @@ public sealed class TransactionReplayTests : IDisposable
     {
         var (mine, theirs) = (new InProcessClient(daemon), new InProcessClient(daemon));
         mine.Ok(mine.Send(MessageType.Mkdir, "/r/d"));
-        var tx = Begin(mine);
+        var tx = mine.StartTransaction();
         mine.Ok(mine.SendIn(tx, MessageType.Rm, "/r/d/mine"));
         mine.Ok(mine.SendIn(tx, MessageType.Mkdir, "/r/d/mine"));
         mine.Ok(mine.Write("/r/d/mine/leaf", "1", tx));
@@ -101,7 +99,7 @@ public sealed class TransactionReplayTests : IDisposable
         var guest = new InProcessClient(daemon, 5, privileged: false);
 
         // An outside write the guest may still overwrite: the replay commits.
-        var allowed = Begin(guest);
+        var allowed = guest.StartTransaction();
         guest.Ok(guest.Write("data/a", "mine", allowed));
         guest.Ok(guest.Write("data/b", "mine", allowed));
         dom0.Ok(dom0.Write("/local/domain/5/data/a", "dom0"));
@@ -109,7 +107,7 @@ public sealed class TransactionReplayTests : IDisposable
         Assert.Equal("mine", dom0.Send(MessageType.Read, "/local/domain/5/data/a").Text());
 
         // The node taken from the guest: the replayed write answers EACCES, so EAGAIN.
-        var refused = Begin(guest);
+        var refused = guest.StartTransaction();
         guest.Ok(guest.Write("data/a", "again", refused));
         guest.Ok(guest.Write("data/c", "again", refused));
         dom0.Ok(dom0.Send(MessageType.SetPerms, "/local/domain/5/data/a", "n0"));
@@ -136,7 +134,7 @@ public sealed class TransactionReplayTests : IDisposable
         {
             mine.Ok(mine.Write("/r/n0", "0"));
             var value = new string('v', valueBytes);
-            var tx = Begin(mine);
+            var tx = mine.StartTransaction();
             for (var i = 0; i < requests; i++) mine.Ok(mine.Write($"/r/n{i % 8}", value, tx));
             theirs.Ok(theirs.Write("/r/n0", "theirs"));
             var reply = End(mine, tx);
@@ -151,7 +149,7 @@ public sealed class TransactionReplayTests : IDisposable
         var (mine, theirs, watcher) = (new InProcessClient(daemon), new InProcessClient(daemon), new InProcessClient(daemon));
         mine.Ok(mine.Write("/r/w/a", "0"));
         watcher.Ok(watcher.Send(MessageType.Watch, "/r/w", "t"));
-        var tx = Begin(mine);
+        var tx = mine.StartTransaction();
         mine.Ok(mine.Write("/r/w/a", "1", tx));
         mine.Ok(mine.Write("/r/w/a", "2", tx));
         mine.Ok(mine.Write("/r/w/b", "1", tx));
@@ -167,14 +165,14 @@ public sealed class TransactionReplayTests : IDisposable
         var (mine, theirs) = (new InProcessClient(daemon), new InProcessClient(daemon));
         mine.Ok(mine.Write("/r/a", "0"));
 
-        var plain = Begin(mine);
+        var plain = mine.StartTransaction();
         mine.Ok(mine.Write("/r/a", "plain", plain));
         theirs.Ok(theirs.Write("/r/a", "theirs"));
         Assert.Equal("OK|", End(mine, plain).Text());
 
         // Special watch permissions change at once, outside the transaction: running that
         // again at commit could undo a change made since, so this one is not replayed.
-        var special = Begin(mine);
+        var special = mine.StartTransaction();
         mine.Ok(mine.Write("/r/a", "special", special));
         mine.Ok(mine.SendIn(special, MessageType.SetPerms, "@releaseDomain", "n0", "r5"));
         theirs.Ok(theirs.Write("/r/a", "theirs"));

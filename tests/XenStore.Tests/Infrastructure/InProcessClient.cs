@@ -31,6 +31,9 @@ public sealed class InProcessClient
     public Message SendIn(uint txId, MessageType type, params string[] args) =>
         SendRaw(new Message(type, nextReqId++, txId, Payloads.Strings(args)));
 
+    /// <summary>TRANSACTION_START; the new transaction's id.</summary>
+    public uint StartTransaction() => uint.Parse(Send(MessageType.TransactionStart, "").Text().TrimEnd('|'), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>WRITE path = value.</summary>
     public Message Write(string path, string value, uint txId = 0) =>
         SendRaw(new Message(MessageType.Write, nextReqId++, txId, [.. Payloads.Strings(path), .. Wire.Encode(value)]));

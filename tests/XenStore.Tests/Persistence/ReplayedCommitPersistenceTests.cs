@@ -24,7 +24,7 @@ public sealed class ReplayedCommitPersistenceTests : IDisposable
         {
             var (mine, theirs) = (new InProcessClient(daemon), new InProcessClient(daemon));
             mine.Ok(mine.Write("/p/a", "0"));
-            var tx = uint.Parse(mine.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
+            var tx = mine.StartTransaction();
             mine.Ok(mine.Write("/p/a", "mine", tx));
             mine.Ok(mine.Write("/p/new/leaf", "made", tx));
             theirs.Ok(theirs.Write("/p/a", "theirs"));

@@ -31,8 +31,6 @@ public sealed class TransactionLogChargeTests
         lock (daemon.Sync) return daemon.MemoryUsedBy(domid);
     }
 
-    private static uint Begin(InProcessClient g) => uint.Parse(g.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
-
     [Theory]
     [InlineData("F")]
     [InlineData("T")]
@@ -40,7 +38,7 @@ public sealed class TransactionLogChargeTests
     {
         var (daemon, _, g) = Start(new QuotaSettings());
         var before = MemoryOf(daemon, 5);
-        var tx = Begin(g);
+        var tx = g.StartTransaction();
         Assert.Equal(3000, g.SendIn(tx, MessageType.Read, "data/big").Payload.Length);
         var afterFirst = MemoryOf(daemon, 5);
         // The node is touched already: what grows now is the log, request and reply each time.
@@ -60,7 +58,7 @@ public sealed class TransactionLogChargeTests
         {
             dom0.Ok(dom0.Write("/local/domain/5/data/x", "0"));
             var before = MemoryOf(daemon, 5);
-            var tx = Begin(g);
+            var tx = g.StartTransaction();
             g.Ok(g.Write("data/x", "mine", tx));
             for (var i = 0; i < reads; i++)
             {

@@ -30,14 +30,12 @@ public sealed class TransactionReadSetTests
         lock (daemon.Sync) return daemon.MemoryUsedBy(domid);
     }
 
-    private static uint Begin(InProcessClient g) => uint.Parse(g.Send(MessageType.TransactionStart, "").Text().TrimEnd('|'));
-
     [Fact]
     public void Xsa326_ReadsInATransactionAreChargedAndStopAtTheTransactionNodesLimit()
     {
         var (daemon, g) = Start(new QuotaSettings());
         var before = MemoryOf(daemon, 5);
-        var tx = Begin(g);
+        var tx = g.StartTransaction();
         var started = MemoryOf(daemon, 5);
 
         // A missing path 900 levels deep: the node and its nearest existing ancestor are kept
@@ -81,7 +79,7 @@ public sealed class TransactionReadSetTests
         foreach (var (made, answer) in new[] { ("data/missing", null), ($"{Deep}/x", "EAGAIN") })
         {
             var replays = daemon.ReplaysRun;
-            var tx = Begin(g);
+            var tx = g.StartTransaction();
             Assert.Equal("ENOENT", g.SendIn(tx, MessageType.Read, $"{Deep}/x").ErrorName());
             // Whichever level appears, the nearest existing ancestor the read recorded changes:
             // the commit finds the conflict and replays.
@@ -91,7 +89,7 @@ public sealed class TransactionReadSetTests
             Assert.Equal(replays + 1, daemon.ReplaysRun);
             dom0.Ok(dom0.Send(MessageType.Rm, "/local/domain/5/data/missing"));
         }
-        var unrelated = Begin(g);
+        var unrelated = g.StartTransaction();
         Assert.Equal("ENOENT", g.SendIn(unrelated, MessageType.Read, $"{Deep}/x").ErrorName());
         dom0.Ok(dom0.Write("/elsewhere", ""));
         var before = daemon.ReplaysRun;
@@ -104,7 +102,7 @@ public sealed class TransactionReadSetTests
     {
         const int quota = 64 * 1024;
         var (daemon, g) = Start(new QuotaSettings { Memory = quota, TransactionNodes = 100_000 });
-        var tx = Begin(g);
+        var tx = g.StartTransaction();
         var name = new string('r', 1000);
         var answers = Enumerable.Range(0, 200).Select(i => g.SendIn(tx, MessageType.Read, $"data/{name}{i}").ErrorName()).ToList();
         Assert.Contains("ENOMEM", answers);
