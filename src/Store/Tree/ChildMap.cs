@@ -86,7 +86,7 @@ public abstract class ChildMap
                 copy[i] = child;
                 return new ArrayChildMap(copy);
             }
-            if (items.Length >= ArrayLimit) return HashChildMap.From(items).Set(child);
+            if (items.Length >= ArrayLimit) return HashChildMap.Build(items).Set(child);
             var grown = new Node[items.Length + 1];
             items.CopyTo(grown, 0);
             grown[^1] = child;

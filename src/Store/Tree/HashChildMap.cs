@@ -42,7 +42,10 @@ internal sealed class HashChildMap : ChildMap
 
     public override object? NamesVersion => namesVersion;
 
-    /// <summary>The same children as <paramref name="items"/>, in the same order.</summary>
+    /// <summary>
+    /// The same children as <paramref name="items"/>, in the same order, inserted one by one:
+    /// what <see cref="Build"/> must equal (the tests compare them), and the map tests start from.
+    /// </summary>
     public static HashChildMap From(IReadOnlyList<Node> items, int hashMask = -1)
     {
         var map = new HashChildMap(Branch.Empty, 0, 0, hashMask, new object());
