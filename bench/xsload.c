@@ -18,7 +18,11 @@
  *       NODES (value "v"), domain after domain on one connection, DEPTH in flight.
  *   xsload probe SOCKET PATH INTERVAL_US
  *       READs PATH every INTERVAL_US, one at a time, until SIGTERM or SIGINT; then prints
- *       "n=<reads> p50_us= p99_us= p999_us= max_us=" of the round-trip times.
+ *       "n=<reads> p50_us= p99_us= p999_us= max_us= first_us=" of the round-trip times
+ *       (first_us: the first READ's, which pays for a cold daemon's first request). With
+ *       XSLOAD_SLOW_US=<us> set, each READ slower than that is also printed to stderr as
+ *       "slow at_s=<CLOCK_MONOTONIC seconds when sent> us=<round trip>", to line slow reads
+ *       up with the daemon's own events.
  *   xsload rm SOCKET PATH
  *       RM PATH (missing is fine).
  *   xsload ownedfill SOCKET DOMAINS NODES
@@ -368,19 +372,26 @@ static void probe(const char *sock, const char *path, long interval_us)
     double *lat = malloc(cap * sizeof(double));
     char buf[512];
     uint32_t req = 1;
+    const char *slow_env = getenv("XSLOAD_SLOW_US");
+    double slow_us = slow_env ? atof(slow_env) : 0;
+    double first_us = 0;
     while (!probe_stop) {
         size_t len = put_request(buf, XS_READ, req, path, NULL);
         double t0 = now();
         write_all(c->fd, buf, len);
         expect_reply(c, XS_READ, req++);
         if (n == cap) lat = realloc(lat, (cap *= 2) * sizeof(double));
-        lat[n++] = (now() - t0) * 1e6;
+        lat[n] = (now() - t0) * 1e6;
+        if (n == 0) first_us = lat[0];
+        if (slow_us > 0 && lat[n] > slow_us) fprintf(stderr, "slow at_s=%.6f us=%.0f\n", t0, lat[n]);
+        n++;
         sleep_until(t0 + interval_us / 1e6);
     }
     if (!n) { printf("n=0\n"); return; }
     qsort(lat, n, sizeof(double), cmp_double);
 #define PCT(q) lat[(size_t)((q) * (n - 1))]
-    printf("n=%zu p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f\n", n, PCT(0.5), PCT(0.99), PCT(0.999), lat[n - 1]);
+    printf("n=%zu p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f first_us=%.0f\n", n, PCT(0.5), PCT(0.99),
+           PCT(0.999), lat[n - 1], first_us);
     fflush(stdout);
 }
 

@@ -68,6 +68,9 @@ internal static class Program
             (_, false) => TextWriter.Synchronized(trace),
             _ => TextWriter.Synchronized(new TeeWriter(trace, Console.Out)),
         };
+        // The request path is compiled (by use, on a scratch daemon) while the store loads, so
+        // the first client does not wait for the JIT.
+        var warmUp = Task.Run(() => RequestPathWarmUp.RunAsync());
         var daemon = CreateDaemon(new DaemonOptions
         {
             Quotas = options.Quotas,
@@ -99,6 +102,7 @@ internal static class Program
         try
         {
             // The server writes the pid file, and removes it with the socket when it stops.
+            await warmUp;
             UnixSocketServer server;
             try
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 using XenStore.Protocol;
 
@@ -64,6 +65,7 @@ internal static class ControlHandler
             .Append(CultureInfo.InvariantCulture, $"domains: {d.Domains.Introduced.Count()}\n")
             .Append(CultureInfo.InvariantCulture, $"managed heap: {GC.GetTotalMemory(false)}\n")
             .Append(GcPauses.Process.Report())
+            .Append(CultureInfo.InvariantCulture, $"jit: {JitInfo.GetCompiledMethodCount()} methods compiled in {JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms\n")
             .ToString();
         if (args.Count == 0) return Text(r, report);
         d.Trace(report);
