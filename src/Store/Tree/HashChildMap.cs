@@ -225,6 +225,8 @@ internal sealed class HashChildMap : ChildMap
             var at = Array.FindIndex(slots, s => ((Node)s.Item).Name == child.Name);
             if (at >= 0) return new Slot(Replacing(slots, at, new Slot(child, slots[at].Tag)), 0);
             added = true;
+            // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
+            if (slots.Length == 0) return new Slot(child, nextSequence);
             var grown = Inserting(slots, slots.Length, new Slot(child, nextSequence));
             return grown.Length <= BucketLimit ? new Slot(grown, 0) : Split(grown, shift);
         }
@@ -290,6 +292,28 @@ internal sealed class HashChildMap : ChildMap
             2 when !IsBranch(slots[1 - index]) => slots[1 - index],
             _ => new Slot(Removing(slots, index), bitmap & ~bit),
         };
+    }
+
+    /// <summary>
+    /// The trie's arrays, slots and deepest level (the root's is 0), for the tests: a map
+    /// built at once must have the shape of the same children inserted one by one, and the
+    /// per-child memory it stands for must stay small.
+    /// </summary>
+    internal (int Arrays, int Slots, int Depth) Footprint()
+    {
+        var (arrays, slots, depth) = (0, 0, 0);
+        var stack = new Stack<(Slot Slot, int Level)>();
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (slot, level) = stack.Pop();
+            if (slot.Item is not Slot[] inner) continue;
+            arrays++;
+            slots += inner.Length;
+            depth = Math.Max(depth, level);
+            foreach (var s in inner) stack.Push((s, level + 1));
+        }
+        return (arrays, slots, depth);
     }
 
     private static bool IsBranch(Slot slot) => slot.Item is Slot[] && slot.Tag != 0;
