@@ -6,7 +6,7 @@ namespace XenStore.Tree;
 /// <summary>
 /// The children of a large directory: a persistent hash trie (16 ways per level, slots
 /// compressed by a bitmap) from name to child and its creation sequence. Adding, replacing or
-/// removing a child copies one small array per level, about five levels for 200,000 children,
+/// removing a child copies one small array per level, four or five levels for 200,000 children,
 /// instead of the whole list; a lookup follows the same few levels and allocates nothing.
 /// </summary>
 /// <remarks>
@@ -35,7 +35,11 @@ internal sealed class HashChildMap : ChildMap
     private const int BitsPerLevel = 4;
     private const int Ways = 1 << BitsPerLevel;
 
-    /// <summary>Most children in a bucket whose hashes differ; one more and it becomes a branch.</summary>
+    /// <summary>
+    /// Most children in a bucket whose hashes differ; one more and it becomes a branch. Larger
+    /// buckets save under a byte per child of a 1,000-child directory, and cost longer scans and
+    /// copies on every lookup and write in it.
+    /// </summary>
     internal const int BucketLimit = 8;
 
     private static readonly Slot EmptyRoot = new(Array.Empty<Slot>(), 0);
@@ -245,12 +249,15 @@ internal sealed class HashChildMap : ChildMap
     private Slot Split(Slot[] bucket, int shift)
     {
         var entries = new Entry[bucket.Length];
+        var sameHash = true;
         for (var i = 0; i < bucket.Length; i++)
         {
             var node = (Node)bucket[i].Item;
             entries[i] = new Entry(node, bucket[i].Tag, Hash(node.Name));
+            sameHash &= entries[i].Hash == entries[0].Hash;
         }
-        return BuildSlot(entries, new Entry[entries.Length], shift);
+        // Names known to differ: a collision bucket grows without Build's check of every pair.
+        return sameHash ? new Slot(bucket, 0) : BuildSlot(entries, new Entry[entries.Length], shift);
     }
 
     /// <summary>
@@ -361,7 +368,9 @@ internal sealed class HashChildMap : ChildMap
 
     /// <summary>
     /// One entry of a level: a child and its creation sequence, or an array of slots and its
-    /// bitmap of used ways (0: a bucket, whose entries are children, found by name).
+    /// bitmap of used ways (0: a bucket, whose entries are children, found by name). The tag
+    /// stays a long: an int would not make the slot smaller (a reference aligns it to 16 bytes)
+    /// and could wrap in a long-lived directory.
     /// </summary>
     private readonly record struct Slot(object Item, long Tag);
 
