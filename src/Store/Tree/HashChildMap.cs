@@ -5,23 +5,47 @@ namespace XenStore.Tree;
 
 /// <summary>
 /// The children of a large directory: a persistent hash trie (16 ways per level, slots
-/// compressed by a bitmap) from name to child and its creation sequence. A child sits in its
-/// branch's slot beside its sequence, not in an object of its own: at a million nodes that
-/// object was a third of the heap and half of the objects a collection traced. Adding, replacing or
-/// removing a child copies one small array per level, about five levels for 200,000 children,
+/// compressed by a bitmap) from name to child and its creation sequence. Adding, replacing or
+/// removing a child copies one small array per level, four or five levels for 200,000 children,
 /// instead of the whole list; a lookup follows the same few levels and allocates nothing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every level is a bare <see cref="Slot"/> array: a child sits in its slot beside its
+/// sequence, with no object of its own, and an array's bitmap sits in the slot that points to
+/// it (where a child's sequence would be), not in a branch object around the array. At a
+/// million nodes an object per child was a third of the heap, and an object per branch
+/// 12 bytes per child.
+/// </para>
+/// <para>
+/// A few children whose hashes agree so far share a bucket (an array scanned by name, bitmap
+/// 0) rather than a branch of their own: up to <see cref="BucketLimit"/>, or any number that
+/// have the same hash. Without buckets a 1,000-child directory had about 380 branches, a
+/// hundred of them for two children that met at the third level.
+/// </para>
+/// <para>
 /// Sixteen ways rather than 32: a change copies half the slots per level for one more level,
 /// 12 % less garbage per write into 1,000-child directories (bench/StoreProbe), so fewer
-/// collections, for 2 % more memory per node.
-/// Creation order, which DIRECTORY shows, is restored by sorting on the sequence when the
-/// children are listed, which is O(n) work anyway.
-/// </summary>
+/// collections. Creation order, which DIRECTORY shows, is restored by sorting on the sequence
+/// when the children are listed, which is O(n) work anyway.
+/// </para>
+/// </remarks>
 internal sealed class HashChildMap : ChildMap
 {
     private const int BitsPerLevel = 4;
     private const int Ways = 1 << BitsPerLevel;
 
-    private readonly Branch root;
+    /// <summary>
+    /// Most children in a bucket whose hashes differ; one more and it becomes a branch. Larger
+    /// buckets save under a byte per child of a 1,000-child directory, and cost longer scans and
+    /// copies on every lookup and write in it.
+    /// </summary>
+    internal const int BucketLimit = 8;
+
+    private static readonly Slot EmptyRoot = new(Array.Empty<Slot>(), 0);
+
+    /// <summary>The top level: a child alone, a bucket or a branch (an empty bucket when there are no children).</summary>
+    private readonly Slot root;
     private readonly int count;
     private readonly long nextSequence;
 
@@ -31,7 +55,7 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>Shared by the versions of this map with the same names in the same order (<see cref="ChildMap.NamesVersion"/>).</summary>
     private readonly object namesVersion;
 
-    private HashChildMap(Branch root, int count, long nextSequence, int hashMask, object namesVersion)
+    private HashChildMap(Slot root, int count, long nextSequence, int hashMask, object namesVersion)
     {
         this.root = root;
         this.count = count;
@@ -48,13 +72,13 @@ internal sealed class HashChildMap : ChildMap
     /// </summary>
     public static HashChildMap From(IReadOnlyList<Node> items, int hashMask = -1)
     {
-        var map = new HashChildMap(Branch.Empty, 0, 0, hashMask, new object());
+        var map = new HashChildMap(EmptyRoot, 0, 0, hashMask, new object());
         foreach (var item in items) map = map.With(item);
         return map;
     }
 
     /// <summary>
-    /// The same children as <paramref name="items"/>, in the same order, each branch of the
+    /// The same children as <paramref name="items"/>, in the same order, each array of the
     /// trie made once (the children are partitioned level by level) rather than by inserting
     /// them one by one. Throws <see cref="ArgumentException"/> on a repeated name.
     /// </summary>
@@ -63,19 +87,36 @@ internal sealed class HashChildMap : ChildMap
     {
         var entries = new Entry[items.Length];
         for (var i = 0; i < items.Length; i++) entries[i] = new Entry(items[i], i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
-        var root = Branch.Empty;
-        if (items.Length > 0)
-        {
-            // The root is a branch even for one child, or for children that all share a hash.
-            var slot = BuildSlot(entries, new Entry[items.Length], 0);
-            root = slot.Item as Branch ?? new Branch(Bit(entries[0].Hash, 0), [slot]);
-        }
+        var root = items.Length == 0 ? EmptyRoot : BuildSlot(entries, new Entry[items.Length], 0);
         return new HashChildMap(root, items.Length, items.Length, hashMask, new object());
     }
 
-    /// <summary>The branch at <paramref name="shift"/> holding <paramref name="entries"/>, whose hashes are not all equal; <paramref name="scratch"/> is as long.</summary>
+    /// <summary>
+    /// The slot holding <paramref name="entries"/> (at least one), whose hashes agree below
+    /// <paramref name="shift"/>: a child alone, a bucket, or a branch. <paramref name="scratch"/> is as long.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Branch BuildBranch(Span<Entry> entries, Span<Entry> scratch, int shift)
+    private static Slot BuildSlot(Span<Entry> entries, Span<Entry> scratch, int shift)
+    {
+        if (entries.Length == 1) return new Slot(entries[0].Node, entries[0].Sequence);
+        var sameHash = true;
+        foreach (var entry in entries) sameHash &= entry.Hash == entries[0].Hash;
+        if (entries.Length > BucketLimit && !sameHash) return BuildBranch(entries, scratch, shift);
+        var bucket = new Slot[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            // A repeated name has the same hash, so it lands in the same bucket.
+            for (var j = 0; j < i; j++)
+                if (entries[i].Node.Name == entries[j].Node.Name)
+                    throw new ArgumentException($"Two children are called '{entries[i].Node.Name}'.", nameof(entries));
+            bucket[i] = new Slot(entries[i].Node, entries[i].Sequence);
+        }
+        return new Slot(bucket, 0);
+    }
+
+    /// <summary>The branch at <paramref name="shift"/> holding <paramref name="entries"/>, whose hashes are not all equal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Slot BuildBranch(Span<Entry> entries, Span<Entry> scratch, int shift)
     {
         // Counting sort of the entries by their bits at this level, stable (order does not
         // matter to the trie, but a stable pass keeps equal-hash groups together below).
@@ -102,26 +143,7 @@ internal sealed class HashChildMap : ChildMap
             if (to == from) continue;
             slots[s++] = BuildSlot(entries[from..to], scratch[from..to], shift + BitsPerLevel);
         }
-        return new Branch(bitmap, slots);
-    }
-
-    /// <summary>One slot: a child alone, the children of one hash (names must differ), or a deeper branch.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Slot BuildSlot(Span<Entry> entries, Span<Entry> scratch, int shift)
-    {
-        if (entries.Length == 1) return new Slot(entries[0].Node, entries[0].Sequence);
-        var sameHash = true;
-        foreach (var entry in entries) sameHash &= entry.Hash == entries[0].Hash;
-        if (!sameHash) return new Slot(BuildBranch(entries, scratch, shift));
-        var children = new Slot[entries.Length];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            for (var j = 0; j < i; j++)
-                if (entries[i].Node.Name == entries[j].Node.Name)
-                    throw new ArgumentException($"Two children are called '{entries[i].Node.Name}'.", nameof(entries));
-            children[i] = new Slot(entries[i].Node, entries[i].Sequence);
-        }
-        return new Slot(new Collision(children));
+        return new Slot(slots, bitmap);
     }
 
     private static int Way(int hash, int shift) => (int)(((uint)hash >> shift) & (Ways - 1));
@@ -136,15 +158,16 @@ internal sealed class HashChildMap : ChildMap
 
     public override ChildMap Remove(string name)
     {
-        var removed = Without(root, Hash(name), name, 0);
-        return ReferenceEquals(removed, root) ? this : new HashChildMap(removed ?? Branch.Empty, count - 1, nextSequence, hashMask, new object());
+        var removed = false;
+        var rest = Without(root, Hash(name), name, 0, ref removed);
+        return removed ? new HashChildMap(rest ?? EmptyRoot, count - 1, nextSequence, hashMask, new object()) : this;
     }
 
     public override IEnumerable<Node> InOrder()
     {
         var children = new List<Slot>(count);
         Collect(root, children);
-        children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        children.Sort(static (a, b) => a.Tag.CompareTo(b.Tag));
         foreach (var child in children) yield return (Node)child.Item;
     }
 
@@ -158,23 +181,24 @@ internal sealed class HashChildMap : ChildMap
     private Node? Find(ReadOnlySpan<char> name)
     {
         var hash = Hash(name);
-        var branch = root;
+        var slot = root;
         for (var shift = 0; ; shift += BitsPerLevel)
         {
-            var bit = Bit(hash, shift);
-            if ((branch.Bitmap & bit) == 0) return null;
-            switch (branch.Slots[branch.Index(bit)].Item)
+            if (slot.Item is not Slot[] slots)
             {
-                case Node child:
-                    return name.SequenceEqual(child.Name) ? child : null;
-                case Collision collision:
-                    foreach (var slot in collision.Children)
-                        if (name.SequenceEqual(((Node)slot.Item).Name)) return (Node)slot.Item;
-                    return null;
-                case Branch next:
-                    branch = next;
-                    break;
+                var child = (Node)slot.Item;
+                return name.SequenceEqual(child.Name) ? child : null;
             }
+            if (slot.Tag == 0)
+            {
+                foreach (var entry in slots)
+                    if (name.SequenceEqual(((Node)entry.Item).Name)) return (Node)entry.Item;
+                return null;
+            }
+            var bitmap = (uint)slot.Tag;
+            var bit = Bit(hash, shift);
+            if ((bitmap & bit) == 0) return null;
+            slot = slots[Index(bitmap, bit)];
         }
     }
 
@@ -189,98 +213,126 @@ internal sealed class HashChildMap : ChildMap
     }
 
     /// <summary>
-    /// The branch with <paramref name="child"/> added (as the next in creation order), or
+    /// The slot with <paramref name="child"/> added (as the next in creation order), or
     /// replacing the child of the same name (keeping its place in the order).
     /// </summary>
-    private Branch With(Branch branch, Node child, int hash, int shift, ref bool added)
+    private Slot With(Slot slot, Node child, int hash, int shift, ref bool added)
     {
+        if (slot.Item is not Slot[] slots)
+        {
+            if (((Node)slot.Item).Name == child.Name) return new Slot(child, slot.Tag);
+            added = true;
+            return new Slot(new[] { slot, new Slot(child, nextSequence) }, 0);
+        }
+        if (slot.Tag == 0)
+        {
+            var at = Array.FindIndex(slots, s => ((Node)s.Item).Name == child.Name);
+            if (at >= 0) return new Slot(Replacing(slots, at, new Slot(child, slots[at].Tag)), 0);
+            added = true;
+            // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
+            if (slots.Length == 0) return new Slot(child, nextSequence);
+            var grown = Inserting(slots, slots.Length, new Slot(child, nextSequence));
+            return grown.Length <= BucketLimit ? new Slot(grown, 0) : Split(grown, shift);
+        }
+        var bitmap = (uint)slot.Tag;
         var bit = Bit(hash, shift);
-        var index = branch.Index(bit);
-        if ((branch.Bitmap & bit) == 0)
+        var index = Index(bitmap, bit);
+        if ((bitmap & bit) == 0)
         {
             added = true;
-            return branch.Inserting(bit, index, new Slot(child, nextSequence));
+            return new Slot(Inserting(slots, index, new Slot(child, nextSequence)), bitmap | bit);
         }
-        var current = branch.Slots[index];
-        Slot slot;
-        switch (current.Item)
-        {
-            case Node existing when existing.Name == child.Name:
-                slot = new Slot(child, current.Sequence);
-                break;
-            case Node existing:
-                added = true;
-                var existingHash = Hash(existing.Name);
-                slot = existingHash == hash
-                    ? new Slot(new Collision([current, new Slot(child, nextSequence)]))
-                    : new Slot(Pair(current, existingHash, new Slot(child, nextSequence), hash, shift + BitsPerLevel));
-                break;
-            case Collision collision:
-                slot = new Slot(collision.With(child, nextSequence, ref added));
-                break;
-            default:
-                slot = new Slot(With((Branch)current.Item, child, hash, shift + BitsPerLevel, ref added));
-                break;
-        }
-        return branch.Replacing(index, slot);
+        return new Slot(Replacing(slots, index, With(slots[index], child, hash, shift + BitsPerLevel, ref added)), bitmap);
     }
 
-    /// <summary>A branch holding two children whose hashes differ (they part at some level of the 32 bits).</summary>
-    private static Branch Pair(Slot a, int hashA, Slot b, int hashB, int shift)
+    /// <summary>The slot for a bucket grown past <see cref="BucketLimit"/>: a branch, or still a bucket if all its hashes are equal.</summary>
+    private Slot Split(Slot[] bucket, int shift)
     {
-        var bitA = Bit(hashA, shift);
-        var bitB = Bit(hashB, shift);
-        if (bitA == bitB) return new Branch(bitA, [new Slot(Pair(a, hashA, b, hashB, shift + BitsPerLevel))]);
-        return new Branch(bitA | bitB, bitA < bitB ? [a, b] : [b, a]);
-    }
-
-    /// <summary>The branch without <paramref name="name"/>: itself when absent, null when it becomes empty.</summary>
-    private static Branch? Without(Branch branch, int hash, string name, int shift)
-    {
-        var bit = Bit(hash, shift);
-        if ((branch.Bitmap & bit) == 0) return branch;
-        var index = branch.Index(bit);
-        Slot? slot;
-        switch (branch.Slots[index].Item)
+        var entries = new Entry[bucket.Length];
+        var sameHash = true;
+        for (var i = 0; i < bucket.Length; i++)
         {
-            case Node child when child.Name == name:
-                slot = null;
-                break;
-            case Node:
-                return branch;
-            case Collision collision:
-                var rest = collision.Without(name);
-                if (rest is null) return branch;
-                slot = rest;
-                break;
-            default:
-                var inner = (Branch)branch.Slots[index].Item;
-                var smaller = Without(inner, hash, name, shift + BitsPerLevel);
-                if (ReferenceEquals(smaller, inner)) return branch;
-                // A branch left with a single child folds into its parent's slot.
-                slot = smaller switch
-                {
-                    null => null,
-                    { Slots: [{ Item: Node } only] } => only,
-                    _ => new Slot(smaller),
-                };
-                break;
+            var node = (Node)bucket[i].Item;
+            entries[i] = new Entry(node, bucket[i].Tag, Hash(node.Name));
+            sameHash &= entries[i].Hash == entries[0].Hash;
         }
-        if (slot is { } kept) return branch.Replacing(index, kept);
-        return branch.Slots.Length == 1 ? null : branch.Removing(bit, index);
+        // Names known to differ: a collision bucket grows without Build's check of every pair.
+        return sameHash ? new Slot(bucket, 0) : BuildSlot(entries, new Entry[entries.Length], shift);
     }
 
-    private static void Collect(Branch branch, List<Slot> children)
+    /// <summary>
+    /// The slot without <paramref name="name"/>: itself when absent, null when it becomes
+    /// empty. A branch left with one child or one bucket becomes that slot (a bucket is found by
+    /// name, so it may sit at any level above its own).
+    /// </summary>
+    private static Slot? Without(Slot slot, int hash, string name, int shift, ref bool removed)
     {
-        foreach (var slot in branch.Slots)
+        if (slot.Item is not Slot[] slots)
         {
-            switch (slot.Item)
+            if (((Node)slot.Item).Name != name) return slot;
+            removed = true;
+            return null;
+        }
+        if (slot.Tag == 0)
+        {
+            var at = Array.FindIndex(slots, s => ((Node)s.Item).Name == name);
+            if (at < 0) return slot;
+            removed = true;
+            return slots.Length switch
             {
-                case Node: children.Add(slot); break;
-                case Collision collision: children.AddRange(collision.Children); break;
-                default: Collect((Branch)slot.Item, children); break;
-            }
+                1 => null,
+                2 => slots[1 - at],
+                _ => new Slot(Removing(slots, at), 0),
+            };
         }
+        var bitmap = (uint)slot.Tag;
+        var bit = Bit(hash, shift);
+        if ((bitmap & bit) == 0) return slot;
+        var index = Index(bitmap, bit);
+        var inner = Without(slots[index], hash, name, shift + BitsPerLevel, ref removed);
+        if (!removed) return slot;
+        if (inner is { } kept)
+            return slots.Length == 1 && !IsBranch(kept) ? kept : new Slot(Replacing(slots, index, kept), bitmap);
+        return slots.Length switch
+        {
+            1 => null,
+            2 when !IsBranch(slots[1 - index]) => slots[1 - index],
+            _ => new Slot(Removing(slots, index), bitmap & ~bit),
+        };
+    }
+
+    /// <summary>
+    /// The trie's arrays, slots and deepest level (the root's is 0), for the tests: a map
+    /// built at once must have the shape of the same children inserted one by one, and the
+    /// per-child memory it stands for must stay small.
+    /// </summary>
+    internal (int Arrays, int Slots, int Depth) Footprint()
+    {
+        var (arrays, slots, depth) = (0, 0, 0);
+        var stack = new Stack<(Slot Slot, int Level)>();
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (slot, level) = stack.Pop();
+            if (slot.Item is not Slot[] inner) continue;
+            arrays++;
+            slots += inner.Length;
+            depth = Math.Max(depth, level);
+            foreach (var s in inner) stack.Push((s, level + 1));
+        }
+        return (arrays, slots, depth);
+    }
+
+    private static bool IsBranch(Slot slot) => slot.Item is Slot[] && slot.Tag != 0;
+
+    private static void Collect(Slot slot, List<Slot> children)
+    {
+        if (slot.Item is not Slot[] slots)
+        {
+            children.Add(slot);
+            return;
+        }
+        foreach (var inner in slots) Collect(inner, children);
     }
 
     /// <summary>The same for a span as for the string with its characters (no allocation on lookups).</summary>
@@ -288,75 +340,40 @@ internal sealed class HashChildMap : ChildMap
 
     private static uint Bit(int hash, int shift) => 1u << Way(hash, shift);
 
+    private static int Index(uint bitmap, uint bit) => BitOperations.PopCount(bitmap & (bit - 1));
+
+    private static Slot[] Inserting(Slot[] slots, int index, Slot slot)
+    {
+        var copy = new Slot[slots.Length + 1];
+        Array.Copy(slots, copy, index);
+        copy[index] = slot;
+        Array.Copy(slots, index, copy, index + 1, slots.Length - index);
+        return copy;
+    }
+
+    private static Slot[] Replacing(Slot[] slots, int index, Slot slot)
+    {
+        var copy = (Slot[])slots.Clone();
+        copy[index] = slot;
+        return copy;
+    }
+
+    private static Slot[] Removing(Slot[] slots, int index)
+    {
+        var copy = new Slot[slots.Length - 1];
+        Array.Copy(slots, copy, index);
+        Array.Copy(slots, index + 1, copy, index, slots.Length - index - 1);
+        return copy;
+    }
+
     /// <summary>
-    /// What a branch holds for one bit: a child with its creation sequence, or a collision or a
-    /// deeper branch (whose sequence is unused).
+    /// One entry of a level: a child and its creation sequence, or an array of slots and its
+    /// bitmap of used ways (0: a bucket, whose entries are children, found by name). The tag
+    /// stays a long: an int would not make the slot smaller (a reference aligns it to 16 bytes)
+    /// and could wrap in a long-lived directory.
     /// </summary>
-    private readonly record struct Slot(object Item, long Sequence = 0);
+    private readonly record struct Slot(object Item, long Tag);
 
-    /// <summary>A child, its sequence and its name's hash, while a map is built.</summary>
+    /// <summary>A child, its sequence and its name's hash, while a map is built or a bucket split.</summary>
     private readonly record struct Entry(Node Node, long Sequence, int Hash);
-
-    /// <summary>Children whose names have the same (masked) hash.</summary>
-    private sealed class Collision(Slot[] children)
-    {
-        public Slot[] Children { get; } = children;
-
-        public Collision With(Node child, long sequence, ref bool added)
-        {
-            var at = Array.FindIndex(Children, c => ((Node)c.Item).Name == child.Name);
-            if (at < 0)
-            {
-                added = true;
-                return new Collision([.. Children, new Slot(child, sequence)]);
-            }
-            var copy = (Slot[])Children.Clone();
-            copy[at] = new Slot(child, Children[at].Sequence);
-            return new Collision(copy);
-        }
-
-        /// <summary>Null when <paramref name="name"/> is absent; the last remaining child alone; else a smaller collision.</summary>
-        public Slot? Without(string name)
-        {
-            var at = Array.FindIndex(Children, c => ((Node)c.Item).Name == name);
-            if (at < 0) return null;
-            if (Children.Length == 2) return Children[1 - at];
-            return new Slot(new Collision([.. Children[..at], .. Children[(at + 1)..]]));
-        }
-    }
-
-    /// <summary>One level of the trie: a slot for each set bit.</summary>
-    private sealed class Branch(uint bitmap, Slot[] slots)
-    {
-        public static readonly Branch Empty = new(0, []);
-
-        public uint Bitmap { get; } = bitmap;
-        public Slot[] Slots { get; } = slots;
-
-        public int Index(uint bit) => BitOperations.PopCount(Bitmap & (bit - 1));
-
-        public Branch Inserting(uint bit, int index, Slot slot)
-        {
-            var copy = new Slot[Slots.Length + 1];
-            Array.Copy(Slots, copy, index);
-            copy[index] = slot;
-            Array.Copy(Slots, index, copy, index + 1, Slots.Length - index);
-            return new Branch(Bitmap | bit, copy);
-        }
-
-        public Branch Replacing(int index, Slot slot)
-        {
-            var copy = (Slot[])Slots.Clone();
-            copy[index] = slot;
-            return new Branch(Bitmap, copy);
-        }
-
-        public Branch Removing(uint bit, int index)
-        {
-            var copy = new Slot[Slots.Length - 1];
-            Array.Copy(Slots, copy, index);
-            Array.Copy(Slots, index + 1, copy, index, Slots.Length - index - 1);
-            return new Branch(Bitmap & ~bit, copy);
-        }
-    }
 }

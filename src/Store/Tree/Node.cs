@@ -6,29 +6,30 @@ namespace XenStore.Tree;
 /// One immutable node of the store. A change builds a new node and new copies of its
 /// ancestors (path copying), so any root reference is a consistent snapshot of the whole store.
 /// </summary>
-public sealed class Node
+/// <remarks>
+/// Two internal forms share this type: a leaf, which has no field for children (almost every
+/// node of a host's store is one, and the field cost 8 bytes each), and a directory.
+/// <see cref="Create"/> and the With methods pick the form from the child count, so a leaf
+/// becomes a directory on its first child and a leaf again when the last one goes.
+/// </remarks>
+public abstract class Node
 {
-    /// <summary>
-    /// A node with these fields; nothing is copied, so the caller gives up <paramref name="value"/>
-    /// (a short name or value may be replaced by an equal one other nodes share, see <see cref="InternPool"/>).
-    /// </summary>
-    public Node(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    /// <summary>A node whose name and value are pooled here (see <see cref="InternPool"/>).</summary>
+    private protected Node(string name, byte[] value, PermissionList permissions, ulong generation)
     {
         Name = InternPool.Name(name);
         Value = InternPool.Value(value);
         Permissions = permissions;
         Generation = generation;
-        Children = children;
     }
 
-    /// <summary>A copy with these fields, whose name and value come from a node already (pooled or long).</summary>
-    private Node(Node source, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    /// <summary>A copy's fields, whose name comes from a node already (pooled or long).</summary>
+    private protected Node(Node source, byte[] value, PermissionList permissions, ulong generation)
     {
         Name = source.Name;
         Value = ReferenceEquals(value, source.Value) ? value : InternPool.Value(value);
         Permissions = permissions;
         Generation = generation;
-        Children = children;
     }
 
     /// <summary>The last path component ("" for the root).</summary>
@@ -46,24 +47,44 @@ public sealed class Node
     /// </summary>
     public ulong Generation { get; }
 
-    /// <summary>The children, in creation order.</summary>
-    public ChildMap Children { get; }
+    /// <summary>The children, in creation order (<see cref="ChildMap.Empty"/> for a leaf).</summary>
+    public abstract ChildMap Children { get; }
+
+    /// <summary>
+    /// A node with these fields; nothing is copied, so the caller gives up <paramref name="value"/>
+    /// (a short name or value may be replaced by an equal one other nodes share, see <see cref="InternPool"/>).
+    /// </summary>
+    public static Node Create(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    {
+        ArgumentNullException.ThrowIfNull(children);
+        return children.Count == 0
+            ? new LeafNode(name, value, permissions, generation)
+            : new DirectoryNode(name, value, permissions, generation, children);
+    }
 
     /// <summary>A new node without children.</summary>
     public static Node Leaf(string name, byte[] value, PermissionList permissions, ulong generation) =>
-        new(name, value, permissions, generation, ChildMap.Empty);
+        new LeafNode(name, value, permissions, generation);
 
     /// <summary>A copy with a new value and permissions, stamped <paramref name="generation"/>.</summary>
     public Node WithContent(byte[] value, PermissionList permissions, ulong generation) =>
-        new(this, value, permissions, generation, Children);
+        Copy(value, permissions, generation, Children);
 
     /// <summary>A copy with a new child list, stamped <paramref name="generation"/>.</summary>
     public Node WithChildren(ChildMap children, ulong generation) =>
-        new(this, Value, Permissions, generation, children);
+        Copy(Value, Permissions, generation, children);
 
     /// <summary>Replaces a child without counting it as a change of this node (its generation stays).</summary>
-    public Node WithUpdatedChild(Node child) => new(this, Value, Permissions, Generation, Children.Set(child));
+    public Node WithUpdatedChild(Node child) => Copy(Value, Permissions, Generation, Children.Set(child));
 
     /// <summary>The name, generation and child count, for debugging.</summary>
     public override string ToString() => $"{Name} gen={Generation} children={Children.Count}";
+
+    private Node Copy(byte[] value, PermissionList permissions, ulong generation, ChildMap children)
+    {
+        ArgumentNullException.ThrowIfNull(children);
+        return children.Count == 0
+            ? new LeafNode(this, value, permissions, generation)
+            : new DirectoryNode(this, value, permissions, generation, children);
+    }
 }

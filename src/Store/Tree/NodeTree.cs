@@ -66,7 +66,7 @@ public static class NodeTree
             var name = path[start..end];
             below = below is null
                 ? Node.Leaf(name, value, permissions, generations[i])
-                : new Node(name, [], permissions, generations[i + 1], ChildMap.Empty.Set(below));
+                : Node.Create(name, [], permissions, generations[i + 1], ChildMap.Empty.Set(below));
             end = start - 1;
         }
         return below ?? throw new ArgumentException("An empty chain.", nameof(generations));

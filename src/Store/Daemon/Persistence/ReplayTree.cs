@@ -263,7 +263,7 @@ internal sealed class ReplayTree
         /// <summary>The immutable node made by <see cref="Build"/>.</summary>
         public Node? Built { get; private set; }
 
-        public void Build(ChildMap children) => Built = new(Name, Value, Permissions, Generation, children);
+        public void Build(ChildMap children) => Built = Node.Create(Name, Value, Permissions, Generation, children);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int Find(string name)

@@ -152,7 +152,7 @@ internal sealed class TreeSnapshotReader
         {
             try
             {
-                return new Node(name, value, permissions, generation, ChildMap.FromOrdered(Children));
+                return Node.Create(name, value, permissions, generation, ChildMap.FromOrdered(Children));
             }
             catch (ArgumentException e)
             {

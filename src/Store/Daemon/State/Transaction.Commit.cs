@@ -110,7 +110,7 @@ internal sealed partial class Transaction
             var map = ChildMap.Empty;
             if (made.TryGetValue(entry, out var children))
                 foreach (var child in children) map = map.Set(built[child]);
-            built[entry] = new Node(XenStorePath.Name(entry.Path), entry.Node!.Value, entry.Node.Permissions, live.NextGeneration(), map);
+            built[entry] = Node.Create(XenStorePath.Name(entry.Path), entry.Node!.Value, entry.Node.Permissions, live.NextGeneration(), map);
         }
         return (built[top], order.Select(e => (e.Path, built[e])).ToList());
     }
