@@ -16,6 +16,7 @@ internal sealed class GcPauseSampler
     private readonly object gate = new();
     private readonly long[] lastIndex = new long[Kinds.Length];
     private readonly double[] longestMs = new double[3];
+    private long collectionsSampled;
 
     /// <summary>Starts sampling: from the next collection on, until the process ends.</summary>
     public GcPauseSampler()
@@ -40,6 +41,15 @@ internal sealed class GcPauseSampler
         lock (gate) return (double[])longestMs.Clone();
     }
 
+    /// <summary>Collections whose pauses were read (fewer than ran when several came before one sample).</summary>
+    public long CollectionsSampled
+    {
+        get
+        {
+            lock (gate) return collectionsSampled;
+        }
+    }
+
     private void Sample()
     {
         lock (gate)
@@ -48,6 +58,7 @@ internal sealed class GcPauseSampler
                 var info = GC.GetGCMemoryInfo(Kinds[k]);
                 if (info.Index <= lastIndex[k]) continue;
                 lastIndex[k] = info.Index;
+                collectionsSampled++;
                 var generation = Math.Min(info.Generation, 2);
                 // A background collection stops the threads twice (at its start and its end);
                 // each is a pause of its own, as the runtime's events count them.
