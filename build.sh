@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # ./build.sh          builds everything (Release) and lays the module out in module/XenStore/<version>/
 # ./build.sh test     installs the real peers the tests use (Debian packages, Xen's reference
-#                     daemons), builds, runs every xunit suite, then the Pester suites under the
-#                     pinned pwsh, and prints "tests: N passed, N failed, N skipped" over both
+#                     daemons), builds, publishes the native daemon host, runs every xunit suite
+#                     (tests/XenStore.Tests/Daemon/NativeHostTests.cs against the native host),
+#                     then the Pester suites under the pinned pwsh, and prints
+#                     "tests: N passed, N failed, N skipped" over both
+# ./build.sh native   publishes the daemon host (src/Daemon) as a Native AOT executable, for a
+#                     smaller daemon (idle RSS 9 MB against 37-39 MB under the JIT), to
+#                     artifacts/native/xenstored-ps, and prints that path (needs clang and zlib)
 # ./build.sh package  builds the module and packs it into artifacts/XenStore.<version>.nupkg
 # ./build.sh shell    builds the module and opens pwsh with it imported, in xs:/ (a daemon
 #                     embedded in the session unless XENSTORED_PATH or the standard socket
@@ -11,13 +16,20 @@ set -euo pipefail
 cd "$(dirname "$0")"
 command=${1:-build}
 case $command in
-    build | test | package | shell) ;;
-    *) echo "usage: ./build.sh [test | package | shell]" >&2; exit 2 ;;
+    build | test | native | package | shell) ;;
+    *) echo "usage: ./build.sh [test | native | package | shell]" >&2; exit 2 ;;
 esac
+
+# The native host. IsAotCompatible (global, so the store compiled into it has it too) turns the
+# trim and AOT analyzers on for our code, whose warnings are errors as in every build.
+publish_native() {
+    dotnet publish src/Daemon/XenStored.csproj -c Release --use-current-runtime --nologo -v quiet \
+        -p:NativeHost=true -p:IsAotCompatible=true -o artifacts/native >&2
+}
 
 # The pinned PowerShell (.config/dotnet-tools.json), run as `dotnet pwsh`.
 pwsh() { dotnet pwsh -NoLogo "$@"; }
-[[ $command == build ]] || dotnet tool restore >/dev/null
+[[ $command == build || $command == native ]] || dotnet tool restore >/dev/null
 
 case $command in
     package)
@@ -27,9 +39,16 @@ case $command in
     shell)
         dotnet build src/Module/XenStore.PowerShell.csproj -c Release --nologo -v quiet
         exec dotnet pwsh -NoLogo -NoExit -Command 'Import-Module ./XenStore.psd1; Set-Location xs:/' ;;
+    native)
+        publish_native
+        echo "$PWD/artifacts/native/xenstored-ps"
+        exit 0 ;;
 esac
 
 [[ $command == test ]] && scripts/install-test-peers.sh
+# Before the solution's build: the publish restores the projects for its runtime, and the
+# build's own restore then puts them back as every other command expects them.
+[[ $command == test ]] && publish_native
 dotnet build XenStorePS.sln -c Release --nologo -v quiet
 [[ $command == test ]] || exit 0
 

@@ -5,7 +5,8 @@
 # daemon CPU per node, the probe's latency percentiles over the fill, and RSS per node two
 # seconds after it. Repetitions interleave the daemons (a different one first each time);
 # the table gives medians, bench/scale.csv keeps every run. Our daemon's CONTROL memreport
-# (GC pauses per generation) is printed after each of its runs.
+# (GC pauses per generation) is printed after each of its runs. Ours is the native host, built
+# here with ./build.sh native (OURS_HOST=jit measures the JIT host instead).
 #
 #   DOMAINS=1000 NODES=1000 REPS=3 SCALE_DAEMONS="ours oxenstored cxenstored" bench/scale.sh
 #
@@ -24,6 +25,8 @@ log() { echo "scale: $*" >&2; }
 
 [[ -x $ANCHOR/start-anchor.sh ]] || { echo "no anchor scripts at $ANCHOR (set XENSTOREPS_SHARED)" >&2; exit 2; }
 WORK=$(mktemp -d -t xss.XXXXXX)
+# Before sourcing daemons.sh, which picks the native host when it is there.
+if [[ ${OURS_HOST:-} != jit ]]; then "$ROOT/build.sh" native >/dev/null; fi
 # shellcheck source=bench/lib/daemons.sh
 source "$HERE/lib/daemons.sh"
 trap 'cleanup_daemons; rm -rf "$WORK"' EXIT

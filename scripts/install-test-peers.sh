@@ -2,7 +2,9 @@
 # Installs the real peers the tests talk to (idempotent): Debian's xenstore-utils and pyxs, a C
 # compiler for the reference daemons' hypervisor stand-in, Xen 4.17's daemon runtime, afl++
 # for the fuzz smoke run (tests/Fuzz), OpenSSH's server and client (tests/Pester/Remoting.Tests.ps1
-# starts sshd servers of its own; no system sshd is started here), and unpacks cxenstored,
+# starts sshd servers of its own; no system sshd is started here), clang and zlib's headers for
+# the Native AOT publish of the daemon host (./build.sh native; .NET's Native AOT prerequisites
+# on Debian and Ubuntu, beside the gcc and libc6-dev above), and unpacks cxenstored,
 # oxenstored and test-xenstore through the shared reference scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(xenstore-utils python3-pyxs gcc libc6-dev
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenmisc4.17
           libxentoollog1 libxentoolcore1 libxendevicemodel1 libyajl2 libxenstore4
-          afl++ openssh-server openssh-client)
+          afl++ openssh-server openssh-client
+          clang zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -9,13 +9,24 @@ declare -A SOCK PID
 OURS_LAUNCHERS=()
 REF_RUNDIRS=()
 
-# start_ours NAME [DAEMON ARGS...]: our daemon from the Release build, --bare (cxenstored's
-# starting tree) plus any extra arguments, e.g. --sim-xen DIR.
+# Our daemon's host: the native one (./build.sh native) when it has been built, else the JIT
+# host from the Release build (OURS_HOST=jit insists on the latter).
+NATIVE_HOST=$ROOT/artifacts/native/xenstored-ps
+if [[ ${OURS_HOST:-} != jit && -x $NATIVE_HOST ]]; then
+    OURS=("$NATIVE_HOST")
+    echo "ours: the native host, $NATIVE_HOST" >&2
+else
+    OURS=(dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll")
+    echo "ours: the JIT host, dotnet xenstored-ps.dll (./build.sh native builds the native one)" >&2
+fi
+
+# start_ours NAME [DAEMON ARGS...]: our daemon, --bare (cxenstored's starting tree) plus any
+# extra arguments, e.g. --sim-xen DIR.
 start_ours() {
     local name=$1 dir=$WORK/$1
     shift
     mkdir -p "$dir"
-    dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll" --rundir "$dir" --bare "$@" >"$WORK/$name.out" 2>&1 &
+    "${OURS[@]}" --rundir "$dir" --bare "$@" >"$WORK/$name.out" 2>&1 &
     OURS_LAUNCHERS+=($!)
     for _ in $(seq 200); do grep -q "serving" "$WORK/$name.out" 2>/dev/null && break; sleep 0.05; done
     grep -q "serving" "$WORK/$name.out" || { cat "$WORK/$name.out" >&2; exit 1; }

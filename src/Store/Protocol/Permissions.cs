@@ -110,7 +110,11 @@ public sealed class PermissionList : IEquatable<PermissionList>
     {
         bool[]? flags = null;
         for (var i = 1; i < Entries.Count; i++)
-            if (!exists(Entries[i].DomainId)) (flags ??= new bool[Entries.Count])[i] = true;
+            if (!exists(Entries[i].DomainId))
+            {
+                flags ??= new bool[Entries.Count];
+                flags[i] = true;
+            }
         return flags is null ? this : new PermissionList(Entries) { ignored = flags };
     }
 

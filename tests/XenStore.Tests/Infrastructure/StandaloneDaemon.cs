@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace XenStore.Tests.Infrastructure;
 
-/// <summary>Our daemon as its own process (src/Daemon), started with a command line and stopped with SIGTERM.</summary>
+/// <summary>
+/// Our daemon as its own process (src/Daemon), started with a command line and stopped with
+/// SIGTERM: the JIT host (dotnet xenstored-ps.dll) unless the native one (./build.sh native) is asked for.
+/// </summary>
 public sealed class StandaloneDaemon : IDisposable
 {
     private readonly Process process;
@@ -45,19 +48,33 @@ public sealed class StandaloneDaemon : IDisposable
         }
     }
 
+    /// <summary>The Native AOT host ./build.sh native publishes: artifacts/native/xenstored-ps (it may not be there).</summary>
+    public static string NativeExecutable => Path.Combine(TestEnvironment.RepoRoot, "artifacts", "native", "xenstored-ps");
+
+    /// <summary>
+    /// Why a test of the native host cannot run here, or null when it can: the executable is
+    /// missing outside CI. Under CI (CI=true) a missing host is a broken setup, and the test
+    /// runs, to fail in <see cref="Start"/> saying so.
+    /// </summary>
+    public static string? NativeHostMissing =>
+        File.Exists(NativeExecutable) || TestEnvironment.IsCI ? null
+            : $"the native daemon host is not built ({NativeExecutable}); ./build.sh native builds it, ./build.sh test too";
+
     /// <summary>Starts the daemon in a fresh run directory and waits for its "serving" line.</summary>
-    public static StandaloneDaemon Start(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null, string? runDir = null)
+    public static StandaloneDaemon Start(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null, string? runDir = null, bool native = false)
     {
+        if (native && !File.Exists(NativeExecutable))
+            throw new InvalidOperationException($"The native daemon host is not built: {NativeExecutable}. Run ./build.sh native (./build.sh test and .ci/run build it).");
         var ownRunDir = runDir is null;
         runDir ??= TestEnvironment.NewRunDir("d");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(native ? NativeExecutable : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = runDir,
         };
-        psi.ArgumentList.Add(HostAssembly);
+        if (!native) psi.ArgumentList.Add(HostAssembly);
         psi.ArgumentList.Add("--rundir");
         psi.ArgumentList.Add(runDir);
         foreach (var a in extraArgs ?? []) psi.ArgumentList.Add(a);
