@@ -323,6 +323,9 @@ internal sealed class HashChildMap : ChildMap
         return (arrays, slots, depth);
     }
 
+    /// <summary>Whether the children all sit in one bucket scanned by name (no level of the trie yet), for the tests.</summary>
+    internal bool IsOneBucket => root.Item is Slot[] && root.Tag == 0;
+
     private static bool IsBranch(Slot slot) => slot.Item is Slot[] && slot.Tag != 0;
 
     private static void Collect(Slot slot, List<Slot> children)
