@@ -6,7 +6,9 @@
 # seconds after it. Repetitions interleave the daemons (a different one first each time);
 # the table gives medians, bench/scale.csv keeps every run. Our daemon's CONTROL memreport
 # (GC pauses per generation) is printed after each of its runs. Ours is the native host, built
-# here with ./build.sh native (OURS_HOST=jit measures the JIT host instead).
+# here with ./build.sh native (OURS_HOST=jit measures the JIT host instead); "ours-jit" in
+# SCALE_DAEMONS adds the JIT host beside it. Also kept: each daemon's RSS just after it starts
+# (the runtime's own share) and the probe's first READ (a cold daemon's first request).
 #
 #   DOMAINS=1000 NODES=1000 REPS=3 SCALE_DAEMONS="ours oxenstored cxenstored" bench/scale.sh
 #
@@ -55,13 +57,18 @@ print(body.rstrip(b"\0").decode())
 PY
 }
 
-# One fill of a fresh daemon; writes "fill_s cpu_ns_per_node p50 p99 p999 max rss_b_per_node"
-# to $WORK/result (not through a subshell, so that the daemons it starts are the ones the exit
+# One fill of a fresh daemon; writes "fill_s cpu_ns_per_node p50 p99 p999 max rss_b_per_node
+# first_us idle_rss_kb" to $WORK/result (not through a subshell, so that the daemons it starts are the ones the exit
 # trap stops).
 run_one() {
     local d=$1 r=$2 name
-    if [[ $d == ours ]]; then name=ours$r; start_ours "$name"; else name=$d; start_ref "$d"; fi
-    local sock=${SOCK[$name]} pid=${PID[$name]}
+    case $d in
+        ours) name=ours$r; start_ours "$name" ;;
+        ours-jit) name=oursjit$r; start_ours_jit "$name" ;;
+        *) name=$d; start_ref "$d" ;;
+    esac
+    local sock=${SOCK[$name]} pid=${PID[$name]} idle
+    idle=$(rss_kb "$pid")
     "$LOAD" probe "$sock" / 1000 >"$WORK/probe.out" &
     local probe=$!
     local out
@@ -71,11 +78,11 @@ run_one() {
     sleep 2
     local rss
     rss=$(rss_kb "$pid")
-    [[ $d == ours ]] && memreport "$sock" | sed 's/^/  ours: /' >&2
+    [[ $d == ours* ]] && memreport "$sock" | sed "s/^/  $d: /" >&2
     local p
     p=$(cat "$WORK/probe.out")
-    echo "$(field seconds <<<"$out") $(field cpu_per_op <<<"$out") $(field p50_us <<<"$p") $(field p99_us <<<"$p") $(field p999_us <<<"$p") $(field max_us <<<"$p") $((rss * 1024 / TOTAL))" >"$WORK/result"
-    if [[ $d == ours ]]; then
+    echo "$(field seconds <<<"$out") $(field cpu_per_op <<<"$out") $(field p50_us <<<"$p") $(field p99_us <<<"$p") $(field p999_us <<<"$p") $(field max_us <<<"$p") $((rss * 1024 / TOTAL)) $(field first_us <<<"$p") $idle" >"$WORK/result"
+    if [[ $d == ours* ]]; then
         kill -TERM "${OURS_LAUNCHERS[-1]}"
         wait "${OURS_LAUNCHERS[-1]}" 2>/dev/null || true
     else
@@ -86,16 +93,16 @@ run_one() {
 
 declare -A R
 CSV=$HERE/scale.csv
-echo "daemon,rep,domains,nodes,fill_s,cpu_ns_per_node,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node" >"$CSV"
+echo "daemon,rep,domains,nodes,fill_s,cpu_ns_per_node,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node,probe_first_us,idle_rss_kb" >"$CSV"
 for ((r = 1; r <= REPS; r++)); do
     for ((i = 0; i < ${#DAEMONS[@]}; i++)); do
         d=${DAEMONS[$(((i + r - 1) % ${#DAEMONS[@]}))]}
         log "rep $r/$REPS: $d, $DOMAINS x $NODES nodes"
         run_one "$d" "$r"
-        read -r fill cpu p50 p99 p999 max rss <"$WORK/result"
-        log "  $d: fill ${fill}s, ${cpu} ns/node, probe p50 ${p50} p99 ${p99} p99.9 ${p999} max ${max} us, ${rss} B/node"
-        echo "$d,$r,$DOMAINS,$NODES,$fill,$cpu,$p50,$p99,$p999,$max,$rss" >>"$CSV"
-        for k in fill cpu p50 p99 p999 max rss; do R[$k,$d]+="${!k} "; done
+        read -r fill cpu p50 p99 p999 max rss first idle <"$WORK/result"
+        log "  $d: fill ${fill}s, ${cpu} ns/node, probe p50 ${p50} p99 ${p99} p99.9 ${p999} max ${max} first ${first} us, ${rss} B/node, idle ${idle} kB"
+        echo "$d,$r,$DOMAINS,$NODES,$fill,$cpu,$p50,$p99,$p999,$max,$rss,$first,$idle" >>"$CSV"
+        for k in fill cpu p50 p99 p999 max rss first idle; do R[$k,$d]+="${!k} "; done
     done
 done
 
@@ -116,3 +123,5 @@ row "probe READ p50 (ms)" p50 ms
 row "probe READ p99 (ms)" p99 ms
 row "probe READ p99.9 (ms)" p999 ms
 row "probe READ max (ms)" max ms
+row "probe's first READ (ms)" first ms
+row "RSS just after start (kB)" idle n

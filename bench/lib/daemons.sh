@@ -10,23 +10,29 @@ OURS_LAUNCHERS=()
 REF_RUNDIRS=()
 
 # Our daemon's host: the native one (./build.sh native) when it has been built, else the JIT
-# host from the Release build (OURS_HOST=jit insists on the latter).
+# host from the Release build (OURS_HOST=jit insists on the latter). start_ours_jit always
+# starts the JIT host, for runs that compare the two.
 NATIVE_HOST=$ROOT/artifacts/native/xenstored-ps
+JIT_HOST=(dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll")
 if [[ ${OURS_HOST:-} != jit && -x $NATIVE_HOST ]]; then
     OURS=("$NATIVE_HOST")
     echo "ours: the native host, $NATIVE_HOST" >&2
 else
-    OURS=(dotnet "$ROOT/src/Daemon/bin/Release/net8.0/xenstored-ps.dll")
+    OURS=("${JIT_HOST[@]}")
     echo "ours: the JIT host, dotnet xenstored-ps.dll (./build.sh native builds the native one)" >&2
 fi
 
 # start_ours NAME [DAEMON ARGS...]: our daemon, --bare (cxenstored's starting tree) plus any
 # extra arguments, e.g. --sim-xen DIR.
-start_ours() {
-    local name=$1 dir=$WORK/$1
-    shift
+start_ours() { start_host OURS "$@"; }
+start_ours_jit() { start_host JIT_HOST "$@"; }
+
+start_host() {
+    local -n host=$1
+    local name=$2 dir=$WORK/$2
+    shift 2
     mkdir -p "$dir"
-    "${OURS[@]}" --rundir "$dir" --bare "$@" >"$WORK/$name.out" 2>&1 &
+    "${host[@]}" --rundir "$dir" --bare "$@" >"$WORK/$name.out" 2>&1 &
     OURS_LAUNCHERS+=($!)
     for _ in $(seq 200); do grep -q "serving" "$WORK/$name.out" 2>/dev/null && break; sleep 0.05; done
     grep -q "serving" "$WORK/$name.out" || { cat "$WORK/$name.out" >&2; exit 1; }
