@@ -17,7 +17,8 @@
 # Knobs (environment): DOMAINS (1000), NODES (1000), REPS (5), STORE (a directory holding
 # filled stores to reuse, e.g. one kept by an earlier run with KEEP=1; filled if empty),
 # KEEP (1: keep the work directory), DAEMON (an xenstored-ps.dll to measure instead of this
-# checkout's, e.g. an older build for a before/after), DAEMON_ARGS (extra daemon arguments,
+# checkout's JIT host, e.g. an older build for a before/after, or the native host
+# artifacts/native/xenstored-ps), DAEMON_ARGS (extra daemon arguments,
 # e.g. "--snapshot-after 1048576"), TMPDIR (socket paths must stay under 108 bytes).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -58,8 +59,11 @@ trap cleanup EXIT
 start_daemon() {
     local out=$1; shift
     rm -rf "$WORK/run"; mkdir -p "$WORK/run"
+    # The JIT host is an assembly run by dotnet; the native host (./build.sh native) runs itself.
+    local host=("$DAEMON")
+    [[ $DAEMON == *.dll ]] && host=(dotnet "$DAEMON")
     # shellcheck disable=SC2086
-    dotnet "$DAEMON" --rundir "$WORK/run" --bare "$@" $DAEMON_ARGS >"$out" 2>&1 &
+    "${host[@]}" --rundir "$WORK/run" --bare "$@" $DAEMON_ARGS >"$out" 2>&1 &
     LAUNCHER=$!
 }
 now_ns() { date +%s%N; }
