@@ -12,6 +12,8 @@
 #
 #   DOMAINS=1000 NODES=1000 REPS=3 SCALE_DAEMONS="ours oxenstored cxenstored" bench/scale.sh
 #
+# The raw rows go to CSV (default bench/scale.csv, replaced by each run).
+#
 # cxenstored rewrites a directory's whole child list for each new child: at 1,000 children
 # per directory one fill takes it about 18 minutes (leave it out with SCALE_DAEMONS).
 set -euo pipefail
@@ -92,7 +94,7 @@ run_one() {
 }
 
 declare -A R
-CSV=$HERE/scale.csv
+CSV=${CSV:-$HERE/scale.csv}
 echo "daemon,rep,domains,nodes,fill_s,cpu_ns_per_node,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node,probe_first_us,idle_rss_kb" >"$CSV"
 for ((r = 1; r <= REPS; r++)); do
     for ((i = 0; i < ${#DAEMONS[@]}; i++)); do
