@@ -1,8 +1,8 @@
 namespace XenStore.Daemon;
 
 /// <summary>
-/// The collector's pauses without its events: a Native AOT runtime delivers no GC events to an
-/// in-process listener, so <see cref="GcPauses"/> would count none. Counts per generation and the
+/// The collector's pauses without its events (which cost the daemon CPU to listen to, and which
+/// a Native AOT runtime does not deliver in process). Counts per generation and the
 /// total come from the runtime's own counters (exact); the longest pause per generation is read
 /// after each collection from the runtime's account of the last collection of each kind
 /// (ephemeral, blocking full, background), by a finalizable sentinel that each collection finds

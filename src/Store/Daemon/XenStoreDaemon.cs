@@ -29,9 +29,8 @@ public sealed partial class XenStoreDaemon : IDisposable
     {
         Options = options ?? new DaemonOptions();
         Quotas = Options.Quotas.Clone();
-        // Counted from the start, so that CONTROL memreport reports every pause; set up beside
-        // the recovery rather than before it (starting the runtime's event session takes a while).
-        _ = Task.Run(() => GcPauses.Process);
+        // Sampled from the start, so that CONTROL memreport reports the recovery's pauses too.
+        _ = GcPauses.Process;
         log = new DaemonLog(Options.Trace, line => Log?.Invoke(line));
         Changes = new ChangeSet(journaling: Options.Persistence is not null);
         Live = new LiveStore(Changes);
