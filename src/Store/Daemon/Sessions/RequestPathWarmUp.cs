@@ -31,6 +31,8 @@ public static class RequestPathWarmUp
         DirectoryInfo? scratch = null;
         try
         {
+            // Made as mkdtemp makes it (mode 0700), so no other user reaches the scratch socket,
+            // whose connections are privileged like every socket connection's.
             scratch = Directory.CreateTempSubdirectory("xenstored-warmup-");
             using var daemon = new XenStoreDaemon(new DaemonOptions());
             await using var server = UnixSocketServer.Start(daemon, Path.Combine(scratch.FullName, "socket"));
