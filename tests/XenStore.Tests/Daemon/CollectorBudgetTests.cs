@@ -1,5 +1,4 @@
 using XenStore.Client;
-using XenStore.Protocol;
 using XenStore.Tests.Infrastructure;
 
 namespace XenStore.Tests.Daemon;
@@ -32,6 +31,6 @@ public sealed class CollectorBudgetTests
     private static async Task<string> MemoryReport(StandaloneDaemon daemon)
     {
         await using var client = await XenStoreClient.ConnectSocketAsync(daemon.SocketPath);
-        return await client.RequestStringAsync(MessageType.Control, CancellationToken.None, "memreport");
+        return await client.ControlAsync("memreport");
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using XenStore.Client;
-using XenStore.Protocol;
 using XenStore.Tests.Infrastructure;
 
 namespace XenStore.Tests.Daemon;
@@ -41,7 +40,7 @@ public sealed partial class RequestPathWarmUpTests
 
     private static async Task<int> CompiledMethods(XenStoreClient client)
     {
-        var report = await client.RequestStringAsync(MessageType.Control, CancellationToken.None, "memreport");
+        var report = await client.ControlAsync("memreport");
         var match = JitLine().Match(report);
         Assert.True(match.Success, report);
         return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);

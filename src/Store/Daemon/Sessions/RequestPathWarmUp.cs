@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using XenStore.Client;
 
@@ -20,14 +19,13 @@ public static class RequestPathWarmUp
     private const int Pipelined = 16;
 
     /// <summary>
-    /// Compiles the request path by use and returns how long that took; returns at once where
-    /// there is nothing to compile (a Native AOT host). Never throws: a failed warm-up only
+    /// Compiles the request path by use; returns at once where there is nothing to compile (a
+    /// Native AOT host). Never throws: a failed warm-up only
     /// leaves the first request slow.
     /// </summary>
-    public static async Task<TimeSpan> RunAsync(CancellationToken cancellationToken = default)
+    public static async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        if (!RuntimeFeature.IsDynamicCodeCompiled) return TimeSpan.Zero;
-        var started = Stopwatch.GetTimestamp();
+        if (!RuntimeFeature.IsDynamicCodeCompiled) return;
         DirectoryInfo? scratch = null;
         try
         {
@@ -53,7 +51,6 @@ public static class RequestPathWarmUp
             {
             }
         }
-        return Stopwatch.GetElapsedTime(started);
     }
 
     /// <summary>One of each request a busy host serves most: pipelined writes, reads, listings, permissions, a watch, a transaction.</summary>
