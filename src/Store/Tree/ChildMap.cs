@@ -23,11 +23,12 @@ public abstract class ChildMap
     internal static ChildMap FromOrdered(Node[] children)
     {
         if (children.Length > ArrayLimit) return HashChildMap.Build(children);
-        for (var i = 1; i < children.Length; i++)
+        var entries = Array.ConvertAll(children, ChildEntry.Of);
+        for (var i = 1; i < entries.Length; i++)
             for (var j = 0; j < i; j++)
-                if (string.Equals(children[i].Name, children[j].Name, StringComparison.Ordinal))
-                    throw new ArgumentException($"Two children are called '{children[i].Name}'.", nameof(children));
-        return children.Length == 0 ? Empty : new ArrayChildMap(children);
+                if (string.Equals(entries[i].Name, entries[j].Name, StringComparison.Ordinal))
+                    throw new ArgumentException($"Two children are called '{entries[i].Name}'.", nameof(children));
+        return entries.Length == 0 ? Empty : new ArrayChildMap(entries);
     }
 
     /// <summary>How many children there are.</summary>
@@ -59,37 +60,33 @@ public abstract class ChildMap
     /// <summary>Children in no particular order: for sums and searches, where order costs work for nothing.</summary>
     public virtual IEnumerable<Node> Unordered() => InOrder();
 
-    private sealed class ArrayChildMap(Node[] items) : ChildMap
+    private sealed class ArrayChildMap(ChildEntry[] items) : ChildMap
     {
         public override int Count => items.Length;
 
-        public override Node? Get(string name)
-        {
-            foreach (var n in items)
-                if (string.Equals(n.Name, name, StringComparison.Ordinal)) return n;
-            return null;
-        }
+        public override Node? Get(string name) => Get(name.AsSpan());
 
         public override Node? Get(ReadOnlySpan<char> name)
         {
-            foreach (var n in items)
-                if (name.SequenceEqual(n.Name)) return n;
+            foreach (var item in items)
+                if (name.SequenceEqual(item.Name)) return item.ToNode();
             return null;
         }
 
         public override ChildMap Set(Node child)
         {
+            var entry = ChildEntry.Of(child);
             for (var i = 0; i < items.Length; i++)
             {
                 if (!string.Equals(items[i].Name, child.Name, StringComparison.Ordinal)) continue;
-                var copy = (Node[])items.Clone();
-                copy[i] = child;
+                var copy = (ChildEntry[])items.Clone();
+                copy[i] = entry;
                 return new ArrayChildMap(copy);
             }
-            if (items.Length >= ArrayLimit) return HashChildMap.Build(items).Set(child);
-            var grown = new Node[items.Length + 1];
+            if (items.Length >= ArrayLimit) return HashChildMap.Build(Array.ConvertAll(items, static item => item.ToNode())).Set(child);
+            var grown = new ChildEntry[items.Length + 1];
             items.CopyTo(grown, 0);
-            grown[^1] = child;
+            grown[^1] = entry;
             return new ArrayChildMap(grown);
         }
 
@@ -97,12 +94,12 @@ public abstract class ChildMap
         {
             var index = Array.FindIndex(items, n => string.Equals(n.Name, name, StringComparison.Ordinal));
             if (index < 0) return this;
-            var shrunk = new Node[items.Length - 1];
+            var shrunk = new ChildEntry[items.Length - 1];
             Array.Copy(items, 0, shrunk, 0, index);
             Array.Copy(items, index + 1, shrunk, index, items.Length - index - 1);
             return new ArrayChildMap(shrunk);
         }
 
-        public override IEnumerable<Node> InOrder() => items;
+        public override IEnumerable<Node> InOrder() => items.Select(static item => item.ToNode());
     }
 }

@@ -11,17 +11,18 @@ namespace XenStore.Tree;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every level is a bare <see cref="Slot"/> array: a child sits in its slot beside its
-/// sequence, with no object of its own, and an array's bitmap sits in the slot that points to
-/// it (where a child's sequence would be), not in a branch object around the array. At a
-/// million nodes an object per child was a third of the heap, and an object per branch
-/// 12 bytes per child.
+/// Every branch is a bare <see cref="Slot"/> array, and an array's bitmap sits in the slot
+/// that points to it (where a child's sequence would be), not in a branch object around the
+/// array: at a million nodes an object per branch cost 12 bytes per child.
 /// </para>
 /// <para>
-/// A few children whose hashes agree so far share a bucket (an array scanned by name, bitmap
-/// 0) rather than a branch of their own: up to <see cref="BucketLimit"/>, or any number that
-/// have the same hash. Without buckets a 1,000-child directory had about 380 branches, a
-/// hundred of them for two children that met at the third level.
+/// A few children whose hashes agree so far share a bucket (a <see cref="BucketEntry"/> array
+/// scanned by name) rather than a branch of their own: up to <see cref="BucketLimit"/>, or any
+/// number that have the same hash. Without buckets a 1,000-child directory had about 380
+/// branches, a hundred of them for two children that met at the third level. Almost every
+/// child sits in a bucket, a leaf as its fields (<see cref="ChildEntry"/>) with no object of its
+/// own; the few alone in a branch's slot are nodes, which keeps branch slots at 16 bytes (every
+/// write copies a branch array per level, and 40-byte slots there made 60 % more garbage).
 /// </para>
 /// <para>
 /// Sixteen ways rather than 32: a change copies half the slots per level for one more level,
@@ -42,7 +43,7 @@ internal sealed class HashChildMap : ChildMap
     /// </summary>
     internal const int BucketLimit = 8;
 
-    private static readonly Slot EmptyRoot = new(Array.Empty<Slot>(), 0);
+    private static readonly Slot EmptyRoot = new(Array.Empty<BucketEntry>(), 0);
 
     /// <summary>The top level: a child alone, a bucket or a branch (an empty bucket when there are no children).</summary>
     private readonly Slot root;
@@ -68,7 +69,7 @@ internal sealed class HashChildMap : ChildMap
 
     /// <summary>
     /// The same children as <paramref name="items"/>, in the same order, inserted one by one:
-    /// what <see cref="Build"/> must equal (the tests compare them), and the map tests start from.
+    /// what <see cref="Build(Node[], int)"/> must equal (the tests compare them), and the map tests start from.
     /// </summary>
     public static HashChildMap From(IReadOnlyList<Node> items, int hashMask = -1)
     {
@@ -86,7 +87,7 @@ internal sealed class HashChildMap : ChildMap
     public static HashChildMap Build(Node[] items, int hashMask = -1)
     {
         var entries = new Entry[items.Length];
-        for (var i = 0; i < items.Length; i++) entries[i] = new Entry(items[i], i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
+        for (var i = 0; i < items.Length; i++) entries[i] = new Entry(ChildEntry.Of(items[i]), i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
         var root = items.Length == 0 ? EmptyRoot : BuildSlot(entries, new Entry[items.Length], 0);
         return new HashChildMap(root, items.Length, items.Length, hashMask, new object());
     }
@@ -98,18 +99,18 @@ internal sealed class HashChildMap : ChildMap
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Slot BuildSlot(Span<Entry> entries, Span<Entry> scratch, int shift)
     {
-        if (entries.Length == 1) return new Slot(entries[0].Node, entries[0].Sequence);
+        if (entries.Length == 1) return new Slot(entries[0].Child.ToNode(), entries[0].Sequence);
         var sameHash = true;
         foreach (var entry in entries) sameHash &= entry.Hash == entries[0].Hash;
         if (entries.Length > BucketLimit && !sameHash) return BuildBranch(entries, scratch, shift);
-        var bucket = new Slot[entries.Length];
+        var bucket = new BucketEntry[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
             // A repeated name has the same hash, so it lands in the same bucket.
             for (var j = 0; j < i; j++)
-                if (entries[i].Node.Name == entries[j].Node.Name)
-                    throw new ArgumentException($"Two children are called '{entries[i].Node.Name}'.", nameof(entries));
-            bucket[i] = new Slot(entries[i].Node, entries[i].Sequence);
+                if (entries[i].Child.Name == entries[j].Child.Name)
+                    throw new ArgumentException($"Two children are called '{entries[i].Child.Name}'.", nameof(entries));
+            bucket[i] = new BucketEntry(entries[i].Child, entries[i].Sequence);
         }
         return new Slot(bucket, 0);
     }
@@ -165,17 +166,17 @@ internal sealed class HashChildMap : ChildMap
 
     public override IEnumerable<Node> InOrder()
     {
-        var children = new List<Slot>(count);
+        var children = new List<BucketEntry>(count);
         Collect(root, children);
-        children.Sort(static (a, b) => a.Tag.CompareTo(b.Tag));
-        foreach (var child in children) yield return (Node)child.Item;
+        children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        foreach (var child in children) yield return child.Child.ToNode();
     }
 
     public override IEnumerable<Node> Unordered()
     {
-        var children = new List<Slot>(count);
+        var children = new List<BucketEntry>(count);
         Collect(root, children);
-        return children.Select(c => (Node)c.Item);
+        return children.Select(static c => c.Child.ToNode());
     }
 
     private Node? Find(ReadOnlySpan<char> name)
@@ -183,23 +184,21 @@ internal sealed class HashChildMap : ChildMap
         var hash = Hash(name);
         var slot = root;
         for (var shift = 0; ; shift += BitsPerLevel)
-        {
-            if (slot.Item is not Slot[] slots)
+            switch (slot.Item)
             {
-                var child = (Node)slot.Item;
-                return name.SequenceEqual(child.Name) ? child : null;
+                case Node child:
+                    return name.SequenceEqual(child.Name) ? child : null;
+                case BucketEntry[] bucket:
+                    foreach (var entry in bucket)
+                        if (name.SequenceEqual(entry.Child.Name)) return entry.Child.ToNode();
+                    return null;
+                default:
+                    var bitmap = (uint)slot.Tag;
+                    var bit = Bit(hash, shift);
+                    if ((bitmap & bit) == 0) return null;
+                    slot = ((Slot[])slot.Item)[Index(bitmap, bit)];
+                    break;
             }
-            if (slot.Tag == 0)
-            {
-                foreach (var entry in slots)
-                    if (name.SequenceEqual(((Node)entry.Item).Name)) return (Node)entry.Item;
-                return null;
-            }
-            var bitmap = (uint)slot.Tag;
-            var bit = Bit(hash, shift);
-            if ((bitmap & bit) == 0) return null;
-            slot = slots[Index(bitmap, bit)];
-        }
     }
 
     private HashChildMap With(Node child)
@@ -218,22 +217,23 @@ internal sealed class HashChildMap : ChildMap
     /// </summary>
     private Slot With(Slot slot, Node child, int hash, int shift, ref bool added)
     {
-        if (slot.Item is not Slot[] slots)
+        switch (slot.Item)
         {
-            if (((Node)slot.Item).Name == child.Name) return new Slot(child, slot.Tag);
-            added = true;
-            return new Slot(new[] { slot, new Slot(child, nextSequence) }, 0);
+            case Node alone:
+                if (alone.Name == child.Name) return new Slot(child, slot.Tag);
+                added = true;
+                return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag), new BucketEntry(ChildEntry.Of(child), nextSequence) }, 0);
+            case BucketEntry[] bucket:
+                var name = child.Name;
+                var at = Array.FindIndex(bucket, e => e.Child.Name == name);
+                if (at >= 0) return new Slot(Replacing(bucket, at, new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence)), 0);
+                added = true;
+                // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
+                if (bucket.Length == 0) return new Slot(child, nextSequence);
+                var grown = Inserting(bucket, bucket.Length, new BucketEntry(ChildEntry.Of(child), nextSequence));
+                return grown.Length <= BucketLimit ? new Slot(grown, 0) : Split(grown, shift);
         }
-        if (slot.Tag == 0)
-        {
-            var at = Array.FindIndex(slots, s => ((Node)s.Item).Name == child.Name);
-            if (at >= 0) return new Slot(Replacing(slots, at, new Slot(child, slots[at].Tag)), 0);
-            added = true;
-            // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
-            if (slots.Length == 0) return new Slot(child, nextSequence);
-            var grown = Inserting(slots, slots.Length, new Slot(child, nextSequence));
-            return grown.Length <= BucketLimit ? new Slot(grown, 0) : Split(grown, shift);
-        }
+        var slots = (Slot[])slot.Item;
         var bitmap = (uint)slot.Tag;
         var bit = Bit(hash, shift);
         var index = Index(bitmap, bit);
@@ -246,14 +246,13 @@ internal sealed class HashChildMap : ChildMap
     }
 
     /// <summary>The slot for a bucket grown past <see cref="BucketLimit"/>: a branch, or still a bucket if all its hashes are equal.</summary>
-    private Slot Split(Slot[] bucket, int shift)
+    private Slot Split(BucketEntry[] bucket, int shift)
     {
         var entries = new Entry[bucket.Length];
         var sameHash = true;
         for (var i = 0; i < bucket.Length; i++)
         {
-            var node = (Node)bucket[i].Item;
-            entries[i] = new Entry(node, bucket[i].Tag, Hash(node.Name));
+            entries[i] = new Entry(bucket[i].Child, bucket[i].Sequence, Hash(bucket[i].Child.Name));
             sameHash &= entries[i].Hash == entries[0].Hash;
         }
         // Names known to differ: a collision bucket grows without Build's check of every pair.
@@ -267,24 +266,24 @@ internal sealed class HashChildMap : ChildMap
     /// </summary>
     private static Slot? Without(Slot slot, int hash, string name, int shift, ref bool removed)
     {
-        if (slot.Item is not Slot[] slots)
+        switch (slot.Item)
         {
-            if (((Node)slot.Item).Name != name) return slot;
-            removed = true;
-            return null;
+            case Node alone:
+                if (alone.Name != name) return slot;
+                removed = true;
+                return null;
+            case BucketEntry[] bucket:
+                var at = Array.FindIndex(bucket, e => e.Child.Name == name);
+                if (at < 0) return slot;
+                removed = true;
+                return bucket.Length switch
+                {
+                    1 => null,
+                    2 => new Slot(bucket[1 - at].Child.ToNode(), bucket[1 - at].Sequence),
+                    _ => new Slot(Removing(bucket, at), 0),
+                };
         }
-        if (slot.Tag == 0)
-        {
-            var at = Array.FindIndex(slots, s => ((Node)s.Item).Name == name);
-            if (at < 0) return slot;
-            removed = true;
-            return slots.Length switch
-            {
-                1 => null,
-                2 => slots[1 - at],
-                _ => new Slot(Removing(slots, at), 0),
-            };
-        }
+        var slots = (Slot[])slot.Item;
         var bitmap = (uint)slot.Tag;
         var bit = Bit(hash, shift);
         if ((bitmap & bit) == 0) return slot;
@@ -302,40 +301,55 @@ internal sealed class HashChildMap : ChildMap
     }
 
     /// <summary>
-    /// The trie's arrays, slots and deepest level (the root's is 0), for the tests: a map
-    /// built at once must have the shape of the same children inserted one by one, and the
-    /// per-child memory it stands for must stay small.
+    /// The trie's arrays (branches and buckets), their slots, the deepest level (the root's
+    /// is 0) and the bytes the arrays take, for the tests: a map built at once must have the
+    /// shape of the same children inserted one by one, and the per-child memory must stay small.
     /// </summary>
-    internal (int Arrays, int Slots, int Depth) Footprint()
+    internal (int Arrays, int Slots, int Depth, long Bytes) Footprint()
     {
-        var (arrays, slots, depth) = (0, 0, 0);
+        var (arrays, slots, depth, bytes) = (0, 0, 0, 0L);
         var stack = new Stack<(Slot Slot, int Level)>();
         stack.Push((root, 0));
         while (stack.Count > 0)
         {
             var (slot, level) = stack.Pop();
-            if (slot.Item is not Slot[] inner) continue;
+            if (slot.Item is Node) continue;
             arrays++;
-            slots += inner.Length;
             depth = Math.Max(depth, level);
+            if (slot.Item is BucketEntry[] bucket)
+            {
+                slots += bucket.Length;
+                bytes += ArrayHeaderBytes + bucket.Length * Unsafe.SizeOf<BucketEntry>();
+                continue;
+            }
+            var inner = (Slot[])slot.Item;
+            slots += inner.Length;
+            bytes += ArrayHeaderBytes + inner.Length * Unsafe.SizeOf<Slot>();
             foreach (var s in inner) stack.Push((s, level + 1));
         }
-        return (arrays, slots, depth);
+        return (arrays, slots, depth, bytes);
     }
 
+    /// <summary>An array's object header, method table and length on a 64-bit runtime.</summary>
+    private const int ArrayHeaderBytes = 24;
+
     /// <summary>Whether the children all sit in one bucket scanned by name (no level of the trie yet), for the tests.</summary>
-    internal bool IsOneBucket => root.Item is Slot[] && root.Tag == 0;
+    internal bool IsOneBucket => root.Item is BucketEntry[];
 
-    private static bool IsBranch(Slot slot) => slot.Item is Slot[] && slot.Tag != 0;
+    private static bool IsBranch(Slot slot) => slot.Item is Slot[];
 
-    private static void Collect(Slot slot, List<Slot> children)
+    private static void Collect(Slot slot, List<BucketEntry> children)
     {
-        if (slot.Item is not Slot[] slots)
+        switch (slot.Item)
         {
-            children.Add(slot);
-            return;
+            case Node alone:
+                children.Add(new BucketEntry(ChildEntry.Of(alone), slot.Tag));
+                return;
+            case BucketEntry[] bucket:
+                children.AddRange(bucket);
+                return;
         }
-        foreach (var inner in slots) Collect(inner, children);
+        foreach (var inner in (Slot[])slot.Item) Collect(inner, children);
     }
 
     /// <summary>The same for a span as for the string with its characters (no allocation on lookups).</summary>
@@ -345,38 +359,40 @@ internal sealed class HashChildMap : ChildMap
 
     private static int Index(uint bitmap, uint bit) => BitOperations.PopCount(bitmap & (bit - 1));
 
-    private static Slot[] Inserting(Slot[] slots, int index, Slot slot)
+    private static T[] Inserting<T>(T[] items, int index, T item)
     {
-        var copy = new Slot[slots.Length + 1];
-        Array.Copy(slots, copy, index);
-        copy[index] = slot;
-        Array.Copy(slots, index, copy, index + 1, slots.Length - index);
+        var copy = new T[items.Length + 1];
+        Array.Copy(items, copy, index);
+        copy[index] = item;
+        Array.Copy(items, index, copy, index + 1, items.Length - index);
         return copy;
     }
 
-    private static Slot[] Replacing(Slot[] slots, int index, Slot slot)
+    private static T[] Replacing<T>(T[] items, int index, T item)
     {
-        var copy = (Slot[])slots.Clone();
-        copy[index] = slot;
+        var copy = (T[])items.Clone();
+        copy[index] = item;
         return copy;
     }
 
-    private static Slot[] Removing(Slot[] slots, int index)
+    private static T[] Removing<T>(T[] items, int index)
     {
-        var copy = new Slot[slots.Length - 1];
-        Array.Copy(slots, copy, index);
-        Array.Copy(slots, index + 1, copy, index, slots.Length - index - 1);
+        var copy = new T[items.Length - 1];
+        Array.Copy(items, copy, index);
+        Array.Copy(items, index + 1, copy, index, items.Length - index - 1);
         return copy;
     }
 
     /// <summary>
-    /// One entry of a level: a child and its creation sequence, or an array of slots and its
-    /// bitmap of used ways (0: a bucket, whose entries are children, found by name). The tag
-    /// stays a long: an int would not make the slot smaller (a reference aligns it to 16 bytes)
-    /// and could wrap in a long-lived directory.
+    /// One entry of a branch: a child alone and its creation sequence, a branch below and its
+    /// bitmap of used ways, or a bucket (tag 0). The tag stays a long: an int would not make
+    /// the slot smaller (a reference aligns it to 16 bytes) and could wrap in a long-lived directory.
     /// </summary>
     private readonly record struct Slot(object Item, long Tag);
 
+    /// <summary>One child of a bucket and its creation sequence.</summary>
+    private readonly record struct BucketEntry(ChildEntry Child, long Sequence);
+
     /// <summary>A child, its sequence and its name's hash, while a map is built or a bucket split.</summary>
-    private readonly record struct Entry(Node Node, long Sequence, int Hash);
+    private readonly record struct Entry(ChildEntry Child, long Sequence, int Hash);
 }

@@ -2,7 +2,10 @@ using XenStore.Protocol;
 
 namespace XenStore.Tree;
 
-/// <summary>A node without children: no field for them, 8 bytes less than a directory.</summary>
+/// <summary>
+/// A node without children. A child map keeps a leaf's fields rather than the object
+/// (<see cref="ChildEntry"/>), so the leaves a lookup returns are made on the way out and die young.
+/// </summary>
 internal sealed class LeafNode : Node
 {
     public LeafNode(string name, byte[] value, PermissionList permissions, ulong generation)
@@ -15,5 +18,14 @@ internal sealed class LeafNode : Node
     {
     }
 
+    private LeafNode(string name, byte[] value, PermissionList permissions, ulong generation, bool pooled)
+        : base(name, value, permissions, generation, pooled)
+    {
+    }
+
     public override ChildMap Children => ChildMap.Empty;
+
+    /// <summary>The leaf a child map held as fields, which were pooled when it was first made.</summary>
+    public static LeafNode Restore(string name, byte[] value, PermissionList permissions, ulong generation) =>
+        new(name, value, permissions, generation, pooled: true);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using XenStore.Protocol;
 
 namespace XenStore.Tree;
@@ -19,6 +20,16 @@ public abstract class Node
     {
         Name = InternPool.Name(name);
         Value = InternPool.Value(value);
+        Permissions = permissions;
+        Generation = generation;
+    }
+
+    /// <summary>A node whose name and value were pooled already (by an earlier node with these fields).</summary>
+    private protected Node(string name, byte[] value, PermissionList permissions, ulong generation, bool pooled)
+    {
+        Debug.Assert(pooled, "Only fields that a node pooled before come this way.");
+        Name = name;
+        Value = value;
         Permissions = permissions;
         Generation = generation;
     }
