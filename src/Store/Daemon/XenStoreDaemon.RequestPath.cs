@@ -40,7 +40,9 @@ public sealed partial class XenStoreDaemon
     /// Runs the whole requests <paramref name="reader"/> holds, holding the lock for at most
     /// <see cref="LockSlice"/> at a time (each request's cost is bounded by its size, so a slice
     /// overruns by at most one request): a connection with a full buffer of requests lets the
-    /// others in between its slices instead of holding them off until it is done.
+    /// others in between its slices instead of holding them off until it is done. Requests that
+    /// find the lock held are run by its holder at its next request boundary
+    /// (<see cref="EnterOrLeaveToHolder"/>).
     /// </summary>
     internal FrameStatus ProcessFrames(DaemonConnection connection, FrameReader reader)
     {
@@ -50,10 +52,11 @@ public sealed partial class XenStoreDaemon
         {
             if (sliced) LetWaitingRequestsIn();
             OutputHold? hold = null;
-            Interlocked.Increment(ref requestsWaiting);
-            lock (Sync)
+            EnterOrLeaveToHolder(connection, reader);
+            try
             {
-                Interlocked.Decrement(ref requestsWaiting);
+                // What the holder ran for this connection while it waited is gone from the reader.
+                connection.ReaderLeftToHolder = null;
                 var sliceEnd = Stopwatch.GetTimestamp() + LockSliceTicks;
                 sliced = false;
                 while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
@@ -61,12 +64,17 @@ public sealed partial class XenStoreDaemon
                     if (connection.IsClosed) break;
                     Dispatch(connection, request!);
                     Settle(connection, request!, ref hold);
-                    if (Stopwatch.GetTimestamp() > sliceEnd)
+                    // Their replies leave with this slice's end, so end it now.
+                    if (RunRequestsLeftToHolder() || Stopwatch.GetTimestamp() > sliceEnd)
                     {
                         sliced = true;
                         break;
                     }
                 }
+            }
+            finally
+            {
+                Monitor.Exit(Sync);
             }
             Release(hold);
             NotifyOutputReady();
