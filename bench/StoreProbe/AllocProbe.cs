@@ -1,0 +1,153 @@
+using System.Text;
+using XenStore.Daemon;
+using XenStore.Protocol;
+using XenStore.Tree;
+
+/// <summary>
+/// Managed bytes allocated per request, by request kind, on a store shaped as a host's
+/// (domains with a 1,000-child /local/domain/&lt;d&gt;/data). Requests go in as wire bytes
+/// through a <see cref="FrameReader"/>, as a socket's arrive, so framing is counted too; the
+/// probe's own work (building the bytes, taking the output) is left out of the counts. Each
+/// kind is also done directly on a tree of the same shape with <see cref="NodeTree"/>, which
+/// gives the tree's path copying its share; the rest of the request path is the difference.
+/// Counted bytes are deterministic, unlike timings on a busy machine.
+/// </summary>
+internal static class AllocProbe
+{
+    /// <summary>Requests per pipelined batch, as a socket read of a client that pipelines would bring.</summary>
+    private const int Batch = 64;
+
+    /// <summary>The children of the small directory a DIRECTORY lists (a vif's frontend).</summary>
+    private static readonly string[] SmallDirectory = ["backend", "mac", "state", "handle", "bridge"];
+
+    public static void Run(int domains, int rounds)
+    {
+        using var daemon = new XenStoreDaemon(new DaemonOptions { CreateDom0Nodes = false });
+        var conn = daemon.Connect();
+        var reader = new FrameReader();
+        uint req = 0;
+
+        // Framed requests are built before counting starts: only the daemon's share is counted.
+        byte[][] Frame(IEnumerable<(MessageType Type, string Payload)> requests) =>
+            requests.Select(r => new Message(r.Type, ++req, 0, Encoding.ASCII.GetBytes(r.Payload)).ToBytes()).ToArray();
+
+        void Feed(byte[][] frames)
+        {
+            for (var i = 0; i < frames.Length; i += Batch)
+            {
+                foreach (var frame in frames.AsSpan(i, Math.Min(Batch, frames.Length - i))) reader.Append(frame);
+                conn.ProcessAvailable(reader);
+                while (conn.TryTakeOutput(out var buf, out _)) DaemonConnection.ReturnOutput(buf);
+            }
+        }
+
+        double Measure(byte[][] frames)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Feed(frames);
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)frames.Length;
+        }
+
+        IEnumerable<int> Domains() => Enumerable.Range(1, domains);
+        var fill = Frame(Domains().SelectMany(d => Enumerable.Range(0, 1000).Select(i => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
+        Feed(fill);
+        Feed(Frame(Domains().SelectMany(d => SmallDirectory.Select(n => (MessageType.Write, $"/local/domain/{d}/device/vif/0/{n}\0x")))));
+
+        var next = 1000;
+        byte[][] NewNodes() => Frame(Enumerable.Range(next, rounds).SelectMany(i => Domains().Select(d => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
+        byte[][] Existing(MessageType type, string suffix) =>
+            Frame(Enumerable.Range(0, rounds).SelectMany(i => Domains().Select(d => (type, $"/local/domain/{d}/data/k{i}\0{suffix}"))));
+        var kinds = new (string Label, Func<byte[][]> Requests, Func<TreeShape, double> Tree)[]
+        {
+            ("new-node WRITE", () => NewNodes(), t => t.NewNodes(rounds)),
+            ("overwrite WRITE", () => Existing(MessageType.Write, "w"), t => t.Overwrites(rounds)),
+            ("READ leaf", () => Existing(MessageType.Read, ""), t => t.Reads(rounds)),
+            ("DIRECTORY small", () => Frame(Enumerable.Range(0, rounds).SelectMany(_ => Domains().Select(d => (MessageType.Directory, $"/local/domain/{d}/device/vif/0\0")))), _ => 0),
+        };
+
+        var tree = new TreeShape(domains);
+        // Warm-up: the first calls of each method allocate (type loading, tiering's stubs).
+        foreach (var kind in kinds)
+            for (var w = 0; w < 3; w++)
+            {
+                Feed(kind.Requests());
+                kind.Tree(tree);
+            }
+        next += 3 * rounds;
+
+        Console.WriteLine($"{domains} domains x 1,000 children, {rounds * domains} requests per kind, batches of {Batch}");
+        Console.WriteLine($"{"request",-16} {"daemon B/req",12} {"tree B/req",10} {"rest B/req",10}");
+        foreach (var kind in kinds)
+        {
+            var frames = kind.Requests();
+            var total = Measure(frames);
+            var treeBytes = kind.Tree(tree);
+            Console.WriteLine($"{kind.Label,-16} {total,12:F1} {treeBytes,10:F1} {total - treeBytes,10:F1}");
+            if (kind.Label.StartsWith("new", StringComparison.Ordinal)) next += rounds;
+        }
+        GC.KeepAlive(daemon);
+    }
+
+    /// <summary>
+    /// The same store shape as a bare tree, changed as the live store changes it (chain of new
+    /// nodes attached with one Replace; a copy with new content put back with one Replace).
+    /// </summary>
+    private sealed class TreeShape
+    {
+        /// <summary>Values made once: the daemon's value arrays are the request path's, not the tree's.</summary>
+        private static readonly byte[] NewValue = [(byte)'v'], Overwritten = [(byte)'w'];
+
+        private readonly int domains;
+        private Node root;
+        private ulong generation;
+        private int next = 1000;
+
+        public TreeShape(int domains)
+        {
+            this.domains = domains;
+            root = Node.Leaf("", [], PermissionList.Dom0Only, ++generation);
+            foreach (var d in Enumerable.Range(1, domains))
+                for (var i = 0; i < 1000; i++) Create($"/local/domain/{d}/data/k{i}");
+        }
+
+        public double NewNodes(int rounds)
+        {
+            var paths = Paths(next, rounds);
+            next += rounds;
+            return Count(paths, Create);
+        }
+
+        public double Overwrites(int rounds) => Count(Paths(0, rounds), path =>
+        {
+            var node = NodeTree.Lookup(root, path)!;
+            var generation = ++this.generation;
+            root = NodeTree.Replace(root, path, node.WithContent(Overwritten, node.Permissions, generation), generation);
+        });
+
+        public double Reads(int rounds) => Count(Paths(0, rounds), path => NodeTree.Lookup(root, path));
+
+        private string[] Paths(int from, int rounds) =>
+            Enumerable.Range(from, rounds).SelectMany(i => Enumerable.Range(1, domains).Select(d => $"/local/domain/{d}/data/k{i}")).ToArray();
+
+        private static double Count(string[] paths, Action<string> change)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var path in paths) change(path);
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)paths.Length;
+        }
+
+        /// <summary>What the live store does for a WRITE of a new node: the missing chain, then one Replace.</summary>
+        private void Create(string path)
+        {
+            NodeTree.DeepestAncestor(root, path, out var end);
+            var from = end;
+            var levels = path.AsSpan(from + 1).Count('/') + 1;
+            var generations = new ulong[levels];
+            for (var i = 0; i < levels; i++) generations[i] = ++generation;
+            var top = NodeTree.Chain(path, from, NewValue, PermissionList.Dom0Only, generations);
+            var topEnd = path.IndexOf('/', from + 1);
+            if (topEnd < 0) topEnd = path.Length;
+            root = NodeTree.Replace(root, path[..topEnd], top, generations[0]);
+        }
+    }
+}
