@@ -52,17 +52,20 @@ public static class Payloads
     }
 
     /// <summary>Splits a WRITE payload: the path up to the first NUL, then raw value bytes.</summary>
-    public static bool TrySplitWrite(byte[] payload, out string path, out byte[] value)
+    public static bool TrySplitWrite(byte[] payload, out string path, out byte[] value) => TrySplitWrite(payload.AsSpan(), out path, out value);
+
+    /// <summary><see cref="TrySplitWrite(byte[], out string, out byte[])"/> of a payload still in a receive buffer; the value is a copy.</summary>
+    internal static bool TrySplitWrite(ReadOnlySpan<byte> payload, out string path, out byte[] value)
     {
-        var nul = Array.IndexOf(payload, (byte)0);
+        var nul = payload.IndexOf((byte)0);
         if (nul < 0)
         {
             path = "";
             value = [];
             return false;
         }
-        path = Wire.Decode(payload.AsSpan(0, nul));
-        value = payload.AsSpan(nul + 1).ToArray();
+        path = Wire.Decode(payload[..nul]);
+        value = payload[(nul + 1)..].ToArray();
         return true;
     }
 }

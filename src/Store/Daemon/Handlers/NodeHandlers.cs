@@ -17,7 +17,7 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Write(Request r)
     {
-        if (!Payloads.TrySplitWrite(r.Message.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
+        if (!Payloads.TrySplitWrite(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
             return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Write, out var error);
         if (node is null)

@@ -9,17 +9,39 @@ namespace XenStore.Daemon;
 /// creation of ancestors). A replayed request (a transaction's replay at its commit) is
 /// answered to no one: its reply is only kept in <see cref="Answer"/>, to be compared.
 /// </summary>
-internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection, Message message, Transaction? transaction, bool replayed = false)
+internal sealed class Request
 {
     private static readonly byte[] OkPayload = "OK\0"u8.ToArray();
 
-    public XenStoreDaemon Daemon { get; } = daemon;
-    public DaemonConnection Connection { get; } = connection;
-    public Message Message { get; } = message;
-    public Transaction? Transaction { get; } = transaction;
+    private readonly bool replayed;
+    private Message? message;
+
+    public Request(XenStoreDaemon daemon, DaemonConnection connection, in RequestFrame frame, Transaction? transaction, bool replayed = false)
+    {
+        Daemon = daemon;
+        Connection = connection;
+        Frame = frame;
+        Transaction = transaction;
+        Store = (INodeStore?)transaction ?? daemon.Live;
+        this.replayed = replayed;
+    }
+
+    public XenStoreDaemon Daemon { get; }
+    public DaemonConnection Connection { get; }
+
+    /// <summary>The request's header and payload, good while it is handled.</summary>
+    public RequestFrame Frame { get; }
+
+    /// <summary>The payload bytes, good while the request is handled (copy what must stay).</summary>
+    public ReadOnlySpan<byte> Payload => Frame.Payload.Span;
+
+    /// <summary>The request as a message that outlives it (a transaction keeps it for its replay): made once, when asked for.</summary>
+    public Message Message => message ??= Frame.ToMessage();
+
+    public Transaction? Transaction { get; }
 
     /// <summary>The nodes as this request sees them (its transaction's view, or the live store).</summary>
-    public INodeStore Store { get; } = (INodeStore?)transaction ?? daemon.Live;
+    public INodeStore Store { get; }
 
     public bool Privileged => Connection.Privileged;
 
@@ -27,7 +49,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     public RecordedReply? Answer { get; private set; }
 
     /// <summary>Answers the request, once the commit path has journalled what it changed (<see cref="ChangeSet"/>).</summary>
-    public void Reply(byte[] payload) => Give(Message.Type, payload);
+    public void Reply(byte[] payload) => Give(Frame.Type, payload);
 
     public void ReplyString(string value) => Reply(Payloads.Strings(value));
 
@@ -38,7 +60,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     private void Give(MessageType type, byte[] payload)
     {
         Answer = new RecordedReply(type, payload);
-        if (!replayed) Daemon.Changes.Reply(Connection, type, Message.ReqId, Message.TxId, payload);
+        if (!replayed) Daemon.Changes.Reply(Connection, type, Frame.ReqId, Frame.TxId, payload);
     }
 
     /// <summary>Sends this connection one watch event after the reply's predecessors (a new watch fires once).</summary>
@@ -48,10 +70,10 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     }
 
     /// <summary>The single argument of a one-argument request, or null when malformed.</summary>
-    public string? SingleArgument() => Payloads.TryGetSingle(Message.Payload, out var value) ? value : null;
+    public string? SingleArgument() => Payloads.TryGetSingle(Payload, out var value) ? value : null;
 
     /// <summary>All NUL-terminated arguments (trailing bytes after the last NUL ignored).</summary>
-    public List<string> Arguments() => Payloads.Split(Message.Payload);
+    public List<string> Arguments() => Payloads.Split(Payload);
 
     /// <summary>Canonical form of a request path, or null when invalid (EINVAL).</summary>
     public string? CanonicalPath(string raw) =>
