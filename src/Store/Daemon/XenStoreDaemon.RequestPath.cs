@@ -105,11 +105,16 @@ public sealed partial class XenStoreDaemon
         while (Volatile.Read(ref requestsWaiting) >= waiting && Stopwatch.GetTimestamp() < deadline) spin.SpinOnce();
     }
 
+    /// <summary>The request being handled: one for all, they are handled one at a time (see <see cref="Request"/>).</summary>
+    private Request Dispatched => dispatched ??= new Request(this);
+
+    private Request? dispatched;
+
     /// <summary>Runs one request's handler under the lock. Nothing a client sends can throw out of here.</summary>
     private void Dispatch(DaemonConnection connection, in RequestFrame frame)
     {
         if (Tracing) Trace($"IN  {connection} {frame}");
-        var request = new Request(this, connection, frame, null);
+        var request = Dispatched.Begin(connection, frame, null);
         if (MessageTable.Find(frame.Type) is not { } row)
         {
             request.Error(XenStoreErrorCode.ENOSYS);
@@ -131,7 +136,7 @@ public sealed partial class XenStoreDaemon
             Run(row, request);
             return;
         }
-        request = new Request(this, connection, frame, transaction);
+        request.Begin(connection, frame, transaction);
         Run(row, request);
         // What a commit that finds the store changed replays (TransactionHandlers.End).
         if (MessageTable.ReplayCannotRepeat(frame)) transaction.CannotReplay();

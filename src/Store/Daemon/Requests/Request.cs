@@ -9,28 +9,41 @@ namespace XenStore.Daemon;
 /// creation of ancestors). A replayed request (a transaction's replay at its commit) is
 /// answered to no one: its reply is only kept in <see cref="Answer"/>, to be compared.
 /// </summary>
-internal sealed class Request
+/// <remarks>
+/// Requests are handled one at a time under the daemon lock, so the dispatcher uses one
+/// instance for all of them (<see cref="Begin"/>) rather than one object of garbage per
+/// request; nothing keeps a request beyond its handling (what must stay, such as the message a
+/// transaction records, is copied out). Until the next request it still names the last one.
+/// </remarks>
+internal sealed class Request(XenStoreDaemon daemon)
 {
     private static readonly byte[] OkPayload = "OK\0"u8.ToArray();
 
-    private readonly bool replayed;
+    private bool replayed;
     private Message? message;
 
-    public Request(XenStoreDaemon daemon, DaemonConnection connection, in RequestFrame frame, Transaction? transaction, bool replayed = false)
+    /// <summary>
+    /// Makes this the request <paramref name="frame"/> from <paramref name="connection"/>, in
+    /// <paramref name="transaction"/> if not null, forgetting the one before (its answer too).
+    /// </summary>
+    public Request Begin(DaemonConnection connection, in RequestFrame frame, Transaction? transaction, bool replayed = false)
     {
-        Daemon = daemon;
         Connection = connection;
         Frame = frame;
         Transaction = transaction;
-        Store = (INodeStore?)transaction ?? daemon.Live;
+        Store = (INodeStore?)transaction ?? Daemon.Live;
         this.replayed = replayed;
+        message = null;
+        Answer = null;
+        return this;
     }
 
-    public XenStoreDaemon Daemon { get; }
-    public DaemonConnection Connection { get; }
+    public XenStoreDaemon Daemon { get; } = daemon;
+
+    public DaemonConnection Connection { get; private set; } = null!;
 
     /// <summary>The request's header and payload, good while it is handled.</summary>
-    public RequestFrame Frame { get; }
+    public RequestFrame Frame { get; private set; }
 
     /// <summary>The payload bytes, good while the request is handled (copy what must stay).</summary>
     public ReadOnlySpan<byte> Payload => Frame.Payload.Span;
@@ -38,10 +51,10 @@ internal sealed class Request
     /// <summary>The request as a message that outlives it (a transaction keeps it for its replay): made once, when asked for.</summary>
     public Message Message => message ??= Frame.ToMessage();
 
-    public Transaction? Transaction { get; }
+    public Transaction? Transaction { get; private set; }
 
     /// <summary>The nodes as this request sees them (its transaction's view, or the live store).</summary>
-    public INodeStore Store { get; }
+    public INodeStore Store { get; private set; } = daemon.Live;
 
     public bool Privileged => Connection.Privileged;
 
