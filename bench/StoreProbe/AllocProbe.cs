@@ -54,9 +54,10 @@ internal static class AllocProbe
         Feed(Frame(Domains().SelectMany(d => SmallDirectory.Select(n => (MessageType.Write, $"/local/domain/{d}/device/vif/0/{n}\0x")))));
 
         var next = 1000;
-        byte[][] NewNodes() => Frame(Enumerable.Range(next, rounds).SelectMany(i => Domains().Select(d => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
+        // Domain by domain, as the scale benchmark's fill writes.
+        byte[][] NewNodes() => Frame(Domains().SelectMany(d => Enumerable.Range(next, rounds).Select(i => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
         byte[][] Existing(MessageType type, string suffix) =>
-            Frame(Enumerable.Range(0, rounds).SelectMany(i => Domains().Select(d => (type, $"/local/domain/{d}/data/k{i}\0{suffix}"))));
+            Frame(Domains().SelectMany(d => Enumerable.Range(0, rounds).Select(i => (type, $"/local/domain/{d}/data/k{i}\0{suffix}"))));
         var kinds = new (string Label, Func<byte[][]> Requests, Func<TreeShape, double> Tree)[]
         {
             ("new-node WRITE", () => NewNodes(), t => t.NewNodes(rounds)),
@@ -127,7 +128,7 @@ internal static class AllocProbe
         public double Reads(int rounds) => Count(Paths(0, rounds), path => NodeTree.Lookup(root, path));
 
         private string[] Paths(int from, int rounds) =>
-            Enumerable.Range(from, rounds).SelectMany(i => Enumerable.Range(1, domains).Select(d => $"/local/domain/{d}/data/k{i}")).ToArray();
+            Enumerable.Range(1, domains).SelectMany(d => Enumerable.Range(from, rounds).Select(i => $"/local/domain/{d}/data/k{i}")).ToArray();
 
         private static double Count(string[] paths, Action<string> change)
         {
