@@ -69,6 +69,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal DomainTable Domains { get; }
     internal WatchRegistry Watches { get; } = new();
     internal ChildListCache ChildListCache { get; } = new();
+    internal ParentPathCache ParentPaths { get; } = new();
 
     /// <summary>The write-ahead journal, when the store is persistent (null while recovering).</summary>
     internal Persistence.Journal? Journal { get; private set; }

@@ -57,7 +57,7 @@ internal static class NodeHandlers
         if (node is null)
         {
             // Already gone is fine, as long as the parent is there.
-            if (error == XenStoreErrorCode.ENOENT && r.Store.Get(XenStorePath.Parent(path)) is not null)
+            if (error == XenStoreErrorCode.ENOENT && r.Store.Get(r.Daemon.ParentPaths.Of(path)) is not null)
             {
                 r.Ok();
                 return null;

@@ -156,6 +156,6 @@ internal sealed class Request(XenStoreDaemon daemon)
     public void Changed(string path, PermissionList? oldPermissions = null)
     {
         var node = Store.Get(path);
-        Store.Notify(new ChangeEvent(path, false, node?.Permissions, oldPermissions, Store.Get(XenStorePath.Parent(path))?.Permissions));
+        Store.Notify(new ChangeEvent(path, false, node?.Permissions, oldPermissions, Store.Get(Daemon.ParentPaths.Of(path))?.Permissions));
     }
 }
