@@ -161,14 +161,18 @@ public sealed partial class XenStoreDaemon : IDisposable
     /// <summary>Tells transports about new output, outside the lock so they may send at once.</summary>
     private void NotifyOutputReady()
     {
-        DaemonConnection[] ready;
+        DaemonConnection? only = null;
+        DaemonConnection[]? several = null;
         lock (Sync)
         {
             if (outputReady.Count == 0) return;
-            ready = outputReady.ToArray();
+            // Nearly always the requester alone: told without an array made for it.
+            if (outputReady.Count == 1) only = outputReady[0];
+            else several = outputReady.ToArray();
             outputReady.Clear();
         }
-        foreach (var c in ready) c.OutputReady?.Invoke(c);
+        if (only is not null) only.OutputReady?.Invoke(only);
+        else foreach (var c in several!) c.OutputReady?.Invoke(c);
     }
 
     /// <summary>Delivers a change to every watch it matches and that may see it.</summary>
