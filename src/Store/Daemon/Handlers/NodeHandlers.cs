@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using XenStore.Protocol;
 
@@ -75,9 +76,8 @@ internal static class NodeHandlers
         if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
-        var size = ChildBytes(node, Wire.PayloadMax);
-        if (size > Wire.PayloadMax) return XenStoreErrorCode.E2BIG;
-        r.Reply(ChildList(node, size));
+        if (ChildListWithin(node, Wire.PayloadMax) is not { } list) return XenStoreErrorCode.E2BIG;
+        r.Reply(list);
         return null;
     }
 
@@ -130,6 +130,34 @@ internal static class NodeHandlers
             if (size > stopAbove) break;
         }
         return size;
+    }
+
+    /// <summary>
+    /// The child list, as <see cref="ChildList"/> gives it, or null when it would be longer than
+    /// <paramref name="max"/>: names are copied as they are counted, in one walk of the children
+    /// rather than one to size the list and one to fill it (a walk costs an enumerator).
+    /// </summary>
+    internal static byte[]? ChildListWithin(Tree.Node node, int max)
+    {
+        if (node.Children.Count == 0) return [];
+        // Each name takes at least two bytes: a directory that cannot fit is not walked at all.
+        if (node.Children.Count * 2 > max) return null;
+        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var at = 0;
+            foreach (var child in node.Children.InOrder())
+            {
+                if (at + child.Name.Length + 1 > max) return null;
+                at += Wire.Encoding.GetBytes(child.Name, buffer.AsSpan(at));
+                buffer[at++] = 0;
+            }
+            return buffer.AsSpan(0, at).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     internal static byte[] ChildList(Tree.Node node, int size)
