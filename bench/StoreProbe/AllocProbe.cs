@@ -23,47 +23,66 @@ internal static class AllocProbe
     public static void Run(int domains, int rounds)
     {
         using var daemon = new XenStoreDaemon(new DaemonOptions { CreateDom0Nodes = false });
-        var conn = daemon.Connect();
-        var reader = new FrameReader();
+        var dom0 = new Client(daemon.Connect(), new FrameReader());
+        // A guest's ring connection, which names paths relative to its home and is checked for
+        // permissions and quotas: domain 1, owner of /local/domain/1/data and its g<i>.
+        var guest = new Client(daemon.Connect(1, privileged: false), new FrameReader());
         uint req = 0;
 
         // Framed requests are built before counting starts: only the daemon's share is counted.
         byte[][] Frame(IEnumerable<(MessageType Type, string Payload)> requests) =>
             requests.Select(r => new Message(r.Type, ++req, 0, Encoding.ASCII.GetBytes(r.Payload)).ToBytes()).ToArray();
 
-        void Feed(byte[][] frames)
+        static void Feed(Client client, byte[][] frames)
         {
             for (var i = 0; i < frames.Length; i += Batch)
             {
-                foreach (var frame in frames.AsSpan(i, Math.Min(Batch, frames.Length - i))) reader.Append(frame);
-                conn.ProcessAvailable(reader);
-                while (conn.TryTakeOutput(out var buf, out _)) DaemonConnection.ReturnOutput(buf);
+                foreach (var frame in frames.AsSpan(i, Math.Min(Batch, frames.Length - i))) client.Reader.Append(frame);
+                client.Connection.ProcessAvailable(client.Reader);
+                while (client.Connection.TryTakeOutput(out var buf, out var length))
+                {
+                    // An error answered would measure the wrong path: say so.
+                    for (var at = 0; at < length; at += Wire.HeaderSize + (int)Wire.ReadHeader(buf.AsSpan(at)).Length)
+                        if (Wire.ReadHeader(buf.AsSpan(at)).Type == MessageType.Error) client.Errors++;
+                    DaemonConnection.ReturnOutput(buf);
+                }
             }
         }
 
-        double Measure(byte[][] frames)
+        static double Measure(Client client, byte[][] frames)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
-            Feed(frames);
+            Feed(client, frames);
             return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)frames.Length;
         }
 
         IEnumerable<int> Domains() => Enumerable.Range(1, domains);
         var fill = Frame(Domains().SelectMany(d => Enumerable.Range(0, 1000).Select(i => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
-        Feed(fill);
-        Feed(Frame(Domains().SelectMany(d => SmallDirectory.Select(n => (MessageType.Write, $"/local/domain/{d}/device/vif/0/{n}\0x")))));
+        Feed(dom0, fill);
+        Feed(dom0, Frame(Domains().SelectMany(d => SmallDirectory.Select(n => (MessageType.Write, $"/local/domain/{d}/device/vif/0/{n}\0x")))));
+        Feed(dom0, Frame([(MessageType.SetPerms, "/local/domain/1/data\0n1\0")]));
+        Feed(guest, Frame(Enumerable.Range(0, rounds).Select(i => (MessageType.Write, $"data/g{i}\0v"))));
 
         var next = 1000;
         // Domain by domain, as the scale benchmark's fill writes.
-        byte[][] NewNodes() => Frame(Domains().SelectMany(d => Enumerable.Range(next, rounds).Select(i => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
+        byte[][] NewNodes()
+        {
+            var from = next;
+            next += rounds;
+            return Frame(Domains().SelectMany(d => Enumerable.Range(from, rounds).Select(i => (MessageType.Write, $"/local/domain/{d}/data/k{i}\0v"))));
+        }
         byte[][] Existing(MessageType type, string suffix) =>
             Frame(Domains().SelectMany(d => Enumerable.Range(0, rounds).Select(i => (type, $"/local/domain/{d}/data/k{i}\0{suffix}"))));
-        var kinds = new (string Label, Func<byte[][]> Requests, Func<TreeShape, double> Tree)[]
+        byte[][] GuestOwn(MessageType type, string suffix) =>
+            Frame(Domains().SelectMany(_ => Enumerable.Range(0, rounds).Select(i => (type, $"data/g{i}\0{suffix}"))));
+        var kinds = new (string Label, Client Client, Func<byte[][]> Requests, Func<TreeShape, double> Tree)[]
         {
-            ("new-node WRITE", () => NewNodes(), t => t.NewNodes(rounds)),
-            ("overwrite WRITE", () => Existing(MessageType.Write, "w"), t => t.Overwrites(rounds)),
-            ("READ leaf", () => Existing(MessageType.Read, ""), t => t.Reads(rounds)),
-            ("DIRECTORY small", () => Frame(Enumerable.Range(0, rounds).SelectMany(_ => Domains().Select(d => (MessageType.Directory, $"/local/domain/{d}/device/vif/0\0")))), _ => 0),
+            ("new-node WRITE", dom0, NewNodes, t => t.NewNodes(rounds)),
+            ("overwrite WRITE", dom0, () => Existing(MessageType.Write, "w"), t => t.Overwrites(rounds)),
+            ("READ leaf", dom0, () => Existing(MessageType.Read, ""), t => t.Reads(rounds)),
+            ("DIRECTORY small", dom0, () => Frame(Enumerable.Range(0, rounds).SelectMany(_ => Domains().Select(d => (MessageType.Directory, $"/local/domain/{d}/device/vif/0\0")))), _ => 0),
+            ("guest overwrite", guest, () => GuestOwn(MessageType.Write, "w"), t => t.Overwrites(rounds)),
+            ("guest READ", guest, () => GuestOwn(MessageType.Read, ""), t => t.Reads(rounds)),
         };
 
         var tree = new TreeShape(domains);
@@ -71,22 +90,28 @@ internal static class AllocProbe
         foreach (var kind in kinds)
             for (var w = 0; w < 3; w++)
             {
-                Feed(kind.Requests());
+                Feed(kind.Client, kind.Requests());
                 kind.Tree(tree);
             }
-        next += 3 * rounds;
 
         Console.WriteLine($"{domains} domains x 1,000 children, {rounds * domains} requests per kind, batches of {Batch}");
         Console.WriteLine($"{"request",-16} {"daemon B/req",12} {"tree B/req",10} {"rest B/req",10}");
         foreach (var kind in kinds)
         {
             var frames = kind.Requests();
-            var total = Measure(frames);
+            var total = Measure(kind.Client, frames);
             var treeBytes = kind.Tree(tree);
             Console.WriteLine($"{kind.Label,-16} {total,12:F1} {treeBytes,10:F1} {total - treeBytes,10:F1}");
-            if (kind.Label.StartsWith("new", StringComparison.Ordinal)) next += rounds;
+            if (kind.Client.Errors > 0) Console.WriteLine($"  {kind.Client.Errors} errors answered: not the path meant");
+            kind.Client.Errors = 0;
         }
         GC.KeepAlive(daemon);
+    }
+
+    /// <summary>A connection and the reader its requests are framed by, as a transport keeps them.</summary>
+    private sealed record Client(DaemonConnection Connection, FrameReader Reader)
+    {
+        public int Errors { get; set; }
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ using XenStore.Protocol;
 // per node after a full collection: the store's own footprint, without the GC's headroom.
 // StoreProbe alloc [DOMAINS=20] [ROUNDS=50]
 // Managed bytes allocated per request (new-node WRITE into a 1,000-child directory, WRITE
-// over an existing node, READ of a leaf, DIRECTORY of a small one), framing included, and the
+// over an existing node, READ of a leaf, DIRECTORY of a small one; a guest's overwrite and READ
+// by relative path), framing included, and the
 // share of the tree's path copying in it, measured on a bare tree of the same shape. Counts,
 // not timings: they are the same from run to run, so a change of a few bytes shows.
 // StoreProbe [FILL=200000] [BATCH=20000] [REPS=5]
