@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+
 namespace XenStore.Protocol;
 
 /// <summary>
@@ -37,6 +40,34 @@ public static class XenStorePath
     {
         canonical = path.Length > 0 && path[0] == '/' ? path : DomainHome(domid) + "/" + path;
         return IsValidAbsolute(canonical, pathMax);
+    }
+
+    /// <summary>
+    /// <see cref="TryCanonicalize(string, uint, int, out string)"/> of a path still in wire
+    /// bytes. The canonical path is made as one string: decoding the path, then joining a
+    /// relative one to its domain's home, made four (a guest's paths are mostly relative).
+    /// </summary>
+    internal static bool TryCanonicalize(ReadOnlySpan<byte> path, uint domid, int pathMax, out string canonical)
+    {
+        canonical = path.Length > 0 && path[0] == '/' ? Wire.Decode(path) : InDomainHome(domid, path);
+        return IsValidAbsolute(canonical, pathMax);
+    }
+
+    /// <summary>"/local/domain/&lt;domid&gt;/" followed by <paramref name="relative"/>, made in one string.</summary>
+    private static string InDomainHome(uint domid, ReadOnlySpan<byte> relative)
+    {
+        const string home = "/local/domain/";
+        var length = home.Length + 10 + 1 + relative.Length;
+        char[]? rented = null;
+        var chars = length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(length));
+        home.CopyTo(chars);
+        domid.TryFormat(chars[home.Length..], out var digits, default, CultureInfo.InvariantCulture);
+        var at = home.Length + digits;
+        chars[at++] = '/';
+        at += Wire.Encoding.GetChars(relative, chars[at..]);
+        var joined = new string(chars[..at]);
+        if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+        return joined;
     }
 
     /// <summary>Validates an absolute path against the charset, shape and length rules.</summary>

@@ -24,6 +24,25 @@ public sealed class PathAndPermissionTests
         Assert.False(XenStorePath.TryCanonicalize("", 7, 2048, out _));
     }
 
+    [Theory]
+    [InlineData("data/x", 7u)]
+    [InlineData("/abs/x", 7u)]
+    [InlineData("", 7u)]
+    [InlineData("/", 0u)]
+    [InlineData("a", 4294967295u)]
+    [InlineData("d\u00e9j\u00e0", 3u)]
+    [InlineData("a//b", 1u)]
+    public void PathsInWireBytesCanonicalizeAsTheirStrings(string raw, uint domid)
+    {
+        // The daemon canonicalizes a request's path without decoding it first: same answers.
+        foreach (var path in new[] { raw, raw + new string('a', 300), raw + new string('b', 2100) })
+        {
+            var fromString = XenStorePath.TryCanonicalize(path, domid, 2048, out var expected);
+            Assert.Equal(fromString, XenStorePath.TryCanonicalize(Wire.Encode(path), domid, 2048, out var canonical));
+            Assert.Equal(expected, canonical);
+        }
+    }
+
     [Fact]
     public void PathMaxCountsOnlyWhatFollowsTheDomainHome()
     {

@@ -9,7 +9,7 @@ internal static class NodeHandlers
 {
     public static XenStoreErrorCode? Read(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
         r.Reply(node.Value);
@@ -18,7 +18,7 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Write(Request r)
     {
-        if (!Payloads.TrySplitWrite(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
+        if (!Payloads.TrySplitWriteRaw(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
             return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Write, out var error);
         if (node is null)
@@ -38,7 +38,7 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Mkdir(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Write, out var error);
         if (node is null)
         {
@@ -53,7 +53,7 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Rm(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Write, out var error);
         if (node is null)
         {
@@ -73,7 +73,7 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Directory(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
         if (ChildListWithin(node, Wire.PayloadMax) is not { } list) return XenStoreErrorCode.E2BIG;

@@ -92,6 +92,17 @@ internal sealed class Request(XenStoreDaemon daemon)
     public string? CanonicalPath(string raw) =>
         XenStorePath.TryCanonicalize(raw, Connection.DomainId, Daemon.Quota(Connection, q => q.PathMax), out var path) ? path : null;
 
+    /// <summary>Canonical form of a request path still in the payload's bytes, made as one string; null when invalid (EINVAL).</summary>
+    public string? CanonicalPath(ReadOnlySpan<byte> raw) =>
+        XenStorePath.TryCanonicalize(raw, Connection.DomainId, Daemon.Quota(Connection, q => q.PathMax), out var path) ? path : null;
+
+    /// <summary>
+    /// The single argument of a one-argument request as a canonical path; null when the payload
+    /// is malformed or the path invalid (EINVAL). As <see cref="SingleArgument"/> then
+    /// <see cref="CanonicalPath(string)"/>, without the argument's own string.
+    /// </summary>
+    public string? PathArgument() => Payloads.TryGetSingleRaw(Payload, out var raw) ? CanonicalPath(raw) : null;
+
     /// <summary>What this connection may do with a node.</summary>
     public PermissionAccess AccessTo(PermissionList permissions) => Access.Of(Daemon, Connection, permissions);
 
