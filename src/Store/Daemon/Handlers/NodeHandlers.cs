@@ -20,11 +20,11 @@ internal static class NodeHandlers
     {
         if (!Payloads.TrySplitWriteRaw(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
             return XenStoreErrorCode.EINVAL;
-        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        var node = r.GetNode(path, PermissionAccess.Write, out var error, out var ancestor);
         if (node is null)
         {
             if (error != XenStoreErrorCode.ENOENT) return error;
-            if (r.CreateNode(path, value) is { } refused) return refused;
+            if (r.CreateNode(path, value, ancestor) is { } refused) return refused;
         }
         else
         {
@@ -39,12 +39,12 @@ internal static class NodeHandlers
     public static XenStoreErrorCode? Mkdir(Request r)
     {
         if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
-        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        var node = r.GetNode(path, PermissionAccess.Write, out var error, out var ancestor);
         if (node is null)
         {
             // An existing node is left alone, without an event; only a new one is created.
             if (error != XenStoreErrorCode.ENOENT) return error;
-            if (r.CreateNode(path, []) is { } refused) return refused;
+            if (r.CreateNode(path, [], ancestor) is { } refused) return refused;
             r.Changed(path);
         }
         r.Ok();

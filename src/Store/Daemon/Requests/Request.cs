@@ -111,8 +111,17 @@ internal sealed class Request(XenStoreDaemon daemon)
     /// otherwise null and the error C gives: ENOENT only when the caller has
     /// <paramref name="need"/> on the nearest existing ancestor, else EACCES (§6.4).
     /// </summary>
-    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, bool needOwner = false)
+    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, bool needOwner = false) =>
+        GetNode(path, need, out error, out _, needOwner);
+
+    /// <summary>
+    /// <see cref="GetNode(string, PermissionAccess, out XenStoreErrorCode, bool)"/> that also
+    /// gives, when the node does not exist, the nearest existing ancestor it judged by, for
+    /// <see cref="CreateNode"/>: asked for again, the store would make its path again.
+    /// </summary>
+    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, out Ancestor ancestor, bool needOwner = false)
     {
+        ancestor = default;
         var node = Store.Get(path);
         if (node is not null)
         {
@@ -120,20 +129,26 @@ internal sealed class Request(XenStoreDaemon daemon)
             error = granted ? default : XenStoreErrorCode.EACCES;
             return granted ? node : null;
         }
-        var (ancestor, _) = Store.NearestAncestor(path);
-        error = (AccessTo(ancestor.Permissions) & need) == need ? XenStoreErrorCode.ENOENT : XenStoreErrorCode.EACCES;
+        var (nearest, nearestPath) = Store.NearestAncestor(path);
+        ancestor = new Ancestor(nearest, nearestPath);
+        error = (AccessTo(nearest.Permissions) & need) == need ? XenStoreErrorCode.ENOENT : XenStoreErrorCode.EACCES;
         return null;
     }
+
+    /// <summary>The nearest existing ancestor of a node that does not exist, and its path.</summary>
+    public readonly record struct Ancestor(Node Node, string Path);
 
     /// <summary>
     /// Creates <paramref name="path"/> and any missing ancestors (empty values), with the
     /// permissions of the nearest existing ancestor; a guest becomes the owner of what it
     /// creates. Checks the node quotas before changing anything, so a refusal leaves no
-    /// half-made path behind (XSA-414/415).
+    /// half-made path behind (XSA-414/415). <paramref name="nearest"/> is what
+    /// <see cref="GetNode(string, PermissionAccess, out XenStoreErrorCode, out Ancestor, bool)"/>
+    /// found for <paramref name="path"/>, with nothing changed since.
     /// </summary>
-    public XenStoreErrorCode? CreateNode(string path, byte[] value)
+    public XenStoreErrorCode? CreateNode(string path, byte[] value, Ancestor nearest)
     {
-        var (ancestor, ancestorPath) = Store.NearestAncestor(path);
+        var (ancestor, ancestorPath) = nearest;
         var missing = 0;
         for (var i = ancestorPath.Length; i < path.Length; i++)
             if (path[i] == '/') missing++;
