@@ -27,29 +27,34 @@ internal static class AllocProbe
         // A guest's ring connection, which names paths relative to its home and is checked for
         // permissions and quotas: domain 1, owner of /local/domain/1/data and its g<i>.
         var guest = new Client(daemon.Connect(1, privileged: false), new FrameReader());
+        // A toolstack's connection, watching every domain's nodes (for the watched rows).
+        var watcher = new Client(daemon.Connect(), new FrameReader());
+        Client[] clients = [dom0, guest, watcher];
         uint req = 0;
 
         // Framed requests are built before counting starts: only the daemon's share is counted.
         byte[][] Frame(IEnumerable<(MessageType Type, string Payload)> requests) =>
             requests.Select(r => new Message(r.Type, ++req, 0, Encoding.ASCII.GetBytes(r.Payload)).ToBytes()).ToArray();
 
-        static void Feed(Client client, byte[][] frames)
+        void Feed(Client client, byte[][] frames)
         {
             for (var i = 0; i < frames.Length; i += Batch)
             {
                 foreach (var frame in frames.AsSpan(i, Math.Min(Batch, frames.Length - i))) client.Reader.Append(frame);
                 client.Connection.ProcessAvailable(client.Reader);
-                while (client.Connection.TryTakeOutput(out var buf, out var length))
-                {
-                    // An error answered would measure the wrong path: say so.
-                    for (var at = 0; at < length; at += Wire.HeaderSize + (int)Wire.ReadHeader(buf.AsSpan(at)).Length)
-                        if (Wire.ReadHeader(buf.AsSpan(at)).Type == MessageType.Error) client.Errors++;
-                    DaemonConnection.ReturnOutput(buf);
-                }
+                // Every client's output, watch events included, is taken as its transport would.
+                foreach (var c in clients)
+                    while (c.Connection.TryTakeOutput(out var buf, out var length))
+                    {
+                        // An error answered would measure the wrong path: say so.
+                        for (var at = 0; at < length; at += Wire.HeaderSize + (int)Wire.ReadHeader(buf.AsSpan(at)).Length)
+                            if (Wire.ReadHeader(buf.AsSpan(at)).Type == MessageType.Error) c.Errors++;
+                        DaemonConnection.ReturnOutput(buf);
+                    }
             }
         }
 
-        static double Measure(Client client, byte[][] frames)
+        double Measure(Client client, byte[][] frames)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             Feed(client, frames);
@@ -75,36 +80,48 @@ internal static class AllocProbe
             Frame(Domains().SelectMany(d => Enumerable.Range(0, rounds).Select(i => (type, $"/local/domain/{d}/data/k{i}\0{suffix}"))));
         byte[][] GuestOwn(MessageType type, string suffix) =>
             Frame(Domains().SelectMany(_ => Enumerable.Range(0, rounds).Select(i => (type, $"data/g{i}\0{suffix}"))));
-        var kinds = new (string Label, Client Client, Func<byte[][]> Requests, Func<TreeShape, double> Tree)[]
+        var tree = new TreeShape(domains);
+        void Table(IEnumerable<(string Label, Client Client, Func<byte[][]> Requests, Func<TreeShape, double> Tree)> kinds)
         {
+            // Warm-up: the first calls of each method allocate (type loading, tiering's stubs).
+            foreach (var kind in kinds)
+                for (var w = 0; w < 3; w++)
+                {
+                    Feed(kind.Client, kind.Requests());
+                    kind.Tree(tree);
+                }
+            foreach (var kind in kinds)
+            {
+                var frames = kind.Requests();
+                var total = Measure(kind.Client, frames);
+                var treeBytes = kind.Tree(tree);
+                Console.WriteLine($"{kind.Label,-22} {total,12:F1} {treeBytes,10:F1} {total - treeBytes,10:F1}");
+                foreach (var c in clients.Where(c => c.Errors > 0)) Console.WriteLine($"  {c.Errors} errors answered: not the path meant");
+                foreach (var c in clients) c.Errors = 0;
+            }
+        }
+
+        Console.WriteLine($"{domains} domains x 1,000 children, {rounds * domains} requests per kind, batches of {Batch}");
+        Console.WriteLine($"{"request",-22} {"daemon B/req",12} {"tree B/req",10} {"rest B/req",10}");
+        Table(
+        [
             ("new-node WRITE", dom0, NewNodes, t => t.NewNodes(rounds)),
             ("overwrite WRITE", dom0, () => Existing(MessageType.Write, "w"), t => t.Overwrites(rounds)),
             ("READ leaf", dom0, () => Existing(MessageType.Read, ""), t => t.Reads(rounds)),
             ("DIRECTORY small", dom0, () => Frame(Enumerable.Range(0, rounds).SelectMany(_ => Domains().Select(d => (MessageType.Directory, $"/local/domain/{d}/device/vif/0\0")))), _ => 0),
             ("guest overwrite", guest, () => GuestOwn(MessageType.Write, "w"), t => t.Overwrites(rounds)),
             ("guest READ", guest, () => GuestOwn(MessageType.Read, ""), t => t.Reads(rounds)),
-        };
+        ]);
 
-        var tree = new TreeShape(domains);
-        // Warm-up: the first calls of each method allocate (type loading, tiering's stubs).
-        foreach (var kind in kinds)
-            for (var w = 0; w < 3; w++)
-            {
-                Feed(kind.Client, kind.Requests());
-                kind.Tree(tree);
-            }
-
-        Console.WriteLine($"{domains} domains x 1,000 children, {rounds * domains} requests per kind, batches of {Batch}");
-        Console.WriteLine($"{"request",-16} {"daemon B/req",12} {"tree B/req",10} {"rest B/req",10}");
-        foreach (var kind in kinds)
-        {
-            var frames = kind.Requests();
-            var total = Measure(kind.Client, frames);
-            var treeBytes = kind.Tree(tree);
-            Console.WriteLine($"{kind.Label,-16} {total,12:F1} {treeBytes,10:F1} {total - treeBytes,10:F1}");
-            if (kind.Client.Errors > 0) Console.WriteLine($"  {kind.Client.Errors} errors answered: not the path meant");
-            kind.Client.Errors = 0;
-        }
+        // Then with watches: the toolstack's on every domain, the guest's on its own data by
+        // relative path. Each overwrite fires one event, or two for the guest's.
+        Feed(watcher, Frame([(MessageType.Watch, "/local/domain\0all\0")]));
+        Feed(guest, Frame([(MessageType.Watch, "data\0mine\0")]));
+        Table(
+        [
+            ("overwrite, watched", dom0, () => Existing(MessageType.Write, "w"), t => t.Overwrites(rounds)),
+            ("guest overwr., watched", guest, () => GuestOwn(MessageType.Write, "w"), t => t.Overwrites(rounds)),
+        ]);
         GC.KeepAlive(daemon);
     }
 
