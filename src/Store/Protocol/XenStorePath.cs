@@ -125,8 +125,15 @@ public static class XenStorePath
     /// </summary>
     public static string ToRelative(string path, uint domid)
     {
-        var home = DomainHome(domid) + "/";
-        return path.StartsWith(home, StringComparison.Ordinal) ? path[home.Length..] : path;
+        // Compared in place: every event of a relative watch passes here, and the home's
+        // string, made to be compared, was most of the garbage it made.
+        const string home = "/local/domain/";
+        Span<char> digits = stackalloc char[10];
+        domid.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        var prefix = home.Length + length + 1;
+        var under = path.Length >= prefix && path.StartsWith(home, StringComparison.Ordinal)
+            && path.AsSpan(home.Length, length).SequenceEqual(digits[..length]) && path[prefix - 1] == '/';
+        return under ? path[prefix..] : path;
     }
 
     /// <summary>Splits an absolute path into components ("/" has none).</summary>

@@ -43,6 +43,16 @@ public sealed class PathAndPermissionTests
         }
     }
 
+    [Theory]
+    [InlineData("/local/domain/7/data/x", 7u, "data/x")]
+    [InlineData("/local/domain/7", 7u, "/local/domain/7")]
+    [InlineData("/local/domain/70/x", 7u, "/local/domain/70/x")]
+    [InlineData("/local/domain/7x/y", 7u, "/local/domain/7x/y")]
+    [InlineData("/local/domain/4294967295/a", 4294967295u, "a")]
+    [InlineData("/vm/7/x", 7u, "/vm/7/x")]
+    public void EventPathsOfRelativeWatchesLoseOnlyTheirOwnHome(string path, uint domid, string relative) =>
+        Assert.Equal(relative, XenStorePath.ToRelative(path, domid));
+
     [Fact]
     public void PathMaxCountsOnlyWhatFollowsTheDomainHome()
     {
