@@ -178,9 +178,14 @@ public sealed partial class XenStoreDaemon : IDisposable
     /// <summary>Delivers a change to every watch it matches and that may see it.</summary>
     private void FireWatches(ChangeEvent change)
     {
-        foreach (var watch in Watches.Matching(change.Path, change.Exact))
+        // By index: a foreach through the interface would box an enumerator per change.
+        var matching = Watches.Matching(change.Path, change.Exact);
+        for (var i = 0; i < matching.Count; i++)
+        {
+            var watch = matching[i];
             if (WatchPermitted(watch.Owner, change))
                 watch.Owner.SendEvent(WatchRegistry.EventPath(watch, change.Path), watch.Token);
+        }
     }
 
     /// <summary>Fires a special watch (@introduceDomain, @releaseDomain) for those allowed to read it.</summary>
