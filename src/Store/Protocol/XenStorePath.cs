@@ -23,7 +23,10 @@ public static class XenStorePath
     public const int SpecialMax = 2048;
 
     /// <summary>The home of a domain, where its relative paths point.</summary>
-    public static string DomainHome(uint domid) => "/local/domain/" + domid;
+    public static string DomainHome(uint domid) => DomainHomes + domid;
+
+    /// <summary>Where the domains' homes are.</summary>
+    private const string DomainHomes = "/local/domain/";
 
     /// <summary>True for the names reserved to special watches, such as "@releaseDomain".</summary>
     public static bool IsSpecial(string path) => path.Length > 0 && path[0] == '@';
@@ -56,13 +59,12 @@ public static class XenStorePath
     /// <summary>"/local/domain/&lt;domid&gt;/" followed by <paramref name="relative"/>, made in one string.</summary>
     private static string InDomainHome(uint domid, ReadOnlySpan<byte> relative)
     {
-        const string home = "/local/domain/";
-        var length = home.Length + 10 + 1 + relative.Length;
+        var length = DomainHomes.Length + 10 + 1 + relative.Length;
         char[]? rented = null;
         var chars = length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(length));
-        home.CopyTo(chars);
-        domid.TryFormat(chars[home.Length..], out var digits, default, CultureInfo.InvariantCulture);
-        var at = home.Length + digits;
+        DomainHomes.CopyTo(chars);
+        domid.TryFormat(chars[DomainHomes.Length..], out var digits, default, CultureInfo.InvariantCulture);
+        var at = DomainHomes.Length + digits;
         chars[at++] = '/';
         at += Wire.Encoding.GetChars(relative, chars[at..]);
         var joined = new string(chars[..at]);
@@ -88,9 +90,8 @@ public static class XenStorePath
     /// </summary>
     public static int LocalDomainPrefixLength(string path)
     {
-        const string prefix = "/local/domain/";
-        if (!path.StartsWith(prefix, StringComparison.Ordinal)) return 0;
-        var i = prefix.Length;
+        if (!path.StartsWith(DomainHomes, StringComparison.Ordinal)) return 0;
+        var i = DomainHomes.Length;
         var digits = 0;
         while (i < path.Length && digits < 5 && char.IsAsciiDigit(path[i]))
         {
@@ -127,12 +128,11 @@ public static class XenStorePath
     {
         // Compared in place: every event of a relative watch passes here, and the home's
         // string, made to be compared, was most of the garbage it made.
-        const string home = "/local/domain/";
         Span<char> digits = stackalloc char[10];
         domid.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
-        var prefix = home.Length + length + 1;
-        var under = path.Length >= prefix && path.StartsWith(home, StringComparison.Ordinal)
-            && path.AsSpan(home.Length, length).SequenceEqual(digits[..length]) && path[prefix - 1] == '/';
+        var prefix = DomainHomes.Length + length + 1;
+        var under = path.Length >= prefix && path.StartsWith(DomainHomes, StringComparison.Ordinal)
+            && path.AsSpan(DomainHomes.Length, length).SequenceEqual(digits[..length]) && path[prefix - 1] == '/';
         return under ? path[prefix..] : path;
     }
 
