@@ -13,9 +13,10 @@ using XenStore.Protocol;
 // StoreProbe alloc [DOMAINS=20] [ROUNDS=50]
 // Managed bytes allocated per request (new-node WRITE into a 1,000-child directory, WRITE
 // over an existing node, READ of a leaf, DIRECTORY of a small one; a guest's overwrite and READ
-// by relative path), framing included, and the
+// by relative path; overwrites that fire watches), framing included, and the
 // share of the tree's path copying in it, measured on a bare tree of the same shape. Counts,
-// not timings: they are the same from run to run, so a change of a few bytes shows.
+// not timings: reads repeat to the byte from run to run, writes within a few percent (the
+// shapes of the tree's tries differ a little), so a change of a few bytes shows.
 // StoreProbe [FILL=200000] [BATCH=20000] [REPS=5]
 // Drives the daemon in process (no sockets): BATCH new-node WRITEs into an empty directory
 // /fill (removed after each rep), then the same into /fill holding FILL children. Per rep:
