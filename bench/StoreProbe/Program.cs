@@ -10,6 +10,13 @@ using XenStore.Protocol;
 // StoreProbe memory [DOMAINS=1000] [NODES=1000]
 // Fills /local/domain/<d>/data/k<i> as the scale benchmark does and prints the managed heap
 // per node after a full collection: the store's own footprint, without the GC's headroom.
+// StoreProbe alloc [DOMAINS=20] [ROUNDS=50]
+// Managed bytes allocated per request (new-node WRITE into a 1,000-child directory, WRITE
+// over an existing node, READ of a leaf, DIRECTORY of a small one; a guest's overwrite and READ
+// by relative path; overwrites that fire watches), framing included, and the
+// share of the tree's path copying in it, measured on a bare tree of the same shape. Counts,
+// not timings: reads repeat to the byte from run to run, writes within a few percent (the
+// shapes of the tree's tries differ a little), so a change of a few bytes shows.
 // StoreProbe [FILL=200000] [BATCH=20000] [REPS=5]
 // Drives the daemon in process (no sockets): BATCH new-node WRITEs into an empty directory
 // /fill (removed after each rep), then the same into /fill holding FILL children. Per rep:
@@ -19,6 +26,11 @@ using XenStore.Protocol;
 if (args.Length > 0 && args[0] == "pauses")
 {
     PauseProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 1000);
+    return;
+}
+if (args.Length > 0 && args[0] == "alloc")
+{
+    AllocProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? int.Parse(args[2]) : 50);
     return;
 }
 if (args.Length > 0 && args[0] == "memory")

@@ -29,8 +29,9 @@ public sealed partial class XenStoreDaemon
             Interlocked.Decrement(ref requestsWaiting);
             // A closed connection (its domain released, say) runs nothing more.
             if (connection.IsClosed) return;
-            Dispatch(connection, request);
-            Settle(connection, request, ref hold);
+            var frame = new RequestFrame(request);
+            Dispatch(connection, frame);
+            Settle(connection, frame, ref hold);
         }
         Release(hold);
         NotifyOutputReady();
@@ -59,11 +60,13 @@ public sealed partial class XenStoreDaemon
                 connection.ReaderLeftToHolder = null;
                 var sliceEnd = Stopwatch.GetTimestamp() + LockSliceTicks;
                 sliced = false;
-                while ((status = reader.TryRead(out var request)) == FrameStatus.Message)
+                // Each request is handled before the next is read: it can be read in place.
+                while ((status = reader.TryReadInPlace(out var header, out var payload)) == FrameStatus.Message)
                 {
                     if (connection.IsClosed) break;
-                    Dispatch(connection, request!);
-                    Settle(connection, request!, ref hold);
+                    var frame = new RequestFrame(header, payload);
+                    Dispatch(connection, frame);
+                    Settle(connection, frame, ref hold);
                     // Their replies leave with this slice's end, so end it now.
                     if (RunRequestsLeftToHolder() || Stopwatch.GetTimestamp() > sliceEnd)
                     {
@@ -110,12 +113,17 @@ public sealed partial class XenStoreDaemon
         while (Volatile.Read(ref requestsWaiting) >= waiting && Stopwatch.GetTimestamp() < deadline) spin.SpinOnce();
     }
 
+    /// <summary>The request being handled: one for all, they are handled one at a time (see <see cref="Request"/>).</summary>
+    private Request Dispatched => dispatched ??= new Request(this);
+
+    private Request? dispatched;
+
     /// <summary>Runs one request's handler under the lock. Nothing a client sends can throw out of here.</summary>
-    private void Dispatch(DaemonConnection connection, Message message)
+    private void Dispatch(DaemonConnection connection, in RequestFrame frame)
     {
-        if (Tracing) Trace($"IN  {connection} {message}");
-        var request = new Request(this, connection, message, null);
-        if (MessageTable.Find(message.Type) is not { } row)
+        if (Tracing) Trace($"IN  {connection} {frame}");
+        var request = Dispatched.Begin(connection, frame, null);
+        if (MessageTable.Find(frame.Type) is not { } row)
         {
             request.Error(XenStoreErrorCode.ENOSYS);
             return;
@@ -126,7 +134,7 @@ public sealed partial class XenStoreDaemon
             return;
         }
         Transaction? transaction = null;
-        if (message.TxId != 0 && !row.IgnoresTransaction && !connection.Transactions.TryGetValue(message.TxId, out transaction))
+        if (frame.TxId != 0 && !row.IgnoresTransaction && !connection.Transactions.TryGetValue(frame.TxId, out transaction))
         {
             request.Error(XenStoreErrorCode.ENOENT);
             return;
@@ -136,13 +144,13 @@ public sealed partial class XenStoreDaemon
             Run(row, request);
             return;
         }
-        request = new Request(this, connection, message, transaction);
+        request.Begin(connection, frame, transaction);
         Run(row, request);
         // What a commit that finds the store changed replays (TransactionHandlers.End).
-        if (MessageTable.ReplayCannotRepeat(message)) transaction.CannotReplay();
+        if (MessageTable.ReplayCannotRepeat(frame)) transaction.CannotReplay();
         else if (row.Replayed)
         {
-            if (request.Answer is { } answer) transaction.Remember(message, answer);
+            if (request.Answer is { } answer) transaction.Remember(request.Message, answer);
             else transaction.CannotReplay();
         }
     }
@@ -154,9 +162,9 @@ public sealed partial class XenStoreDaemon
     /// </summary>
     private void Run(MessageTable.Row row, Request request)
     {
-        var (connection, message, transaction) = (request.Connection, request.Message, request.Transaction);
+        var (connection, transaction) = (request.Connection, request.Transaction);
         if (!connection.Privileged && row.MayGrowMemory
-            && MemoryQuotaExceeded(connection, MemoryCharge.RequestGrowth(message.Payload.Length)))
+            && MemoryQuotaExceeded(connection, MemoryCharge.RequestGrowth(request.Frame.Payload.Length)))
         {
             request.Error(XenStoreErrorCode.ENOMEM);
             return;
@@ -178,8 +186,8 @@ public sealed partial class XenStoreDaemon
             // transaction it touched cannot commit.
             Changes.Undo();
             transaction?.Fail(XenStoreErrorCode.EINVAL);
-            Trace($"internal error on {connection} {message}: {ex}");
-            InternalErrorRaised?.Invoke(new InternalError(connection, message, ex));
+            Trace($"internal error on {connection} {request.Frame}: {ex}");
+            InternalErrorRaised?.Invoke(new InternalError(connection, request.Message, ex));
             request.Error(XenStoreErrorCode.EINVAL);
         }
     }
@@ -188,12 +196,12 @@ public sealed partial class XenStoreDaemon
     /// Commits what the request changed: journal it, keep it, then let its outputs go (or hold
     /// them for the fsync). If the journal cannot take it, undo it and answer the error.
     /// </summary>
-    private void Settle(DaemonConnection connection, Message message, ref OutputHold? hold)
+    private void Settle(DaemonConnection connection, in RequestFrame frame, ref OutputHold? hold)
     {
         if (!TryCommit(out var sequence, out var refused))
         {
-            Trace($"{connection} {message}: refused, the journal cannot keep it ({refused.Message})");
-            connection.Send(MessageType.Error, message.ReqId, message.TxId, XenStoreErrors.Payloads[(int)refused.Code]);
+            Trace($"{connection} {frame}: refused, the journal cannot keep it ({refused.Message})");
+            connection.Send(MessageType.Error, frame.ReqId, frame.TxId, XenStoreErrors.Payloads[(int)refused.Code]);
         }
         else Deliver(sequence, connection, ref hold);
         // Also after a refusal: after a failed fsync, a snapshot is what lets changes in again.

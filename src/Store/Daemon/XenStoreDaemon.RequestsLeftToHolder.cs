@@ -53,10 +53,11 @@ public sealed partial class XenStoreDaemon
             if (other.ReaderLeftToHolder is not { } reader) continue;
             other.ReaderLeftToHolder = null;
             OutputHold? hold = null;
-            while (!other.IsClosed && Stopwatch.GetTimestamp() < sliceEnd && reader.TryRead(out var request) == FrameStatus.Message)
+            while (!other.IsClosed && Stopwatch.GetTimestamp() < sliceEnd && reader.TryReadInPlace(out var header, out var payload) == FrameStatus.Message)
             {
-                Dispatch(other, request!);
-                Settle(other, request!, ref hold);
+                var frame = new RequestFrame(header, payload);
+                Dispatch(other, frame);
+                Settle(other, frame, ref hold);
                 ran = true;
             }
             Debug.Assert(hold is null, "Requests are left to the holder only when no reply waits for a sync.");

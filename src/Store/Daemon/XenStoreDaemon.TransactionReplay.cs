@@ -39,7 +39,8 @@ public sealed partial class XenStoreDaemon
             foreach (var (message, recorded) in log.Requests)
             {
                 if (Tracing) Trace($"REPLAY {connection} {message}");
-                var request = new Request(this, connection, message, replay, replayed: true);
+                // Its own request: the dispatcher's one is the TRANSACTION_END that runs this replay.
+                var request = new Request(this).Begin(connection, new RequestFrame(message), replay, replayed: true);
                 Run(MessageTable.Find(message.Type)!, request);
                 if (request.Answer is not { } answer || !answer.SameAs(recorded))
                 {

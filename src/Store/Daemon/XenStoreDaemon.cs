@@ -69,6 +69,7 @@ public sealed partial class XenStoreDaemon : IDisposable
     internal DomainTable Domains { get; }
     internal WatchRegistry Watches { get; } = new();
     internal ChildListCache ChildListCache { get; } = new();
+    internal ParentPathCache ParentPaths { get; } = new();
 
     /// <summary>The write-ahead journal, when the store is persistent (null while recovering).</summary>
     internal Persistence.Journal? Journal { get; private set; }
@@ -160,22 +161,31 @@ public sealed partial class XenStoreDaemon : IDisposable
     /// <summary>Tells transports about new output, outside the lock so they may send at once.</summary>
     private void NotifyOutputReady()
     {
-        DaemonConnection[] ready;
+        DaemonConnection? only = null;
+        DaemonConnection[]? several = null;
         lock (Sync)
         {
             if (outputReady.Count == 0) return;
-            ready = outputReady.ToArray();
+            // Nearly always the requester alone: told without an array made for it.
+            if (outputReady.Count == 1) only = outputReady[0];
+            else several = outputReady.ToArray();
             outputReady.Clear();
         }
-        foreach (var c in ready) c.OutputReady?.Invoke(c);
+        if (only is not null) only.OutputReady?.Invoke(only);
+        else foreach (var c in several!) c.OutputReady?.Invoke(c);
     }
 
     /// <summary>Delivers a change to every watch it matches and that may see it.</summary>
     private void FireWatches(ChangeEvent change)
     {
-        foreach (var watch in Watches.Matching(change.Path, change.Exact))
+        // By index: a foreach through the interface would box an enumerator per change.
+        var matching = Watches.Matching(change.Path, change.Exact);
+        for (var i = 0; i < matching.Count; i++)
+        {
+            var watch = matching[i];
             if (WatchPermitted(watch.Owner, change))
                 watch.Owner.SendEvent(WatchRegistry.EventPath(watch, change.Path), watch.Token);
+        }
     }
 
     /// <summary>Fires a special watch (@introduceDomain, @releaseDomain) for those allowed to read it.</summary>

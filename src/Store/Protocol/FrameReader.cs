@@ -70,17 +70,31 @@ public sealed class FrameReader
     /// </summary>
     public FrameStatus TryRead(out Message? message)
     {
-        message = null;
+        var status = TryReadInPlace(out var header, out var payload);
+        message = status == FrameStatus.Message ? new Message(header.Type, header.ReqId, header.TxId, payload.ToArray()) : null;
+        return status;
+    }
+
+    /// <summary>
+    /// <see cref="TryRead"/> without the copy: <paramref name="payload"/> lies in the reader's
+    /// buffer and holds only until the reader is next used. The daemon finishes each request
+    /// before it reads the next, so a copy and a <see cref="Message"/> per request would be
+    /// garbage for the collector and nothing else.
+    /// </summary>
+    internal FrameStatus TryReadInPlace(out MessageHeader header, out ReadOnlyMemory<byte> payload)
+    {
+        header = default;
+        payload = default;
         var available = end - start;
         if (available < Wire.HeaderSize) return FrameStatus.Incomplete;
-        var header = Wire.ReadHeader(buffer.AsSpan(start));
+        header = Wire.ReadHeader(buffer.AsSpan(start));
         if (header.Length > (uint)maxPayload) return FrameStatus.Oversize;
         var total = Wire.HeaderSize + (int)header.Length;
         if (available < total) return FrameStatus.Incomplete;
-        var payload = buffer.AsSpan(start + Wire.HeaderSize, (int)header.Length).ToArray();
+        // Emptying the reader only moves its indices: the bytes stay until the next write.
+        payload = buffer.AsMemory(start + Wire.HeaderSize, (int)header.Length);
         start += total;
         if (start == end) start = end = 0;
-        message = new Message(header.Type, header.ReqId, header.TxId, payload);
         return FrameStatus.Message;
     }
 }

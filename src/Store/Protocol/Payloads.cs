@@ -41,28 +41,42 @@ public static class Payloads
     /// </summary>
     public static bool TryGetSingle(ReadOnlySpan<byte> payload, out string value)
     {
+        var valid = TryGetSingleRaw(payload, out var raw);
+        value = valid ? Wire.Decode(raw) : "";
+        return valid;
+    }
+
+    /// <summary><see cref="TryGetSingle"/> without decoding: the argument's bytes, without its NUL.</summary>
+    internal static bool TryGetSingleRaw(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> value)
+    {
         var nul = payload.IndexOf((byte)0);
-        if (nul < 0 || nul != payload.Length - 1)
-        {
-            value = "";
-            return false;
-        }
-        value = Wire.Decode(payload[..nul]);
-        return true;
+        value = nul < 0 ? default : payload[..nul];
+        return nul >= 0 && nul == payload.Length - 1;
     }
 
     /// <summary>Splits a WRITE payload: the path up to the first NUL, then raw value bytes.</summary>
     public static bool TrySplitWrite(byte[] payload, out string path, out byte[] value)
     {
-        var nul = Array.IndexOf(payload, (byte)0);
+        var valid = TrySplitWriteRaw(payload, out var raw, out value);
+        path = valid ? Wire.Decode(raw) : "";
+        return valid;
+    }
+
+    /// <summary>
+    /// <see cref="TrySplitWrite(byte[], out string, out byte[])"/> without decoding the path,
+    /// which is left in <paramref name="payload"/>; the value is a copy.
+    /// </summary>
+    internal static bool TrySplitWriteRaw(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> path, out byte[] value)
+    {
+        var nul = payload.IndexOf((byte)0);
         if (nul < 0)
         {
-            path = "";
+            path = default;
             value = [];
             return false;
         }
-        path = Wire.Decode(payload.AsSpan(0, nul));
-        value = payload.AsSpan(nul + 1).ToArray();
+        path = payload[..nul];
+        value = payload[(nul + 1)..].ToArray();
         return true;
     }
 }

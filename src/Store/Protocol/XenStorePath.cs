@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+
 namespace XenStore.Protocol;
 
 /// <summary>
@@ -20,7 +23,10 @@ public static class XenStorePath
     public const int SpecialMax = 2048;
 
     /// <summary>The home of a domain, where its relative paths point.</summary>
-    public static string DomainHome(uint domid) => "/local/domain/" + domid;
+    public static string DomainHome(uint domid) => DomainHomes + domid;
+
+    /// <summary>Where the domains' homes are.</summary>
+    private const string DomainHomes = "/local/domain/";
 
     /// <summary>True for the names reserved to special watches, such as "@releaseDomain".</summary>
     public static bool IsSpecial(string path) => path.Length > 0 && path[0] == '@';
@@ -37,6 +43,33 @@ public static class XenStorePath
     {
         canonical = path.Length > 0 && path[0] == '/' ? path : DomainHome(domid) + "/" + path;
         return IsValidAbsolute(canonical, pathMax);
+    }
+
+    /// <summary>
+    /// <see cref="TryCanonicalize(string, uint, int, out string)"/> of a path still in wire
+    /// bytes. The canonical path is made as one string: decoding the path, then joining a
+    /// relative one to its domain's home, made four (a guest's paths are mostly relative).
+    /// </summary>
+    internal static bool TryCanonicalize(ReadOnlySpan<byte> path, uint domid, int pathMax, out string canonical)
+    {
+        canonical = path.Length > 0 && path[0] == '/' ? Wire.Decode(path) : InDomainHome(domid, path);
+        return IsValidAbsolute(canonical, pathMax);
+    }
+
+    /// <summary>"/local/domain/&lt;domid&gt;/" followed by <paramref name="relative"/>, made in one string.</summary>
+    private static string InDomainHome(uint domid, ReadOnlySpan<byte> relative)
+    {
+        var length = DomainHomes.Length + 10 + 1 + relative.Length;
+        char[]? rented = null;
+        var chars = length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(length));
+        DomainHomes.CopyTo(chars);
+        domid.TryFormat(chars[DomainHomes.Length..], out var digits, default, CultureInfo.InvariantCulture);
+        var at = DomainHomes.Length + digits;
+        chars[at++] = '/';
+        at += Wire.Encoding.GetChars(relative, chars[at..]);
+        var joined = new string(chars[..at]);
+        if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+        return joined;
     }
 
     /// <summary>Validates an absolute path against the charset, shape and length rules.</summary>
@@ -57,9 +90,8 @@ public static class XenStorePath
     /// </summary>
     public static int LocalDomainPrefixLength(string path)
     {
-        const string prefix = "/local/domain/";
-        if (!path.StartsWith(prefix, StringComparison.Ordinal)) return 0;
-        var i = prefix.Length;
+        if (!path.StartsWith(DomainHomes, StringComparison.Ordinal)) return 0;
+        var i = DomainHomes.Length;
         var digits = 0;
         while (i < path.Length && digits < 5 && char.IsAsciiDigit(path[i]))
         {
@@ -94,8 +126,14 @@ public static class XenStorePath
     /// </summary>
     public static string ToRelative(string path, uint domid)
     {
-        var home = DomainHome(domid) + "/";
-        return path.StartsWith(home, StringComparison.Ordinal) ? path[home.Length..] : path;
+        // Compared in place: every event of a relative watch passes here, and the home's
+        // string, made to be compared, was most of the garbage it made.
+        Span<char> digits = stackalloc char[10];
+        domid.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        var prefix = DomainHomes.Length + length + 1;
+        var under = path.Length >= prefix && path.StartsWith(DomainHomes, StringComparison.Ordinal)
+            && path.AsSpan(DomainHomes.Length, length).SequenceEqual(digits[..length]) && path[prefix - 1] == '/';
+        return under ? path[prefix..] : path;
     }
 
     /// <summary>Splits an absolute path into components ("/" has none).</summary>

@@ -24,6 +24,35 @@ public sealed class PathAndPermissionTests
         Assert.False(XenStorePath.TryCanonicalize("", 7, 2048, out _));
     }
 
+    [Theory]
+    [InlineData("data/x", 7u)]
+    [InlineData("/abs/x", 7u)]
+    [InlineData("", 7u)]
+    [InlineData("/", 0u)]
+    [InlineData("a", 4294967295u)]
+    [InlineData("d\u00e9j\u00e0", 3u)]
+    [InlineData("a//b", 1u)]
+    public void PathsInWireBytesCanonicalizeAsTheirStrings(string raw, uint domid)
+    {
+        // The daemon canonicalizes a request's path without decoding it first: same answers.
+        foreach (var path in new[] { raw, raw + new string('a', 300), raw + new string('b', 2100) })
+        {
+            var fromString = XenStorePath.TryCanonicalize(path, domid, 2048, out var expected);
+            Assert.Equal(fromString, XenStorePath.TryCanonicalize(Wire.Encode(path), domid, 2048, out var canonical));
+            Assert.Equal(expected, canonical);
+        }
+    }
+
+    [Theory]
+    [InlineData("/local/domain/7/data/x", 7u, "data/x")]
+    [InlineData("/local/domain/7", 7u, "/local/domain/7")]
+    [InlineData("/local/domain/70/x", 7u, "/local/domain/70/x")]
+    [InlineData("/local/domain/7x/y", 7u, "/local/domain/7x/y")]
+    [InlineData("/local/domain/4294967295/a", 4294967295u, "a")]
+    [InlineData("/vm/7/x", 7u, "/vm/7/x")]
+    public void EventPathsOfRelativeWatchesLoseOnlyTheirOwnHome(string path, uint domid, string relative) =>
+        Assert.Equal(relative, XenStorePath.ToRelative(path, domid));
+
     [Fact]
     public void PathMaxCountsOnlyWhatFollowsTheDomainHome()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using XenStore.Protocol;
 
@@ -8,7 +9,7 @@ internal static class NodeHandlers
 {
     public static XenStoreErrorCode? Read(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
         r.Reply(node.Value);
@@ -17,13 +18,13 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Write(Request r)
     {
-        if (!Payloads.TrySplitWrite(r.Message.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
+        if (!Payloads.TrySplitWriteRaw(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
             return XenStoreErrorCode.EINVAL;
-        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        var node = r.GetNode(path, PermissionAccess.Write, out var error, out var ancestor);
         if (node is null)
         {
             if (error != XenStoreErrorCode.ENOENT) return error;
-            if (r.CreateNode(path, value) is { } refused) return refused;
+            if (r.CreateNode(path, value, ancestor) is { } refused) return refused;
         }
         else
         {
@@ -37,13 +38,13 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Mkdir(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
-        var node = r.GetNode(path, PermissionAccess.Write, out var error);
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
+        var node = r.GetNode(path, PermissionAccess.Write, out var error, out var ancestor);
         if (node is null)
         {
             // An existing node is left alone, without an event; only a new one is created.
             if (error != XenStoreErrorCode.ENOENT) return error;
-            if (r.CreateNode(path, []) is { } refused) return refused;
+            if (r.CreateNode(path, [], ancestor) is { } refused) return refused;
             r.Changed(path);
         }
         r.Ok();
@@ -52,12 +53,12 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Rm(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Write, out var error);
         if (node is null)
         {
             // Already gone is fine, as long as the parent is there.
-            if (error == XenStoreErrorCode.ENOENT && r.Store.Get(XenStorePath.Parent(path)) is not null)
+            if (error == XenStoreErrorCode.ENOENT && r.Store.Get(r.Daemon.ParentPaths.Of(path)) is not null)
             {
                 r.Ok();
                 return null;
@@ -72,12 +73,11 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Directory(Request r)
     {
-        if (r.SingleArgument() is not { } raw || r.CanonicalPath(raw) is not { } path) return XenStoreErrorCode.EINVAL;
+        if (r.PathArgument() is not { } path) return XenStoreErrorCode.EINVAL;
         var node = r.GetNode(path, PermissionAccess.Read, out var error);
         if (node is null) return error;
-        var size = ChildBytes(node, Wire.PayloadMax);
-        if (size > Wire.PayloadMax) return XenStoreErrorCode.E2BIG;
-        r.Reply(ChildList(node, size));
+        if (ChildListWithin(node, Wire.PayloadMax) is not { } list) return XenStoreErrorCode.E2BIG;
+        r.Reply(list);
         return null;
     }
 
@@ -130,6 +130,34 @@ internal static class NodeHandlers
             if (size > stopAbove) break;
         }
         return size;
+    }
+
+    /// <summary>
+    /// The child list, as <see cref="ChildList"/> gives it, or null when it would be longer than
+    /// <paramref name="max"/>: names are copied as they are counted, in one walk of the children
+    /// rather than one to size the list and one to fill it (a walk costs an enumerator).
+    /// </summary>
+    internal static byte[]? ChildListWithin(Tree.Node node, int max)
+    {
+        if (node.Children.Count == 0) return [];
+        // Each name takes at least two bytes: a directory that cannot fit is not walked at all.
+        if (node.Children.Count * 2 > max) return null;
+        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var at = 0;
+            foreach (var child in node.Children.InOrder())
+            {
+                if (at + child.Name.Length + 1 > max) return null;
+                at += Wire.Encoding.GetBytes(child.Name, buffer.AsSpan(at));
+                buffer[at++] = 0;
+            }
+            return buffer.AsSpan(0, at).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     internal static byte[] ChildList(Tree.Node node, int size)

@@ -48,7 +48,8 @@ internal static class WatchHandlers
         var watch = r.Daemon.Watches.Find(r.Connection, path, args[1]);
         if (watch is null) return XenStoreErrorCode.ENOENT;
         r.Daemon.Watches.Remove(watch);
-        r.Daemon.Changes.OnUndo(() => r.Daemon.Watches.Add(r.Connection, watch.Path, watch.Token, watch.Relative));
+        // The owner is the watch's own: the request object is reused for the next request.
+        r.Daemon.Changes.OnUndo(() => r.Daemon.Watches.Add(watch.Owner, watch.Path, watch.Token, watch.Relative));
         r.Daemon.Domains.RecordWatchChange(r.Connection, () => Daemon.Persistence.JournalOp.Unwatch(r.Connection.DomainId, path, args[1]));
         r.Ok();
         return null;

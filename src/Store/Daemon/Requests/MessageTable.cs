@@ -30,13 +30,13 @@ internal static class MessageTable
     public static Row? Find(MessageType type) => (uint)type < Rows.Length ? Rows[(int)type] : null;
 
     /// <summary>
-    /// Whether a replay runs <paramref name="message"/> again (see <see cref="Row.Replayed"/>).
+    /// Whether a replay runs <paramref name="request"/> again (see <see cref="Row.Replayed"/>).
     /// SET_PERMS of a special watch name changes the daemon's own table, outside the transaction,
     /// at once: running it again could undo a change made since, so a transaction that did it
     /// cannot be replayed.
     /// </summary>
-    public static bool ReplayCannotRepeat(Message message) =>
-        message.Type == MessageType.SetPerms && message.Payload.Length > 0 && message.Payload[0] == (byte)'@';
+    public static bool ReplayCannotRepeat(in RequestFrame request) =>
+        request.Type == MessageType.SetPerms && request.Payload.Span is [(byte)'@', ..];
 
     private static Row?[] Build()
     {

@@ -9,17 +9,52 @@ namespace XenStore.Daemon;
 /// creation of ancestors). A replayed request (a transaction's replay at its commit) is
 /// answered to no one: its reply is only kept in <see cref="Answer"/>, to be compared.
 /// </summary>
-internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection, Message message, Transaction? transaction, bool replayed = false)
+/// <remarks>
+/// Requests are handled one at a time under the daemon lock, so the dispatcher uses one
+/// instance for all of them (<see cref="Begin"/>) rather than one object of garbage per
+/// request; nothing keeps a request beyond its handling (what must stay, such as the message a
+/// transaction records, is copied out). Until the next request it still names the last one.
+/// </remarks>
+internal sealed class Request(XenStoreDaemon daemon)
 {
     private static readonly byte[] OkPayload = "OK\0"u8.ToArray();
 
+    private bool replayed;
+    private Message? message;
+
+    /// <summary>
+    /// Makes this the request <paramref name="frame"/> from <paramref name="connection"/>, in
+    /// <paramref name="transaction"/> if not null, forgetting the one before (its answer too).
+    /// </summary>
+    public Request Begin(DaemonConnection connection, in RequestFrame frame, Transaction? transaction, bool replayed = false)
+    {
+        Connection = connection;
+        Frame = frame;
+        Transaction = transaction;
+        Store = (INodeStore?)transaction ?? Daemon.Live;
+        this.replayed = replayed;
+        message = null;
+        Answer = null;
+        return this;
+    }
+
     public XenStoreDaemon Daemon { get; } = daemon;
-    public DaemonConnection Connection { get; } = connection;
-    public Message Message { get; } = message;
-    public Transaction? Transaction { get; } = transaction;
+
+    public DaemonConnection Connection { get; private set; } = null!;
+
+    /// <summary>The request's header and payload, good while it is handled.</summary>
+    public RequestFrame Frame { get; private set; }
+
+    /// <summary>The payload bytes, good while the request is handled (copy what must stay).</summary>
+    public ReadOnlySpan<byte> Payload => Frame.Payload.Span;
+
+    /// <summary>The request as a message that outlives it (a transaction keeps it for its replay): made once, when asked for.</summary>
+    public Message Message => message ??= Frame.ToMessage();
+
+    public Transaction? Transaction { get; private set; }
 
     /// <summary>The nodes as this request sees them (its transaction's view, or the live store).</summary>
-    public INodeStore Store { get; } = (INodeStore?)transaction ?? daemon.Live;
+    public INodeStore Store { get; private set; } = daemon.Live;
 
     public bool Privileged => Connection.Privileged;
 
@@ -27,7 +62,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     public RecordedReply? Answer { get; private set; }
 
     /// <summary>Answers the request, once the commit path has journalled what it changed (<see cref="ChangeSet"/>).</summary>
-    public void Reply(byte[] payload) => Give(Message.Type, payload);
+    public void Reply(byte[] payload) => Give(Frame.Type, payload);
 
     public void ReplyString(string value) => Reply(Payloads.Strings(value));
 
@@ -38,7 +73,7 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     private void Give(MessageType type, byte[] payload)
     {
         Answer = new RecordedReply(type, payload);
-        if (!replayed) Daemon.Changes.Reply(Connection, type, Message.ReqId, Message.TxId, payload);
+        if (!replayed) Daemon.Changes.Reply(Connection, type, Frame.ReqId, Frame.TxId, payload);
     }
 
     /// <summary>Sends this connection one watch event after the reply's predecessors (a new watch fires once).</summary>
@@ -48,14 +83,25 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     }
 
     /// <summary>The single argument of a one-argument request, or null when malformed.</summary>
-    public string? SingleArgument() => Payloads.TryGetSingle(Message.Payload, out var value) ? value : null;
+    public string? SingleArgument() => Payloads.TryGetSingle(Payload, out var value) ? value : null;
 
     /// <summary>All NUL-terminated arguments (trailing bytes after the last NUL ignored).</summary>
-    public List<string> Arguments() => Payloads.Split(Message.Payload);
+    public List<string> Arguments() => Payloads.Split(Payload);
 
     /// <summary>Canonical form of a request path, or null when invalid (EINVAL).</summary>
     public string? CanonicalPath(string raw) =>
         XenStorePath.TryCanonicalize(raw, Connection.DomainId, Daemon.Quota(Connection, q => q.PathMax), out var path) ? path : null;
+
+    /// <summary>Canonical form of a request path still in the payload's bytes, made as one string; null when invalid (EINVAL).</summary>
+    public string? CanonicalPath(ReadOnlySpan<byte> raw) =>
+        XenStorePath.TryCanonicalize(raw, Connection.DomainId, Daemon.Quota(Connection, q => q.PathMax), out var path) ? path : null;
+
+    /// <summary>
+    /// The single argument of a one-argument request as a canonical path; null when the payload
+    /// is malformed or the path invalid (EINVAL). As <see cref="SingleArgument"/> then
+    /// <see cref="CanonicalPath(string)"/>, without the argument's own string.
+    /// </summary>
+    public string? PathArgument() => Payloads.TryGetSingleRaw(Payload, out var raw) ? CanonicalPath(raw) : null;
 
     /// <summary>What this connection may do with a node.</summary>
     public PermissionAccess AccessTo(PermissionList permissions) => Access.Of(Daemon, Connection, permissions);
@@ -65,8 +111,17 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     /// otherwise null and the error C gives: ENOENT only when the caller has
     /// <paramref name="need"/> on the nearest existing ancestor, else EACCES (§6.4).
     /// </summary>
-    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, bool needOwner = false)
+    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, bool needOwner = false) =>
+        GetNode(path, need, out error, out _, needOwner);
+
+    /// <summary>
+    /// <see cref="GetNode(string, PermissionAccess, out XenStoreErrorCode, bool)"/> that also
+    /// gives, when the node does not exist, the nearest existing ancestor it judged by, for
+    /// <see cref="CreateNode"/>: asked for again, the store would make its path again.
+    /// </summary>
+    public Node? GetNode(string path, PermissionAccess need, out XenStoreErrorCode error, out Ancestor ancestor, bool needOwner = false)
     {
+        ancestor = default;
         var node = Store.Get(path);
         if (node is not null)
         {
@@ -74,20 +129,26 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
             error = granted ? default : XenStoreErrorCode.EACCES;
             return granted ? node : null;
         }
-        var (ancestor, _) = Store.NearestAncestor(path);
-        error = (AccessTo(ancestor.Permissions) & need) == need ? XenStoreErrorCode.ENOENT : XenStoreErrorCode.EACCES;
+        var (nearest, nearestPath) = Store.NearestAncestor(path);
+        ancestor = new Ancestor(nearest, nearestPath);
+        error = (AccessTo(nearest.Permissions) & need) == need ? XenStoreErrorCode.ENOENT : XenStoreErrorCode.EACCES;
         return null;
     }
+
+    /// <summary>The nearest existing ancestor of a node that does not exist, and its path.</summary>
+    public readonly record struct Ancestor(Node Node, string Path);
 
     /// <summary>
     /// Creates <paramref name="path"/> and any missing ancestors (empty values), with the
     /// permissions of the nearest existing ancestor; a guest becomes the owner of what it
     /// creates. Checks the node quotas before changing anything, so a refusal leaves no
-    /// half-made path behind (XSA-414/415).
+    /// half-made path behind (XSA-414/415). <paramref name="nearest"/> is what
+    /// <see cref="GetNode(string, PermissionAccess, out XenStoreErrorCode, out Ancestor, bool)"/>
+    /// found for <paramref name="path"/>, with nothing changed since.
     /// </summary>
-    public XenStoreErrorCode? CreateNode(string path, byte[] value)
+    public XenStoreErrorCode? CreateNode(string path, byte[] value, Ancestor nearest)
     {
-        var (ancestor, ancestorPath) = Store.NearestAncestor(path);
+        var (ancestor, ancestorPath) = nearest;
         var missing = 0;
         for (var i = ancestorPath.Length; i < path.Length; i++)
             if (path[i] == '/') missing++;
@@ -121,6 +182,6 @@ internal sealed class Request(XenStoreDaemon daemon, DaemonConnection connection
     public void Changed(string path, PermissionList? oldPermissions = null)
     {
         var node = Store.Get(path);
-        Store.Notify(new ChangeEvent(path, false, node?.Permissions, oldPermissions, Store.Get(XenStorePath.Parent(path))?.Permissions));
+        Store.Notify(new ChangeEvent(path, false, node?.Permissions, oldPermissions, Store.Get(Daemon.ParentPaths.Of(path))?.Permissions));
     }
 }

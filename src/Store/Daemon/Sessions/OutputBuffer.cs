@@ -59,7 +59,15 @@ internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
         {
             DiscardExpiredLocked();
             if (!queuedEvents.Add((path, token))) return false;
-            return Enqueue(MessageType.WatchEvent, 0, 0, Payloads.Strings(path, token), (path, token));
+            // The payload ("path\0token\0") is encoded straight into the buffer, not into an array of its own.
+            var payloadLength = path.Length + token.Length + 2;
+            Ensure(Wire.HeaderSize + payloadLength);
+            var payload = buffer.AsSpan(length + Wire.HeaderSize, payloadLength);
+            var at = Wire.Encoding.GetBytes(path, payload);
+            payload[at++] = 0;
+            at += Wire.Encoding.GetBytes(token, payload[at..]);
+            payload[at] = 0;
+            return Queue(MessageType.WatchEvent, 0, 0, payloadLength, (path, token));
         }
     }
 
@@ -142,10 +150,16 @@ internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
 
     private bool Enqueue(MessageType type, uint reqId, uint txId, ReadOnlySpan<byte> payload, (string, string)? eventKey)
     {
-        var total = Wire.HeaderSize + payload.Length;
-        Ensure(total);
-        Wire.WriteHeader(buffer.AsSpan(length), type, reqId, txId, payload.Length);
+        Ensure(Wire.HeaderSize + payload.Length);
         payload.CopyTo(buffer.AsSpan(length + Wire.HeaderSize));
+        return Queue(type, reqId, txId, payload.Length, eventKey);
+    }
+
+    /// <summary>Queues the message whose payload is in place already, after room for its header at the end of the buffer.</summary>
+    private bool Queue(MessageType type, uint reqId, uint txId, int payloadLength, (string, string)? eventKey)
+    {
+        var total = Wire.HeaderSize + payloadLength;
+        Wire.WriteHeader(buffer.AsSpan(length), type, reqId, txId, payloadLength);
         length += total;
         messages.Enqueue(new Queued(total, eventTimeout > TimeSpan.Zero ? clock.GetTimestamp() : 0, eventKey));
         if (scheduled) return false;
@@ -163,8 +177,7 @@ internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
         if (eventTimeout <= TimeSpan.Zero || messages.Count == 0) return 0;
         var now = clock.GetTimestamp();
         bool Expired(Queued m) => m.EventKey is not null && clock.GetElapsedTime(m.QueuedAt, now) >= eventTimeout;
-        if (!messages.Skip(headCopied > 0 ? 1 : 0).TakeWhile(m => clock.GetElapsedTime(m.QueuedAt, now) >= eventTimeout).Any(Expired))
-            return 0;
+        if (!AnyExpired(now)) return 0;
 
         var kept = ArrayPool<byte>.Shared.Rent(buffer.Length);
         var keptLength = 0;
@@ -195,6 +208,25 @@ internal sealed class OutputBuffer(TimeProvider clock, TimeSpan eventTimeout)
         length = keptLength;
         ExpiredEvents += dropped;
         return dropped;
+    }
+
+    /// <summary>
+    /// Whether an event that no transport has begun to take has waited past the timeout, looking
+    /// only at the messages queued longer ago than that. Asked before each event is queued, so
+    /// it is a plain walk of the queue: the query it was made with cost a few hundred bytes.
+    /// </summary>
+    private bool AnyExpired(long now)
+    {
+        var head = true;
+        foreach (var m in messages)
+        {
+            var partlyTaken = head && headCopied > 0;
+            head = false;
+            if (partlyTaken) continue;
+            if (clock.GetElapsedTime(m.QueuedAt, now) < eventTimeout) return false;
+            if (m.EventKey is not null) return true;
+        }
+        return false;
     }
 
     private void Ensure(int extra)

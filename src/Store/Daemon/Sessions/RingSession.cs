@@ -18,7 +18,7 @@ internal sealed class RingSession : IDisposable
     private readonly XenStoreDaemon daemon;
     private readonly RingEndpoint endpoint;
     private readonly CancellationTokenSource stop = new();
-    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly WakeSignal wake = new();
     private FrameReader reader = new();
     private readonly byte[] scratch = new byte[RingLayout.RingSize];
     private bool broken;
@@ -49,11 +49,7 @@ internal sealed class RingSession : IDisposable
     internal Action? FramesTaken { get; set; }
 
     /// <summary>Looks at the ring soon (request arrived, output queued, re-introduction).</summary>
-    public void Wake()
-    {
-        if (wake.CurrentCount == 0)
-            try { wake.Release(); } catch (SemaphoreFullException) { } catch (ObjectDisposedException) { }
-    }
+    public void Wake() => wake.Wake();
 
     /// <summary>
     /// Stops serving. The connection closes at once, so that it stops counting against the
@@ -86,17 +82,21 @@ internal sealed class RingSession : IDisposable
 
     private async Task RunAsync()
     {
+        // The once-a-second look is a timer's wake: a timeout on each wait cost a timer per wait.
+        // Dispose wakes the loop too, after cancelling, so the wait needs no token.
+        var rescan = new Timer(_ => Wake(), null, RescanInterval, RescanInterval);
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 Service();
-                await wake.WaitAsync(RescanInterval, stop.Token).ConfigureAwait(false);
+                await wake.WaitAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) { }
         finally
         {
+            await rescan.DisposeAsync().ConfigureAwait(false);
             Connection.Close();
             endpoint.Dispose();
             stop.Dispose();
