@@ -53,11 +53,11 @@ public sealed partial class XenStoreDaemon
         {
             if (sliced) LetWaitingRequestsIn();
             OutputHold? hold = null;
-            EnterOrLeaveToHolder(connection, reader);
+            if (!EnterOrLeaveToHolder(connection, reader)) return connection.Left.Status;
             try
             {
                 // What the holder ran for this connection while it waited is gone from the reader.
-                connection.ReaderLeftToHolder = null;
+                connection.Left.Reader = null;
                 var sliceEnd = Stopwatch.GetTimestamp() + LockSliceTicks;
                 sliced = false;
                 // Each request is handled before the next is read: it can be read in place.
@@ -83,6 +83,7 @@ public sealed partial class XenStoreDaemon
             NotifyOutputReady();
         }
         while (sliced);
+        RunLeftRequestsWhileFree();
         return status;
     }
 

@@ -6,10 +6,10 @@ using XenStore.Tests.Infrastructure;
 namespace XenStore.Tests.Daemon;
 
 /// <summary>
-/// A request that finds the lock held is run by the holder at its next request boundary, not
-/// once its own thread gets the lock: the test thread holds the lock, so a connection whose
-/// thread is still blocked has been answered only if the holder ran its request. Under
-/// fsync-always nothing is left to the holder, whose replies leave on its own sync.
+/// A request that finds the lock held is run by the holder at its next request boundary, and
+/// its thread goes on without ever taking the lock: the test thread holds the lock throughout,
+/// so a connection whose thread returns answered was run by the holder. Under fsync-always
+/// nothing is left to the holder, whose replies leave on its own sync.
 /// </summary>
 public sealed class RequestsLeftToHolderTests : IDisposable
 {
@@ -23,7 +23,7 @@ public sealed class RequestsLeftToHolderTests : IDisposable
     }
 
     [Fact]
-    public void ARequestThatFindsTheLockHeldIsAnsweredByTheHolderWhileItsThreadStillWaits()
+    public void ARequestThatFindsTheLockHeldIsRunByTheHolderAndItsThreadNeedsNoLock()
     {
         using var daemon = new XenStoreDaemon(new DaemonOptions());
         var writer = daemon.Connect();
@@ -31,21 +31,20 @@ public sealed class RequestsLeftToHolderTests : IDisposable
         var (waiting, status) = StartBlocked(daemon, reader, Message.WithStrings(MessageType.Read, 7, 0, "/a"));
         try
         {
-            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref reader.ReaderLeftToHolder) is not null, Patience), "the blocked connection never left its requests to the holder");
+            Assert.True(SpinWait.SpinUntil(() => reader.Left.Reader is not null, Patience), "the blocked connection never left its requests to the holder");
             writer.ProcessAvailable(Frames(Message.WithStrings(MessageType.Write, 1, 0, "/a", "1"), Message.WithStrings(MessageType.Write, 2, 0, "/b", "2")));
 
-            // Run after the holder's first write, before its second, on the holder's thread.
+            // Run after the holder's first write, before its second, on the holder's thread;
+            // and the reader's thread is done although the lock was never free.
             Assert.Equal([(MessageType.Read, 7u, "1")], Replies(reader));
-            Assert.True(waiting.IsAlive, "the reader's thread got the lock, so the holder's run proves nothing");
+            Assert.True(waiting.Join(Patience), "the reader's thread still waits");
+            Assert.Equal(FrameStatus.Incomplete, status());
             Assert.Equal([(MessageType.Write, 1u, "OK"), (MessageType.Write, 2u, "OK")], Replies(writer));
         }
         finally
         {
             Monitor.Exit(daemon.Sync);
         }
-        Assert.True(waiting.Join(Patience));
-        Assert.Equal(FrameStatus.Incomplete, status());
-        Assert.Empty(Replies(reader));
     }
 
     [Fact]
@@ -62,7 +61,7 @@ public sealed class RequestsLeftToHolderTests : IDisposable
         {
             Assert.True(SpinWait.SpinUntil(() => waiting.ThreadState.HasFlag(ThreadState.WaitSleepJoin), Patience));
             writer.ProcessAvailable(Frames(Message.WithStrings(MessageType.Write, 1, 0, "/a", "1"), Message.WithStrings(MessageType.Write, 2, 0, "/b", "2")));
-            Assert.Null(Volatile.Read(ref reader.ReaderLeftToHolder));
+            Assert.Null(reader.Left.Reader);
             Assert.Empty(Replies(reader));
         }
         finally

@@ -59,11 +59,8 @@ public sealed class DaemonConnection
     internal Dictionary<uint, Transaction> Transactions { get; } = [];
     internal int WatchCount { get; set; }
 
-    /// <summary>
-    /// The reader whose requests this connection's thread left to the lock's holder while it
-    /// waits for the lock (<see cref="XenStoreDaemon"/>, RequestsLeftToHolder); null once run or taken back.
-    /// </summary>
-    internal FrameReader? ReaderLeftToHolder;
+    /// <summary>Requests this connection's thread left to the daemon lock's holder (XenStoreDaemon.RequestsLeftToHolder).</summary>
+    internal LeftRequests Left { get; } = new();
 
     /// <summary>Memory its watches are charged (<see cref="MemoryCharge.Watch"/>).</summary>
     internal long WatchBytes { get; set; }
