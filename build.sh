@@ -6,7 +6,7 @@
 #                     then the Pester suites under the pinned pwsh, and prints
 #                     "tests: N passed, N failed, N skipped" over both
 # ./build.sh native   publishes the daemon host (src/Daemon) as a Native AOT executable, for a
-#                     smaller daemon (idle RSS 7 MB against 43 MB under the JIT), to
+#                     smaller daemon (idle RSS 7 MB against 40 MB under the JIT), to
 #                     artifacts/native/xenstored-ps, and prints that path (needs clang and zlib)
 # ./build.sh package  builds the module and packs it into artifacts/XenStore.<version>.nupkg
 # ./build.sh shell    builds the module and opens pwsh with it imported, in xs:/ (a daemon

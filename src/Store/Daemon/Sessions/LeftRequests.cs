@@ -5,7 +5,9 @@ namespace XenStore.Daemon;
 /// <summary>
 /// A connection's requests left to the daemon lock's holder while the lock was taken: the
 /// reader holding them, and how the run ended, which the connection's thread waits for
-/// instead of for the lock. Guarded by the daemon lock, except the wait and its signal.
+/// instead of for the lock. The reader is set by the connection's thread before it queues the
+/// connection (the queue publishes it) and otherwise read and cleared under the daemon lock;
+/// the wait and its signal have a gate of their own.
 /// </summary>
 internal sealed class LeftRequests
 {
