@@ -35,6 +35,7 @@ public sealed partial class XenStoreDaemon
         }
         Release(hold);
         NotifyOutputReady();
+        RunLeftRequestsWhileFree();
     }
 
     /// <summary>
