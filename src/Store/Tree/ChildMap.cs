@@ -60,6 +60,12 @@ public abstract class ChildMap
     /// <summary>Children in no particular order: for sums and searches, where order costs work for nothing.</summary>
     public virtual IEnumerable<Node> Unordered() => InOrder();
 
+    /// <summary>The children's names in creation order: a listing's, which needs no node made for each leaf.</summary>
+    public abstract IEnumerable<string> NamesInOrder();
+
+    /// <summary>The children's names in no particular order (for sizing a listing).</summary>
+    public virtual IEnumerable<string> NamesUnordered() => NamesInOrder();
+
     private sealed class ArrayChildMap(ChildEntry[] items) : ChildMap
     {
         public override int Count => items.Length;
@@ -92,8 +98,9 @@ public abstract class ChildMap
 
         public override ChildMap Remove(string name)
         {
-            var index = Array.FindIndex(items, n => string.Equals(n.Name, name, StringComparison.Ordinal));
-            if (index < 0) return this;
+            var index = 0;
+            while (index < items.Length && !string.Equals(items[index].Name, name, StringComparison.Ordinal)) index++;
+            if (index == items.Length) return this;
             var shrunk = new ChildEntry[items.Length - 1];
             Array.Copy(items, 0, shrunk, 0, index);
             Array.Copy(items, index + 1, shrunk, index, items.Length - index - 1);
@@ -101,5 +108,7 @@ public abstract class ChildMap
         }
 
         public override IEnumerable<Node> InOrder() => items.Select(static item => item.ToNode());
+
+        public override IEnumerable<string> NamesInOrder() => items.Select(static item => item.Name);
     }
 }

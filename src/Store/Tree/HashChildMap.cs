@@ -179,6 +179,21 @@ internal sealed class HashChildMap : ChildMap
         return children.Select(static c => c.Child.ToNode());
     }
 
+    public override IEnumerable<string> NamesInOrder()
+    {
+        var children = new List<BucketEntry>(count);
+        Collect(root, children);
+        children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        return children.Select(static c => c.Child.Name);
+    }
+
+    public override IEnumerable<string> NamesUnordered()
+    {
+        var children = new List<BucketEntry>(count);
+        Collect(root, children);
+        return children.Select(static c => c.Child.Name);
+    }
+
     private Node? Find(ReadOnlySpan<char> name)
     {
         var hash = Hash(name);
@@ -225,7 +240,7 @@ internal sealed class HashChildMap : ChildMap
                 return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag), new BucketEntry(ChildEntry.Of(child), nextSequence) }, 0);
             case BucketEntry[] bucket:
                 var name = child.Name;
-                var at = Array.FindIndex(bucket, e => e.Child.Name == name);
+                var at = IndexOf(bucket, name);
                 if (at >= 0) return new Slot(Replacing(bucket, at, new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence)), 0);
                 added = true;
                 // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
@@ -273,7 +288,7 @@ internal sealed class HashChildMap : ChildMap
                 removed = true;
                 return null;
             case BucketEntry[] bucket:
-                var at = Array.FindIndex(bucket, e => e.Child.Name == name);
+                var at = IndexOf(bucket, name);
                 if (at < 0) return slot;
                 removed = true;
                 return bucket.Length switch
@@ -337,6 +352,14 @@ internal sealed class HashChildMap : ChildMap
     internal bool IsOneBucket => root.Item is BucketEntry[];
 
     private static bool IsBranch(Slot slot) => slot.Item is Slot[];
+
+    /// <summary>Where <paramref name="name"/> sits in <paramref name="bucket"/>, or -1 (a loop: a predicate would allocate a closure per write).</summary>
+    private static int IndexOf(BucketEntry[] bucket, string name)
+    {
+        for (var i = 0; i < bucket.Length; i++)
+            if (bucket[i].Child.Name == name) return i;
+        return -1;
+    }
 
     private static void Collect(Slot slot, List<BucketEntry> children)
     {

@@ -42,6 +42,8 @@ public sealed class HashChildMapTests
                 Assert.Equal(reference.Count, map.Count);
                 Assert.Equal(NodeText.Of(reference), NodeText.Of(map.InOrder()));
                 Assert.Equal(NodeText.Of(reference).ToHashSet(), NodeText.Of(map.Unordered()).ToHashSet());
+                Assert.Equal(reference.Select(n => n.Name), map.NamesInOrder());
+                Assert.Equal(reference.Select(n => n.Name).ToHashSet(), map.NamesUnordered().ToHashSet());
             }
             Assert.Equal(NodeText.Of(reference.Find(n => n.Name == name)), NodeText.Of(map.Get(name)));
             Assert.Equal(NodeText.Of(map.Get(name)), NodeText.Of(map.Get(name.AsSpan())));
@@ -115,5 +117,6 @@ public sealed class HashChildMapTests
         Node Leaf(string name) => Node.Leaf(name, [], PermissionList.Dom0Only, 1);
         Assert.Throws<ArgumentException>(() => ChildMap.FromOrdered([Leaf("x"), Leaf("y"), Leaf("x")]));
         Assert.Equal(["x", "y"], ChildMap.FromOrdered([Leaf("x"), Leaf("y")]).InOrder().Select(n => n.Name));
+        Assert.Equal(["x", "y"], ChildMap.FromOrdered([Leaf("x"), Leaf("y")]).NamesInOrder());
     }
 }

@@ -124,9 +124,9 @@ internal static class NodeHandlers
     {
         if (stopAbove < int.MaxValue / 2 && node.Children.Count * 2 > stopAbove) return stopAbove + 1;
         var size = 0;
-        foreach (var child in node.Children.Unordered())
+        foreach (var name in node.Children.NamesUnordered())
         {
-            size += child.Name.Length + 1;
+            size += name.Length + 1;
             if (size > stopAbove) break;
         }
         return size;
@@ -146,10 +146,10 @@ internal static class NodeHandlers
         try
         {
             var at = 0;
-            foreach (var child in node.Children.InOrder())
+            foreach (var name in node.Children.NamesInOrder())
             {
-                if (at + child.Name.Length + 1 > max) return null;
-                at += Wire.Encoding.GetBytes(child.Name, buffer.AsSpan(at));
+                if (at + name.Length + 1 > max) return null;
+                at += Wire.Encoding.GetBytes(name, buffer.AsSpan(at));
                 buffer[at++] = 0;
             }
             return buffer.AsSpan(0, at).ToArray();
@@ -164,9 +164,9 @@ internal static class NodeHandlers
     {
         var bytes = new byte[size];
         var at = 0;
-        foreach (var child in node.Children.InOrder())
+        foreach (var name in node.Children.NamesInOrder())
         {
-            at += Wire.Encoding.GetBytes(child.Name, 0, child.Name.Length, bytes, at);
+            at += Wire.Encoding.GetBytes(name, 0, name.Length, bytes, at);
             bytes[at++] = 0;
         }
         return bytes;
