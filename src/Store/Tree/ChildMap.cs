@@ -37,7 +37,7 @@ public abstract class ChildMap
     /// <summary>The child called <paramref name="name"/>, or null.</summary>
     public abstract Node? Get(string name);
 
-    /// <summary>The child called <paramref name="name"/>, or null; allocates nothing for small maps (the lookup hot path).</summary>
+    /// <summary>The child called <paramref name="name"/>, or null; allocates nothing but the short-lived node of a leaf (the lookup hot path).</summary>
     public abstract Node? Get(ReadOnlySpan<char> name);
 
     /// <summary>Replaces the child of the same name in place, or appends it (creation order).</summary>

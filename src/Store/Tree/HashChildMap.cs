@@ -7,7 +7,8 @@ namespace XenStore.Tree;
 /// The children of a large directory: a persistent hash trie (16 ways per level, slots
 /// compressed by a bitmap) from name to child and its creation sequence. Adding, replacing or
 /// removing a child copies one small array per level, four or five levels for 200,000 children,
-/// instead of the whole list; a lookup follows the same few levels and allocates nothing.
+/// instead of the whole list; a lookup follows the same few levels and allocates only the
+/// short-lived node of a leaf it finds.
 /// </summary>
 /// <remarks>
 /// <para>
