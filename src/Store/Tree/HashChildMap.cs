@@ -165,34 +165,21 @@ internal sealed class HashChildMap : ChildMap
         return removed ? new HashChildMap(rest ?? EmptyRoot, count - 1, nextSequence, hashMask, new object()) : this;
     }
 
-    public override IEnumerable<Node> InOrder()
-    {
-        var children = new List<BucketEntry>(count);
-        Collect(root, children);
-        children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
-        foreach (var child in children) yield return child.Child.ToNode();
-    }
+    public override IEnumerable<Node> InOrder() => Entries(inOrder: true).Select(static c => c.Child.ToNode());
 
-    public override IEnumerable<Node> Unordered()
-    {
-        var children = new List<BucketEntry>(count);
-        Collect(root, children);
-        return children.Select(static c => c.Child.ToNode());
-    }
+    public override IEnumerable<Node> Unordered() => Entries(inOrder: false).Select(static c => c.Child.ToNode());
 
-    public override IEnumerable<string> NamesInOrder()
-    {
-        var children = new List<BucketEntry>(count);
-        Collect(root, children);
-        children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
-        return children.Select(static c => c.Child.Name);
-    }
+    public override IEnumerable<string> NamesInOrder() => Entries(inOrder: true).Select(static c => c.Child.Name);
 
-    public override IEnumerable<string> NamesUnordered()
+    public override IEnumerable<string> NamesUnordered() => Entries(inOrder: false).Select(static c => c.Child.Name);
+
+    /// <summary>Every child with its sequence; sorted by it (creation order) when <paramref name="inOrder"/>.</summary>
+    private List<BucketEntry> Entries(bool inOrder)
     {
         var children = new List<BucketEntry>(count);
         Collect(root, children);
-        return children.Select(static c => c.Child.Name);
+        if (inOrder) children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        return children;
     }
 
     private Node? Find(ReadOnlySpan<char> name)

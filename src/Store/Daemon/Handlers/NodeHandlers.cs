@@ -145,14 +145,8 @@ internal static class NodeHandlers
         var buffer = ArrayPool<byte>.Shared.Rent(max);
         try
         {
-            var at = 0;
-            foreach (var name in node.Children.NamesInOrder())
-            {
-                if (at + name.Length + 1 > max) return null;
-                at += Wire.Encoding.GetBytes(name, buffer.AsSpan(at));
-                buffer[at++] = 0;
-            }
-            return buffer.AsSpan(0, at).ToArray();
+            var length = CopyNames(node, buffer.AsSpan(0, max));
+            return length < 0 ? null : buffer.AsSpan(0, length).ToArray();
         }
         finally
         {
@@ -160,15 +154,24 @@ internal static class NodeHandlers
         }
     }
 
+    /// <summary>The child list of <paramref name="node"/>, whose length <see cref="ChildBytes"/> gave as <paramref name="size"/>.</summary>
     internal static byte[] ChildList(Tree.Node node, int size)
     {
         var bytes = new byte[size];
+        CopyNames(node, bytes);
+        return bytes;
+    }
+
+    /// <summary>The children's names in creation order, each ended by a NUL, into <paramref name="destination"/>: the bytes written, or -1 when they do not fit.</summary>
+    private static int CopyNames(Tree.Node node, Span<byte> destination)
+    {
         var at = 0;
         foreach (var name in node.Children.NamesInOrder())
         {
-            at += Wire.Encoding.GetBytes(name, 0, name.Length, bytes, at);
-            bytes[at++] = 0;
+            if (at + name.Length + 1 > destination.Length) return -1;
+            at += Wire.Encoding.GetBytes(name, destination[at..]);
+            destination[at++] = 0;
         }
-        return bytes;
+        return at;
     }
 }
