@@ -34,13 +34,15 @@ public sealed partial class XenStoreDaemon
         // In the original's place while it runs: the replay is charged to the domain as the
         // original was (the original was released when its end arrived).
         connection.Transactions[original.Id] = replay;
+        // Its own request object, begun for each request replayed: the dispatcher's is the
+        // TRANSACTION_END that runs this replay.
+        var request = new Request(this);
         try
         {
             foreach (var (message, recorded) in log.Requests)
             {
                 if (Tracing) Trace($"REPLAY {connection} {message}");
-                // Its own request: the dispatcher's one is the TRANSACTION_END that runs this replay.
-                var request = new Request(this).Begin(connection, new RequestFrame(message), replay, replayed: true);
+                request.Begin(connection, new RequestFrame(message), replay, replayed: true);
                 Run(MessageTable.Find(message.Type)!, request);
                 if (request.Answer is not { } answer || !answer.SameAs(recorded))
                 {
