@@ -207,7 +207,7 @@ public sealed partial class XenStoreDaemon
         }
         else Deliver(sequence, connection, ref hold);
         // Also after a refusal: after a failed fsync, a snapshot is what lets changes in again.
-        if (Journal is { WantsSnapshot: true } journal) journal.BeginSnapshot(Live.Root, Domains.PersistentState());
+        if (Journal is { WantsSnapshot: true } journal) journal.BeginSnapshot(Live.Snapshot(), Domains.PersistentState());
     }
 
     /// <summary>

@@ -278,7 +278,7 @@ public sealed partial class XenStoreDaemon : IDisposable
         {
             // Before the rings stop, while the domains' watches are still theirs to save;
             // whatever a ring's last request journals goes to the segment after the snapshot.
-            Journal?.SnapshotBeforeClosing(Live.Root, Domains.PersistentState());
+            Journal?.SnapshotBeforeClosing(Live.Snapshot(), Domains.PersistentState());
             rings = Domains.Introduced.Select(d => d.Ring).OfType<RingSession>().ToList();
             foreach (var ring in rings) ring.Dispose();
         }

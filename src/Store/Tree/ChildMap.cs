@@ -12,7 +12,7 @@ public abstract class ChildMap
     internal const int ArrayLimit = 32;
 
     /// <summary>No children.</summary>
-    public static ChildMap Empty { get; } = new ArrayChildMap([]);
+    public static ChildMap Empty { get; } = new ArrayChildMap([], 0);
 
     /// <summary>
     /// The map of <paramref name="children"/>, in their order, built at once (loading a saved
@@ -28,7 +28,7 @@ public abstract class ChildMap
             for (var j = 0; j < i; j++)
                 if (string.Equals(entries[i].Name, entries[j].Name, StringComparison.Ordinal))
                     throw new ArgumentException($"Two children are called '{entries[i].Name}'.", nameof(children));
-        return entries.Length == 0 ? Empty : new ArrayChildMap(entries);
+        return entries.Length == 0 ? Empty : new ArrayChildMap(entries, 0);
     }
 
     /// <summary>How many children there are.</summary>
@@ -41,7 +41,13 @@ public abstract class ChildMap
     public abstract Node? Get(ReadOnlySpan<char> name);
 
     /// <summary>Replaces the child of the same name in place, or appends it (creation order).</summary>
-    public abstract ChildMap Set(Node child);
+    public ChildMap Set(Node child) => Set(child, null);
+
+    /// <summary>
+    /// <see cref="Set(Node)"/>, writing into the arrays <paramref name="edit"/> owns rather than
+    /// copying them: the map itself when nothing else changed.
+    /// </summary>
+    internal abstract ChildMap Set(Node child, TreeEdit? edit);
 
     /// <summary>The map without <paramref name="name"/> (itself if absent).</summary>
     public abstract ChildMap Remove(string name);
@@ -66,7 +72,8 @@ public abstract class ChildMap
     /// <summary>The children's names in no particular order (for sizing a listing).</summary>
     public virtual IEnumerable<string> NamesUnordered() => NamesInOrder();
 
-    private sealed class ArrayChildMap(ChildEntry[] items) : ChildMap
+    /// <summary>A small map: its entries in creation order, in an array made under <paramref name="epoch"/> (<see cref="TreeEdit"/>).</summary>
+    private sealed class ArrayChildMap(ChildEntry[] items, long epoch) : ChildMap
     {
         public override int Count => items.Length;
 
@@ -79,21 +86,27 @@ public abstract class ChildMap
             return null;
         }
 
-        public override ChildMap Set(Node child)
+        internal override ChildMap Set(Node child, TreeEdit? edit)
         {
             var entry = ChildEntry.Of(child);
+            var stamp = edit?.Epoch ?? 0;
             for (var i = 0; i < items.Length; i++)
             {
                 if (!string.Equals(items[i].Name, child.Name, StringComparison.Ordinal)) continue;
+                if (edit is not null && epoch == edit.Epoch)
+                {
+                    edit.Write(items, i, entry);
+                    return this;
+                }
                 var copy = (ChildEntry[])items.Clone();
                 copy[i] = entry;
-                return new ArrayChildMap(copy);
+                return new ArrayChildMap(copy, stamp);
             }
-            if (items.Length >= ArrayLimit) return HashChildMap.Build(Array.ConvertAll(items, static item => item.ToNode())).Set(child);
+            if (items.Length >= ArrayLimit) return HashChildMap.Build(Array.ConvertAll(items, static item => item.ToNode())).Set(child, edit);
             var grown = new ChildEntry[items.Length + 1];
             items.CopyTo(grown, 0);
             grown[^1] = entry;
-            return new ArrayChildMap(grown);
+            return new ArrayChildMap(grown, stamp);
         }
 
         public override ChildMap Remove(string name)
@@ -104,7 +117,7 @@ public abstract class ChildMap
             var shrunk = new ChildEntry[items.Length - 1];
             Array.Copy(items, 0, shrunk, 0, index);
             Array.Copy(items, index + 1, shrunk, index, items.Length - index - 1);
-            return new ArrayChildMap(shrunk);
+            return new ArrayChildMap(shrunk, 0);
         }
 
         public override IEnumerable<Node> InOrder() => items.Select(static item => item.ToNode());

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -46,6 +47,9 @@ internal sealed class HashChildMap : ChildMap
 
     private static readonly Slot EmptyRoot = new(Array.Empty<BucketEntry>(), 0);
 
+    /// <summary>A branch's tag keeps its bitmap of used ways in these low bits, and the epoch of its array above them.</summary>
+    private const int BitmapBits = Ways;
+
     /// <summary>The top level: a child alone, a bucket or a branch (an empty bucket when there are no children).</summary>
     private readonly Slot root;
     private readonly int count;
@@ -75,7 +79,7 @@ internal sealed class HashChildMap : ChildMap
     public static HashChildMap From(IReadOnlyList<Node> items, int hashMask = -1)
     {
         var map = new HashChildMap(EmptyRoot, 0, 0, hashMask, new object());
-        foreach (var item in items) map = map.With(item);
+        foreach (var item in items) map = map.With(item, null);
         return map;
     }
 
@@ -89,21 +93,22 @@ internal sealed class HashChildMap : ChildMap
     {
         var entries = new Entry[items.Length];
         for (var i = 0; i < items.Length; i++) entries[i] = new Entry(ChildEntry.Of(items[i]), i, string.GetHashCode(items[i].Name.AsSpan()) & hashMask);
-        var root = items.Length == 0 ? EmptyRoot : BuildSlot(entries, new Entry[items.Length], 0);
+        var root = items.Length == 0 ? EmptyRoot : BuildSlot(entries, new Entry[items.Length], 0, 0);
         return new HashChildMap(root, items.Length, items.Length, hashMask, new object());
     }
 
     /// <summary>
     /// The slot holding <paramref name="entries"/> (at least one), whose hashes agree below
-    /// <paramref name="shift"/>: a child alone, a bucket, or a branch. <paramref name="scratch"/> is as long.
+    /// <paramref name="shift"/>: a child alone, a bucket, or a branch, its arrays stamped
+    /// <paramref name="stamp"/>. <paramref name="scratch"/> is as long.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Slot BuildSlot(Span<Entry> entries, Span<Entry> scratch, int shift)
+    private static Slot BuildSlot(Span<Entry> entries, Span<Entry> scratch, int shift, long stamp)
     {
         if (entries.Length == 1) return new Slot(entries[0].Child.ToNode(), entries[0].Sequence);
         var sameHash = true;
         foreach (var entry in entries) sameHash &= entry.Hash == entries[0].Hash;
-        if (entries.Length > BucketLimit && !sameHash) return BuildBranch(entries, scratch, shift);
+        if (entries.Length > BucketLimit && !sameHash) return BuildBranch(entries, scratch, shift, stamp);
         var bucket = new BucketEntry[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
@@ -113,12 +118,12 @@ internal sealed class HashChildMap : ChildMap
                     throw new ArgumentException($"Two children are called '{entries[i].Child.Name}'.", nameof(entries));
             bucket[i] = new BucketEntry(entries[i].Child, entries[i].Sequence);
         }
-        return new Slot(bucket, 0);
+        return new Slot(bucket, stamp);
     }
 
     /// <summary>The branch at <paramref name="shift"/> holding <paramref name="entries"/>, whose hashes are not all equal.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Slot BuildBranch(Span<Entry> entries, Span<Entry> scratch, int shift)
+    private static Slot BuildBranch(Span<Entry> entries, Span<Entry> scratch, int shift, long stamp)
     {
         // Counting sort of the entries by their bits at this level, stable (order does not
         // matter to the trie, but a stable pass keeps equal-hash groups together below).
@@ -143,9 +148,9 @@ internal sealed class HashChildMap : ChildMap
         {
             var (from, to) = (starts[b], starts[b + 1]);
             if (to == from) continue;
-            slots[s++] = BuildSlot(entries[from..to], scratch[from..to], shift + BitsPerLevel);
+            slots[s++] = BuildSlot(entries[from..to], scratch[from..to], shift + BitsPerLevel, stamp);
         }
-        return new Slot(slots, bitmap);
+        return new Slot(slots, stamp | bitmap);
     }
 
     private static int Way(int hash, int shift) => (int)(((uint)hash >> shift) & (Ways - 1));
@@ -156,7 +161,7 @@ internal sealed class HashChildMap : ChildMap
 
     public override Node? Get(ReadOnlySpan<char> name) => Find(name);
 
-    public override ChildMap Set(Node child) => With(child);
+    internal override ChildMap Set(Node child, TreeEdit? edit) => With(child, edit);
 
     public override ChildMap Remove(string name)
     {
@@ -196,7 +201,7 @@ internal sealed class HashChildMap : ChildMap
                         if (name.SequenceEqual(entry.Child.Name)) return entry.Child.ToNode();
                     return null;
                 default:
-                    var bitmap = (uint)slot.Tag;
+                    var bitmap = Bitmap(slot);
                     var bit = Bit(hash, shift);
                     if ((bitmap & bit) == 0) return null;
                     slot = ((Slot[])slot.Item)[Index(bitmap, bit)];
@@ -204,52 +209,64 @@ internal sealed class HashChildMap : ChildMap
             }
     }
 
-    private HashChildMap With(Node child)
+    private HashChildMap With(Node child, TreeEdit? edit)
     {
         var added = false;
-        var updated = With(root, child, Hash(child.Name), 0, ref added);
-        // A child replaced in place keeps the names and their order: the version carries over.
-        return added
-            ? new HashChildMap(updated, count + 1, nextSequence + 1, hashMask, new object())
-            : new HashChildMap(updated, count, nextSequence, hashMask, namesVersion);
+        var updated = With(root, child, Hash(child.Name), 0, ref added, edit);
+        if (added) return new HashChildMap(updated, count + 1, nextSequence + 1, hashMask, new object());
+        // A child replaced keeps the names and their order: the version carries over, and when
+        // it was replaced in place the map is the same.
+        return Same(updated, root) ? this : new HashChildMap(updated, count, nextSequence, hashMask, namesVersion);
     }
 
     /// <summary>
     /// The slot with <paramref name="child"/> added (as the next in creation order), or
-    /// replacing the child of the same name (keeping its place in the order).
+    /// replacing the child of the same name (keeping its place in the order): the same slot
+    /// when the change was written into arrays <paramref name="edit"/> owns, else a copy of
+    /// the path, stamped with the edit's epoch (0 without one).
     /// </summary>
-    private Slot With(Slot slot, Node child, int hash, int shift, ref bool added)
+    private Slot With(Slot slot, Node child, int hash, int shift, ref bool added, TreeEdit? edit)
     {
+        var stamp = Stamp(edit);
         switch (slot.Item)
         {
             case Node alone:
                 if (alone.Name == child.Name) return new Slot(child, slot.Tag);
                 added = true;
-                return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag), new BucketEntry(ChildEntry.Of(child), nextSequence) }, 0);
+                return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag), new BucketEntry(ChildEntry.Of(child), nextSequence) }, stamp);
             case BucketEntry[] bucket:
-                var name = child.Name;
-                var at = IndexOf(bucket, name);
-                if (at >= 0) return new Slot(Replacing(bucket, at, new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence)), 0);
+                var at = IndexOf(bucket, child.Name);
+                if (at >= 0)
+                {
+                    var replacement = new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence);
+                    if (!Owns(edit, slot)) return new Slot(Replacing(bucket, at, replacement), stamp);
+                    edit.Write(bucket, at, replacement);
+                    return slot;
+                }
                 added = true;
                 // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
                 if (bucket.Length == 0) return new Slot(child, nextSequence);
                 var grown = Inserting(bucket, bucket.Length, new BucketEntry(ChildEntry.Of(child), nextSequence));
-                return grown.Length <= BucketLimit ? new Slot(grown, 0) : Split(grown, shift);
+                return grown.Length <= BucketLimit ? new Slot(grown, stamp) : Split(grown, shift, stamp);
         }
         var slots = (Slot[])slot.Item;
-        var bitmap = (uint)slot.Tag;
+        var bitmap = Bitmap(slot);
         var bit = Bit(hash, shift);
         var index = Index(bitmap, bit);
         if ((bitmap & bit) == 0)
         {
             added = true;
-            return new Slot(Inserting(slots, index, new Slot(child, nextSequence)), bitmap | bit);
+            return new Slot(Inserting(slots, index, new Slot(child, nextSequence)), stamp | bitmap | bit);
         }
-        return new Slot(Replacing(slots, index, With(slots[index], child, hash, shift + BitsPerLevel, ref added)), bitmap);
+        var inner = With(slots[index], child, hash, shift + BitsPerLevel, ref added, edit);
+        if (Same(inner, slots[index])) return slot;
+        if (!Owns(edit, slot)) return new Slot(Replacing(slots, index, inner), stamp | bitmap);
+        edit.Write(slots, index, inner);
+        return slot;
     }
 
     /// <summary>The slot for a bucket grown past <see cref="BucketLimit"/>: a branch, or still a bucket if all its hashes are equal.</summary>
-    private Slot Split(BucketEntry[] bucket, int shift)
+    private Slot Split(BucketEntry[] bucket, int shift, long stamp)
     {
         var entries = new Entry[bucket.Length];
         var sameHash = true;
@@ -259,13 +276,14 @@ internal sealed class HashChildMap : ChildMap
             sameHash &= entries[i].Hash == entries[0].Hash;
         }
         // Names known to differ: a collision bucket grows without Build's check of every pair.
-        return sameHash ? new Slot(bucket, 0) : BuildSlot(entries, new Entry[entries.Length], shift);
+        return sameHash ? new Slot(bucket, stamp) : BuildSlot(entries, new Entry[entries.Length], shift, stamp);
     }
 
     /// <summary>
     /// The slot without <paramref name="name"/>: itself when absent, null when it becomes
     /// empty. A branch left with one child or one bucket becomes that slot (a bucket is found by
-    /// name, so it may sit at any level above its own).
+    /// name, so it may sit at any level above its own). Always a copy of the path, with epoch 0:
+    /// removals are rare beside writes.
     /// </summary>
     private static Slot? Without(Slot slot, int hash, string name, int shift, ref bool removed)
     {
@@ -287,7 +305,7 @@ internal sealed class HashChildMap : ChildMap
                 };
         }
         var slots = (Slot[])slot.Item;
-        var bitmap = (uint)slot.Tag;
+        var bitmap = Bitmap(slot);
         var bit = Bit(hash, shift);
         if ((bitmap & bit) == 0) return slot;
         var index = Index(bitmap, bit);
@@ -340,6 +358,16 @@ internal sealed class HashChildMap : ChildMap
     internal bool IsOneBucket => root.Item is BucketEntry[];
 
     private static bool IsBranch(Slot slot) => slot.Item is Slot[];
+
+    private static uint Bitmap(Slot branch) => (uint)(branch.Tag & ((1L << BitmapBits) - 1));
+
+    /// <summary>The tag bits of an array made under <paramref name="edit"/>: its epoch, above a branch's bitmap.</summary>
+    private static long Stamp(TreeEdit? edit) => (edit?.Epoch ?? 0) << BitmapBits;
+
+    /// <summary>Whether the array in <paramref name="slot"/> (a bucket or a branch) was made under the edit's current epoch.</summary>
+    private static bool Owns([NotNullWhen(true)] TreeEdit? edit, Slot slot) => edit is not null && slot.Tag >> BitmapBits == edit.Epoch;
+
+    private static bool Same(Slot a, Slot b) => ReferenceEquals(a.Item, b.Item) && a.Tag == b.Tag;
 
     /// <summary>Where <paramref name="name"/> sits in <paramref name="bucket"/>, or -1 (a loop: a predicate would allocate a closure per write).</summary>
     private static int IndexOf(BucketEntry[] bucket, string name)
@@ -396,13 +424,14 @@ internal sealed class HashChildMap : ChildMap
 
     /// <summary>
     /// One entry of a branch: a child alone and its creation sequence, a branch below and its
-    /// bitmap of used ways, or a bucket (tag 0). The tag stays a long: an int would not make
-    /// the slot smaller (a reference aligns it to 16 bytes) and could wrap in a long-lived directory.
+    /// bitmap of used ways and epoch (<see cref="TreeEdit"/>), or a bucket and its epoch. The
+    /// tag stays a long: an int would not make the slot smaller (a reference aligns it to 16
+    /// bytes) and could wrap in a long-lived directory.
     /// </summary>
-    private readonly record struct Slot(object Item, long Tag);
+    internal readonly record struct Slot(object Item, long Tag);
 
     /// <summary>One child of a bucket and its creation sequence.</summary>
-    private readonly record struct BucketEntry(ChildEntry Child, long Sequence);
+    internal readonly record struct BucketEntry(ChildEntry Child, long Sequence);
 
     /// <summary>A child, its sequence and its name's hash, while a map is built or a bucket split.</summary>
     private readonly record struct Entry(ChildEntry Child, long Sequence, int Hash);

@@ -86,7 +86,17 @@ public abstract class Node
         Copy(Value, Permissions, generation, children);
 
     /// <summary>Replaces a child without counting it as a change of this node (its generation stays).</summary>
-    public Node WithUpdatedChild(Node child) => Copy(Value, Permissions, Generation, Children.Set(child));
+    public Node WithUpdatedChild(Node child) => WithUpdatedChild(child, null);
+
+    /// <summary>
+    /// <see cref="WithUpdatedChild(Node)"/> under <paramref name="edit"/>: this same node when the
+    /// child was written into its map in place (<see cref="TreeEdit"/>).
+    /// </summary>
+    internal Node WithUpdatedChild(Node child, TreeEdit? edit)
+    {
+        var children = Children.Set(child, edit);
+        return ReferenceEquals(children, Children) ? this : Copy(Value, Permissions, Generation, children);
+    }
 
     /// <summary>The name, generation and child count, for debugging.</summary>
     public override string ToString() => $"{Name} gen={Generation} children={Children.Count}";

@@ -52,7 +52,7 @@ public static class NodeTree
     /// that each node is made once: the last holds <paramref name="value"/>, the others are
     /// empty. Node i is stamped with <paramref name="generations"/>[i] if it is the last,
     /// else with its child's (a node gains its child when the child is created). Returns the
-    /// top of the chain, to be attached with <see cref="Replace"/>.
+    /// top of the chain, to be attached with <see cref="Replace(Node, string, Node?, ulong, TreeEdit?)"/>.
     /// </summary>
     public static Node Chain(string path, int from, byte[] value, PermissionList permissions, ReadOnlySpan<ulong> generations)
     {
@@ -78,7 +78,15 @@ public static class NodeTree
     /// removed stamps the parent with <paramref name="generation"/>; replacing a child in
     /// place leaves ancestors' generations alone.
     /// </summary>
-    public static Node Replace(Node root, string path, Node? replacement, ulong generation)
+    public static Node Replace(Node root, string path, Node? replacement, ulong generation) =>
+        Replace(root, path, replacement, generation, null);
+
+    /// <summary>
+    /// <see cref="Replace(Node, string, Node?, ulong)"/> under <paramref name="edit"/>: arrays it
+    /// owns are written in place, and the copying stops at the first ancestor that stays the
+    /// same node (then the root returned is <paramref name="root"/> itself).
+    /// </summary>
+    internal static Node Replace(Node root, string path, Node? replacement, ulong generation, TreeEdit? edit)
     {
         if (path == "/") return replacement ?? throw new InvalidOperationException("The root cannot be removed.");
         // Walked by spans of the path: every write passes here, and splitting the path into
@@ -100,11 +108,16 @@ public static class NodeTree
         if (replacement is null)
             rebuilt = existing is null ? parent : parent.WithChildren(parent.Children.Remove(existing.Name), generation);
         else if (existing is null)
-            rebuilt = parent.WithChildren(parent.Children.Set(replacement), generation);
+            rebuilt = parent.WithChildren(parent.Children.Set(replacement, edit), generation);
         else
-            rebuilt = parent.WithUpdatedChild(replacement);
+            rebuilt = parent.WithUpdatedChild(replacement, edit);
+        var original = parent;
         for (var i = depth - 2; i >= 0; i--)
-            rebuilt = chain[i].WithUpdatedChild(rebuilt);
+        {
+            if (ReferenceEquals(rebuilt, original)) return root;
+            original = chain[i];
+            rebuilt = original.WithUpdatedChild(rebuilt, edit);
+        }
         return rebuilt;
     }
 

@@ -4,17 +4,23 @@ using XenStore.Tree;
 namespace XenStore.Daemon;
 
 /// <summary>
-/// The committed store: an immutable tree behind one root reference, plus what each owner
-/// holds (node count for the nodes quota, bytes for the memory quota). Every change is
-/// entered in the current <see cref="ChangeSet"/> (journal entry, watch event) and can be
-/// undone until the change set is settled: the old root is kept, and the holdings' changes
-/// are logged, so undoing costs what the changes cost. Used under the daemon lock only.
+/// The committed store: a tree behind one root reference, plus what each owner holds (node
+/// count for the nodes quota, bytes for the memory quota). Every change is entered in the
+/// current <see cref="ChangeSet"/> (journal entry, watch event) and can be undone until the
+/// change set is settled: the old root is kept, the tree's writes in place and the holdings'
+/// changes are logged, so undoing costs what the changes cost. Used under the daemon lock only.
 /// </summary>
+/// <remarks>
+/// The tree's newest arrays are changed in place (<see cref="TreeEdit"/>), so a node found
+/// here is only good until the next change. Whoever keeps one longer (a transaction, the
+/// snapshot writer) takes it through <see cref="Snapshot"/> or calls <see cref="Share"/>.
+/// </remarks>
 internal sealed class LiveStore : INodeStore, IUndoable
 {
     private readonly ChangeSet changes;
     private readonly Dictionary<uint, Holding> owned = [];
     private readonly List<(uint Owner, Holding Change)> holdingLog = [];
+    private readonly TreeEdit edit = new();
     private Node? rootBeforeChanges;
     private ulong generation;
 
@@ -25,8 +31,25 @@ internal sealed class LiveStore : INodeStore, IUndoable
         Count("/", Root, +1);
     }
 
-    /// <summary>The current root: a consistent snapshot of the whole store.</summary>
+    /// <summary>The current root, to be read before the next change (<see cref="Snapshot"/> to keep it).</summary>
     public Node Root { get; private set; }
+
+    /// <summary>The current root, which no later change will alter: a consistent snapshot of the whole store.</summary>
+    public Node Snapshot()
+    {
+        Share();
+        return Root;
+    }
+
+    /// <summary>
+    /// Lets the caller keep any node found so far: later changes copy what they change
+    /// instead of writing it in place. Not inside a change, whose undo writes in place.
+    /// </summary>
+    public void Share()
+    {
+        if (rootBeforeChanges is not null) throw new InvalidOperationException("The tree is shared only between changes.");
+        edit.Share();
+    }
 
     public Node? Get(string path) => NodeTree.Lookup(Root, path);
 
@@ -65,7 +88,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
         if (changes.Journaling) changes.Record(Persistence.JournalOp.Put(path, value, permissions));
         var generation = NextGeneration();
         var node = Node.Leaf(XenStorePath.Name(path), value, permissions, generation);
-        Root = NodeTree.Replace(Root, path, node, generation);
+        Root = NodeTree.Replace(Root, path, node, generation, edit);
         Count(path, node, +1);
     }
 
@@ -78,7 +101,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
     /// <summary>
     /// Creates <paramref name="path"/> and its missing ancestors below <paramref name="ancestor"/>
     /// in O(length of the path): the chain is built bottom-up and attached with one
-    /// <see cref="NodeTree.Replace"/>, instead of one walk and copy of the whole chain per
+    /// <see cref="NodeTree.Replace(Node, string, Node?, ulong, TreeEdit?)"/>, instead of one walk and copy of the whole chain per
     /// level, which made a 990-level write quadratic. Journalled and counted per node.
     /// </summary>
     public void CreateBelow(string ancestor, string path, byte[] value, PermissionList permissions)
@@ -100,7 +123,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
                 changes.Record(Persistence.JournalOp.Put(path[..end], end == path.Length ? value : [], permissions));
                 if (end == path.Length) break;
             }
-        Root = NodeTree.Replace(Root, path[..topEnd], top, generations[0]);
+        Root = NodeTree.Replace(Root, path[..topEnd], top, generations[0], edit);
         // Each node's charge needs only its path's length: the prefixes are not made.
         var bytes = 0L;
         var node = top;
@@ -116,7 +139,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
     /// <summary>
     /// Attaches <paramref name="subtree"/>, made elsewhere (a transaction's new nodes), at
     /// <paramref name="path"/>, whose parent exists and which does not, in one
-    /// <see cref="NodeTree.Replace"/>. <paramref name="nodes"/> are its nodes with their paths,
+    /// <see cref="NodeTree.Replace(Node, string, Node?, ulong, TreeEdit?)"/>. <paramref name="nodes"/> are its nodes with their paths,
     /// parents first: each is journalled and counted.
     /// </summary>
     public void Attach(string path, Node subtree, IReadOnlyList<(string Path, Node Node)> nodes)
@@ -124,7 +147,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
         BeginChange();
         if (changes.Journaling)
             foreach (var (p, n) in nodes) changes.Record(Persistence.JournalOp.Put(p, n.Value, n.Permissions));
-        Root = NodeTree.Replace(Root, path, subtree, subtree.Generation);
+        Root = NodeTree.Replace(Root, path, subtree, subtree.Generation, edit);
         foreach (var (p, n) in nodes) Count(p, n, +1);
     }
 
@@ -141,7 +164,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
         if (changes.Journaling) changes.Record(Persistence.JournalOp.Put(path, value, permissions));
         var generation = NextGeneration();
         var updated = node.WithContent(value, permissions, generation);
-        Root = path == "/" ? updated : NodeTree.Replace(Root, path, updated, generation);
+        Root = path == "/" ? updated : NodeTree.Replace(Root, path, updated, generation, edit);
         Count(path, node, -1);
         Count(path, updated, +1);
     }
@@ -161,7 +184,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
             Notify(new ChangeEvent(p, true, n.Permissions, null, nodeParent?.Permissions));
         }
         Notify(new ChangeEvent(path, false, node.Permissions, null, parent?.Permissions));
-        Root = NodeTree.Replace(Root, path, null, NextGeneration());
+        Root = NodeTree.Replace(Root, path, null, NextGeneration(), edit);
     }
 
     /// <summary>Removes a subtree without notifying anyone (transaction commit replays its own events).</summary>
@@ -172,7 +195,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
         BeginChange();
         if (changes.Journaling) changes.Record(Persistence.JournalOp.Delete(path));
         foreach (var (p, n) in NodeTree.Walk(node, path)) Count(p, n, -1);
-        Root = NodeTree.Replace(Root, path, null, NextGeneration());
+        Root = NodeTree.Replace(Root, path, null, NextGeneration(), edit);
     }
 
     /// <summary>Watches hear of the change once the change set is journalled.</summary>
@@ -182,11 +205,13 @@ internal sealed class LiveStore : INodeStore, IUndoable
     {
         rootBeforeChanges = null;
         holdingLog.Clear();
+        edit.Forget();
     }
 
     void IUndoable.Undo()
     {
         if (rootBeforeChanges is null) return;
+        edit.Restore();
         Root = rootBeforeChanges;
         for (var i = holdingLog.Count - 1; i >= 0; i--)
         {

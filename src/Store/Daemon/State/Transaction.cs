@@ -245,8 +245,15 @@ internal sealed partial class Transaction : INodeStore
         return entry;
     }
 
-    /// <summary>Records a live node (or its absence) as first seen, for commit to validate.</summary>
-    private Entry Record(string path, Node? liveNode) => Record(path, liveNode, liveNode?.Generation ?? Absent);
+    /// <summary>
+    /// Records a live node (or its absence) as first seen, for commit to validate. A directory
+    /// is kept as it is now, so the live store shares its tree first (a leaf found is a copy).
+    /// </summary>
+    private Entry Record(string path, Node? liveNode)
+    {
+        if (liveNode is { Children.Count: > 0 }) live.Share();
+        return Record(path, liveNode, liveNode?.Generation ?? Absent);
+    }
 
     private void Refuse(XenStoreErrorCode code)
     {

@@ -1,0 +1,67 @@
+namespace XenStore.Tree;
+
+/// <summary>
+/// The right to change one tree's newest arrays in place: the live store's. Path copying
+/// made every write copy each array on its path, and in a deep trie those copies lived until
+/// the next write on the same path. In a directory of 200,000 children that is long after the
+/// next young collection, so each write's kilobyte was promoted and died in gen2, and the
+/// collector took half the daemon's time. Arrays made under an edit carry its epoch; a later
+/// change under the same epoch writes into them instead of copying them, and a node whose
+/// children changed in place stays the same node, so its ancestors are not copied either.
+/// </summary>
+/// <remarks>
+/// Whoever keeps a root or a directory beyond the change being made (a transaction, a snapshot
+/// writer) calls <see cref="Share"/> first: a new epoch, so nothing made so far is written
+/// again and what they hold stays as it was. Each write in place is logged until
+/// <see cref="Forget"/>, so that <see cref="Restore"/> can take back a change that was refused
+/// (the old root alone no longer describes the old tree). Arrays made without an edit (loaded,
+/// built by a transaction) have epoch 0 and are copied on their first change, as before.
+/// </remarks>
+internal sealed class TreeEdit
+{
+    private readonly List<(HashChildMap.Slot[] Array, int Index, HashChildMap.Slot Old)> slots = [];
+    private readonly List<(HashChildMap.BucketEntry[] Array, int Index, HashChildMap.BucketEntry Old)> bucketEntries = [];
+    private readonly List<(ChildEntry[] Array, int Index, ChildEntry Old)> entries = [];
+
+    /// <summary>The stamp of arrays this edit may still write into (never 0, which no edit owns).</summary>
+    public long Epoch { get; private set; } = 1;
+
+    /// <summary>From now on everything made so far is shared: it is copied, not written, by later changes.</summary>
+    public void Share() => Epoch++;
+
+    /// <summary>The changes so far are kept: their log goes.</summary>
+    public void Forget()
+    {
+        slots.Clear();
+        bucketEntries.Clear();
+        entries.Clear();
+    }
+
+    /// <summary>Puts back what every write in place since the last <see cref="Forget"/> replaced, newest first.</summary>
+    public void Restore()
+    {
+        // Each log holds different arrays from the others, so only the order within one matters.
+        for (var i = slots.Count - 1; i >= 0; i--) slots[i].Array[slots[i].Index] = slots[i].Old;
+        for (var i = bucketEntries.Count - 1; i >= 0; i--) bucketEntries[i].Array[bucketEntries[i].Index] = bucketEntries[i].Old;
+        for (var i = entries.Count - 1; i >= 0; i--) entries[i].Array[entries[i].Index] = entries[i].Old;
+        Forget();
+    }
+
+    internal void Write(HashChildMap.Slot[] array, int index, HashChildMap.Slot value)
+    {
+        slots.Add((array, index, array[index]));
+        array[index] = value;
+    }
+
+    internal void Write(HashChildMap.BucketEntry[] array, int index, HashChildMap.BucketEntry value)
+    {
+        bucketEntries.Add((array, index, array[index]));
+        array[index] = value;
+    }
+
+    internal void Write(ChildEntry[] array, int index, ChildEntry value)
+    {
+        entries.Add((array, index, array[index]));
+        array[index] = value;
+    }
+}
