@@ -364,8 +364,8 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>The tag bits of an array made under <paramref name="edit"/>: its epoch, above a branch's bitmap.</summary>
     private static long Stamp(TreeEdit? edit) => (edit?.Epoch ?? 0) << BitmapBits;
 
-    /// <summary>Whether the array in <paramref name="slot"/> (a bucket or a branch) was made under the edit's current epoch.</summary>
-    private static bool Owns([NotNullWhen(true)] TreeEdit? edit, Slot slot) => edit is not null && slot.Tag >> BitmapBits == edit.Epoch;
+    /// <summary>Whether the array in <paramref name="slot"/> (a bucket or a branch) may be written in place (<see cref="TreeEdit.MayWrite"/>).</summary>
+    private static bool Owns([NotNullWhen(true)] TreeEdit? edit, Slot slot) => edit is not null && edit.MayWrite(slot.Tag >> BitmapBits, slot.Item);
 
     private static bool Same(Slot a, Slot b) => ReferenceEquals(a.Item, b.Item) && a.Tag == b.Tag;
 

@@ -31,7 +31,7 @@ public sealed class TreeEditTests
     [InlineData(2000)]
     public void AChangeToTheNewestArraysIsWrittenInPlaceAndCopiesNothingAbove(int children)
     {
-        var edit = new TreeEdit();
+        var edit = new TreeEdit { WritesOldArrays = true };
         var root = Directory(children, edit);
         var same = Updated(root, "/d/n3", "in place", edit);
         Assert.Same(root, same);
@@ -41,9 +41,23 @@ public sealed class TreeEditTests
     }
 
     [Fact]
-    public void ARootKeptAfterAShareNeverChangesAndTheCopyIsWrittenInPlaceAgain()
+    public void AnArrayTheCollectorHasPromotedToGen2IsCopiedAndTheYoungCopyWrittenInPlace()
     {
         var edit = new TreeEdit();
+        var root = Directory(2000, edit);
+        GC.Collect();
+        GC.Collect();
+        Assert.Equal(2, GC.GetGeneration(root));
+        var copied = Updated(root, "/d/n3", "copied", edit);
+        Assert.NotSame(root, copied);
+        Assert.Equal("0", Wire.Decode(NodeTree.Lookup(root, "/d/n3")!.Value));
+        Assert.Same(copied, Updated(copied, "/d/n3", "in place", edit));
+    }
+
+    [Fact]
+    public void ARootKeptAfterAShareNeverChangesAndTheCopyIsWrittenInPlaceAgain()
+    {
+        var edit = new TreeEdit { WritesOldArrays = true };
         var kept = Directory(2000, edit);
         var before = Dump(kept);
         edit.Share();
@@ -57,7 +71,7 @@ public sealed class TreeEditTests
     [Fact]
     public void ARestoreTakesBackEveryWriteInPlaceSinceTheLastForget()
     {
-        var edit = new TreeEdit();
+        var edit = new TreeEdit { WritesOldArrays = true };
         var root = Directory(2000, edit);
         edit.Forget();
         var before = Dump(root);
@@ -72,16 +86,17 @@ public sealed class TreeEditTests
     /// <summary>
     /// Random creations, updates and removals in a large directory, a small one and a deep
     /// path, done with path copying and under an edit side by side; shares keep roots that must
-    /// never change, and some runs of changes are restored and must leave no trace.
+    /// never change, and some runs of changes are restored and must leave no trace. Old arrays
+    /// are written too in all but the last run, which copies those the collector has promoted.
     /// </summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void AnEditedTreeIsThePathCopiedTreeWhateverTheChanges(int seed)
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    public void AnEditedTreeIsThePathCopiedTreeWhateverTheChanges(int seed, bool writesOldArrays)
     {
         var random = new Random(seed);
-        var edit = new TreeEdit();
+        var edit = new TreeEdit { WritesOldArrays = writesOldArrays };
         var (copied, edited) = (Leaf(""), Leaf(""));
         var kept = new List<(Node Root, string Dump)>();
         var generation = 1ul;
