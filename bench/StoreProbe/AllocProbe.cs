@@ -133,7 +133,8 @@ internal static class AllocProbe
 
     /// <summary>
     /// The same store shape as a bare tree, changed as the live store changes it (chain of new
-    /// nodes attached with one Replace; a copy with new content put back with one Replace).
+    /// nodes attached with one Replace; a copy with new content put back with one Replace; both
+    /// under a <see cref="TreeEdit"/>, which writes the newest arrays in place).
     /// </summary>
     private sealed class TreeShape
     {
@@ -141,6 +142,7 @@ internal static class AllocProbe
         private static readonly byte[] NewValue = [(byte)'v'], Overwritten = [(byte)'w'];
 
         private readonly int domains;
+        private readonly TreeEdit edit = new();
         private Node root;
         private ulong generation;
         private int next = 1000;
@@ -164,7 +166,7 @@ internal static class AllocProbe
         {
             var node = NodeTree.Lookup(root, path)!;
             var generation = ++this.generation;
-            root = NodeTree.Replace(root, path, node.WithContent(Overwritten, node.Permissions, generation), generation);
+            root = NodeTree.Replace(root, path, node.WithContent(Overwritten, node.Permissions, generation), generation, edit);
         });
 
         public double Reads(int rounds) => Count(Paths(0, rounds), path => NodeTree.Lookup(root, path));
@@ -190,7 +192,7 @@ internal static class AllocProbe
             var top = NodeTree.Chain(path, from, NewValue, PermissionList.Dom0Only, generations);
             var topEnd = path.IndexOf('/', from + 1);
             if (topEnd < 0) topEnd = path.Length;
-            root = NodeTree.Replace(root, path[..topEnd], top, generations[0]);
+            root = NodeTree.Replace(root, path[..topEnd], top, generations[0], edit);
         }
     }
 }

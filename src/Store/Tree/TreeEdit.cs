@@ -11,11 +11,13 @@ namespace XenStore.Tree;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Only young arrays are written: storing a young reference into an array the collector has
-/// moved to gen2 marks a card that young collections must then scan, and in a large old trie
-/// (new children at random places of a directory of 200,000) those scans made each young
-/// collection four times longer than the copies they saved. An old array is copied, as before,
-/// and the copy is written in place by the changes after it.
+/// An array the collector has moved to gen2 is written only to replace a leaf (a value
+/// overwritten): a leaf's fields point at nothing the collector must follow further, and the
+/// copies this saves were what filled gen2 with garbage under steady overwrites. Otherwise old
+/// arrays are copied, as before, and the copy is written in place by the changes after it:
+/// putting a new bucket or directory node into an old array marks a card that young
+/// collections must scan, and with new children at random places of a directory of 200,000
+/// that made young collections several times longer than the copies saved (bench/results.md).
 /// </para>
 /// <para>
 /// Whoever keeps a root or a directory beyond the change being made (a transaction, a snapshot
@@ -44,8 +46,12 @@ internal sealed class TreeEdit
     /// <summary>From now on everything made so far is shared: it is copied, not written, by later changes.</summary>
     public void Share() => Epoch++;
 
-    /// <summary>Whether <paramref name="array"/>, made under <paramref name="epoch"/>, may be written in place.</summary>
-    internal bool MayWrite(long epoch, object array) => epoch == Epoch && (WritesOldArrays || GC.GetGeneration(array) < 2);
+    /// <summary>
+    /// Whether <paramref name="array"/>, made under <paramref name="epoch"/>, may be written in
+    /// place, with a leaf (<paramref name="leaf"/>) or with anything else.
+    /// </summary>
+    internal bool MayWrite(long epoch, object array, bool leaf) =>
+        epoch == Epoch && (leaf || WritesOldArrays || GC.GetGeneration(array) < 2);
 
     /// <summary>The changes so far are kept: their log goes.</summary>
     public void Forget()

@@ -41,17 +41,19 @@ public sealed class TreeEditTests
     }
 
     [Fact]
-    public void AnArrayTheCollectorHasPromotedToGen2IsCopiedAndTheYoungCopyWrittenInPlace()
+    public void AnArrayTheCollectorHasPromotedToGen2TakesALeafInPlaceButIsCopiedForANewChild()
     {
         var edit = new TreeEdit();
         var root = Directory(2000, edit);
         GC.Collect();
         GC.Collect();
         Assert.Equal(2, GC.GetGeneration(root));
-        var copied = Updated(root, "/d/n3", "copied", edit);
+        Assert.Same(root, Updated(root, "/d/n3", "in place", edit));
+        var copied = NodeTree.Replace(root, "/d/new", Leaf("new"), 100, edit);
         Assert.NotSame(root, copied);
-        Assert.Equal("0", Wire.Decode(NodeTree.Lookup(root, "/d/n3")!.Value));
-        Assert.Same(copied, Updated(copied, "/d/n3", "in place", edit));
+        Assert.Null(NodeTree.Lookup(root, "/d/new"));
+        // The copies are young: the next new child is written into them.
+        Assert.Same(copied, NodeTree.Replace(copied, "/d/newer", Leaf("newer"), 101, edit));
     }
 
     [Fact]
