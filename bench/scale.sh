@@ -38,26 +38,8 @@ LOAD=$WORK/xsload
 gcc -O2 -Wall -o "$LOAD" "$HERE/xsload.c"
 dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
 
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-field() { grep -oE "(^| )$1=[0-9.]+" | cut -d= -f2; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-# CONTROL memreport over the socket (our daemon's GC pauses).
-memreport() {
-    python3 - "$1" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-p = b"memreport\0"
-s.sendall(struct.pack("<IIII", 0, 1, 0, len(p)) + p)
-head = b""
-while len(head) < 16: head += s.recv(16 - len(head))
-length = struct.unpack("<IIII", head)[3]
-body = b""
-while len(body) < length: body += s.recv(length - len(body))
-print(body.rstrip(b"\0").decode())
-PY
-}
+# shellcheck source=bench/lib/measure.sh
+source "$HERE/lib/measure.sh"
 
 # One fill of a fresh daemon; writes "fill_s cpu_ns_per_node p50 p99 p999 max rss_b_per_node
 # first_us idle_rss_kb" to $WORK/result (not through a subshell, so that the daemons it starts are the ones the exit

@@ -13,6 +13,10 @@
  *   xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS=inf]
  *       WRITEs of new nodes DIR/PREFIX<FIRST..FIRST+COUNT-1> (value "v"), DEPTH in flight
  *       (1 = sequential round trips), stopping early after MAXSECONDS.
+ *   xsload [-p PID] churn SOCKET DIR PREFIX COUNT SECONDS DEPTH
+ *       Overwrites of existing nodes DIR/PREFIX<i>, i drawn at random below COUNT, for
+ *       SECONDS, DEPTH in flight; each value is new (the write's sequence number in decimal),
+ *       as counters and states change on a busy host.
  *   xsload [-p PID] fill SOCKET DOMAINS NODES DEPTH
  *       A host's worth of nodes: /local/domain/<d>/data/k<i> for d in 1..DOMAINS and i below
  *       NODES (value "v"), domain after domain on one connection, DEPTH in flight.
@@ -328,6 +332,32 @@ static void writes(const char *sock, const char *dir, const char *prefix, long f
     close(c->fd);
 }
 
+static void churn(const char *sock, const char *dir, const char *prefix, long count, double seconds, int depth)
+{
+    struct conn *c = open_conn(sock);
+    char *batch = malloc((size_t)depth * 256);
+    char path[200], value[32];
+    uint32_t req = 1;
+    unsigned long long seq = 0, state = 0x9e3779b97f4a7c15ull;
+    unsigned long long c0 = daemon_cpu();
+    double t0 = now(), end = t0 + seconds;
+    while (now() < end) {
+        size_t len = 0;
+        for (int i = 0; i < depth; i++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            snprintf(path, sizeof(path), "%s/%s%llu", dir, prefix, (state >> 33) % (unsigned long long)count);
+            snprintf(value, sizeof(value), "%llu", ++seq);
+            len += put_request(batch + len, XS_WRITE, req + i, path, value);
+        }
+        write_all(c->fd, batch, len);
+        for (int i = 0; i < depth; i++) expect_reply(c, XS_WRITE, req + i);
+        req += depth;
+    }
+    double t = now() - t0;
+    report((long)seq, t, daemon_cpu() - c0);
+    close(c->fd);
+}
+
 static void fill(const char *sock, long domains, long nodes, int depth)
 {
     struct conn *c = open_conn(sock);
@@ -459,6 +489,7 @@ static void usage(void)
             "usage: xsload [-p PID] pipeline SOCKET read|write COUNT DEPTH\n"
             "       xsload [-p PID] clients SOCKET read|write|rw NCLIENTS SECONDS [DEPTH]\n"
             "       xsload [-p PID] writes SOCKET DIR PREFIX FIRST COUNT DEPTH [MAXSECONDS]\n"
+            "       xsload [-p PID] churn SOCKET DIR PREFIX COUNT SECONDS DEPTH\n"
             "       xsload [-p PID] fill SOCKET DOMAINS NODES DEPTH\n"
             "       xsload probe SOCKET PATH INTERVAL_US\n"
             "       xsload rm SOCKET PATH\n"
@@ -489,6 +520,10 @@ int main(int argc, char **argv)
         int depth = atoi(argv[7]);
         if (depth < 1 || depth > 4096) usage();
         writes(sock, argv[3], argv[4], atol(argv[5]), atol(argv[6]), depth, argc > 8 ? atof(argv[8]) : 1e9);
+    } else if (!strcmp(mode, "churn") && argc >= 8) {
+        int depth = atoi(argv[7]);
+        if (depth < 1 || depth > 4096) usage();
+        churn(sock, argv[3], argv[4], atol(argv[5]), atof(argv[6]), depth);
     } else if (!strcmp(mode, "fill") && argc >= 6) {
         int depth = atoi(argv[5]);
         if (depth < 1 || depth > 4096) usage();
