@@ -89,13 +89,6 @@ internal static class Program
             instance.Dispose();
             return 1;
         }
-        // No blocking full collection while serving, unless memory runs short: under steady new
-        // children at random places of a large directory the collector otherwise compacted gen2
-        // now and then, stopping every request for 100-230 ms at 200,000 nodes. The price is the
-        // fragmentation it leaves (a bounded part of the heap, reused by later promotions;
-        // bench/results.md, Churn). Background collections still free everything.
-        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
-
         // With -V the daemon's own log has already shown them.
         if (!options.Verbose)
             foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");

@@ -93,7 +93,7 @@ public abstract class ChildMap
             for (var i = 0; i < items.Length; i++)
             {
                 if (!string.Equals(items[i].Name, child.Name, StringComparison.Ordinal)) continue;
-                if (edit is not null && edit.MayWrite(epoch, items, child is LeafNode))
+                if (edit is not null && edit.MayWrite(epoch, items, child))
                 {
                     edit.Write(items, i, entry);
                     return this;

@@ -239,7 +239,7 @@ internal sealed class HashChildMap : ChildMap
                 if (at >= 0)
                 {
                     var replacement = new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence);
-                    if (!Owns(edit, slot, child is LeafNode)) return new Slot(Replacing(bucket, at, replacement), stamp);
+                    if (!Owns(edit, slot, child)) return new Slot(Replacing(bucket, at, replacement), stamp);
                     edit.Write(bucket, at, replacement);
                     return slot;
                 }
@@ -260,7 +260,7 @@ internal sealed class HashChildMap : ChildMap
         }
         var inner = With(slots[index], child, hash, shift + BitsPerLevel, ref added, edit);
         if (Same(inner, slots[index])) return slot;
-        if (!Owns(edit, slot, inner.Item is LeafNode)) return new Slot(Replacing(slots, index, inner), stamp | bitmap);
+        if (!Owns(edit, slot, null)) return new Slot(Replacing(slots, index, inner), stamp | bitmap);
         edit.Write(slots, index, inner);
         return slot;
     }
@@ -364,8 +364,8 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>The tag bits of an array made under <paramref name="edit"/>: its epoch, above a branch's bitmap.</summary>
     private static long Stamp(TreeEdit? edit) => (edit?.Epoch ?? 0) << BitmapBits;
 
-    /// <summary>Whether the array in <paramref name="slot"/> (a bucket or a branch) may be written in place with a leaf or not (<see cref="TreeEdit.MayWrite"/>).</summary>
-    private static bool Owns([NotNullWhen(true)] TreeEdit? edit, Slot slot, bool leaf) => edit is not null && edit.MayWrite(slot.Tag >> BitmapBits, slot.Item, leaf);
+    /// <summary>Whether the array in <paramref name="slot"/> (a bucket or a branch) may be written in place with <paramref name="child"/>'s entry or another slot (<see cref="TreeEdit.MayWrite"/>).</summary>
+    private static bool Owns([NotNullWhen(true)] TreeEdit? edit, Slot slot, Node? child) => edit is not null && edit.MayWrite(slot.Tag >> BitmapBits, slot.Item, child);
 
     private static bool Same(Slot a, Slot b) => ReferenceEquals(a.Item, b.Item) && a.Tag == b.Tag;
 

@@ -11,13 +11,14 @@ namespace XenStore.Tree;
 /// </summary>
 /// <remarks>
 /// <para>
-/// An array the collector has moved to gen2 is written only to replace a leaf (a value
-/// overwritten): a leaf's fields point at nothing the collector must follow further, and the
-/// copies this saves were what filled gen2 with garbage under steady overwrites. Otherwise old
-/// arrays are copied, as before, and the copy is written in place by the changes after it:
-/// putting a new bucket or directory node into an old array marks a card that young
-/// collections must scan, and with new children at random places of a directory of 200,000
-/// that made young collections several times longer than the copies saved (bench/results.md).
+/// An array the collector has moved to gen2 is written only with a leaf whose name, value and
+/// permissions are in gen2 too (a value overwritten with one the pool shares, such as "4"):
+/// that marks no card, and the copies it saves were what filled gen2 with garbage under steady
+/// overwrites. Anything young (a new value, a new bucket, a directory node) put into an old
+/// array marks a card that every young collection must scan until the object is promoted, and
+/// in a fragmented gen2 that made young collections ten times longer than the copies saved
+/// (bench/results.md, Churn). Such arrays are copied, as before, and the young copy is written
+/// in place by the changes after it.
 /// </para>
 /// <para>
 /// Whoever keeps a root or a directory beyond the change being made (a transaction, a snapshot
@@ -48,10 +49,14 @@ internal sealed class TreeEdit
 
     /// <summary>
     /// Whether <paramref name="array"/>, made under <paramref name="epoch"/>, may be written in
-    /// place, with a leaf (<paramref name="leaf"/>) or with anything else.
+    /// place with the entry of <paramref name="child"/> (null when what goes in is not a child's entry).
     /// </summary>
-    internal bool MayWrite(long epoch, object array, bool leaf) =>
-        epoch == Epoch && (leaf || WritesOldArrays || GC.GetGeneration(array) < 2);
+    internal bool MayWrite(long epoch, object array, Node? child) =>
+        epoch == Epoch && (WritesOldArrays || GC.GetGeneration(array) < 2 || child is LeafNode leaf && IsOld(leaf));
+
+    /// <summary>Whether every object a leaf's entry refers to is in gen2 (or outside the collected heap).</summary>
+    private static bool IsOld(LeafNode leaf) =>
+        GC.GetGeneration(leaf.Value) >= 2 && GC.GetGeneration(leaf.Name) >= 2 && GC.GetGeneration(leaf.Permissions) >= 2;
 
     /// <summary>The changes so far are kept: their log goes.</summary>
     public void Forget()

@@ -41,19 +41,23 @@ public sealed class TreeEditTests
     }
 
     [Fact]
-    public void AnArrayTheCollectorHasPromotedToGen2TakesALeafInPlaceButIsCopiedForANewChild()
+    public void AnArrayTheCollectorHasPromotedToGen2IsWrittenOnlyWithOldObjects()
     {
         var edit = new TreeEdit();
         var root = Directory(2000, edit);
         GC.Collect();
         GC.Collect();
         Assert.Equal(2, GC.GetGeneration(root));
-        Assert.Same(root, Updated(root, "/d/n3", "in place", edit));
-        var copied = NodeTree.Replace(root, "/d/new", Leaf("new"), 100, edit);
+        // "0" is the pool's array, old by now: nothing young goes into the old bucket.
+        Assert.Same(root, Updated(root, "/d/n3", "0", edit));
+        // A new value is young: the bucket and the path above it are copied.
+        var copied = Updated(root, "/d/n4", $"new {Guid.NewGuid()}", edit);
         Assert.NotSame(root, copied);
+        Assert.Equal("0", Wire.Decode(NodeTree.Lookup(root, "/d/n4")!.Value));
+        var added = NodeTree.Replace(copied, "/d/new", Leaf("new"), 100, edit);
         Assert.Null(NodeTree.Lookup(root, "/d/new"));
         // The copies are young: the next new child is written into them.
-        Assert.Same(copied, NodeTree.Replace(copied, "/d/newer", Leaf("newer"), 101, edit));
+        Assert.Same(added, NodeTree.Replace(added, "/d/newer", Leaf("newer"), 101, edit));
     }
 
     [Fact]
