@@ -41,13 +41,9 @@ dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
 # p999 max rss_b_per_node" to $WORK/result (not through a subshell, so that the daemons it
 # starts are the ones the exit trap stops).
 run_one() {
-    local d=$1 r=$2 name
-    case $d in
-        ours) name=ours$r; start_ours "$name" ;;
-        ours-jit) name=oursjit$r; start_ours_jit "$name" ;;
-        *) name=$d; start_ref "$d" ;;
-    esac
-    local sock=${SOCK[$name]} pid=${PID[$name]}
+    local d=$1
+    start_daemon "$d" "$2"
+    local sock=${SOCK[$NAME]} pid=${PID[$NAME]}
     "$LOAD" writes "$sock" /churn n 0 "$CHILDREN" 64 >/dev/null
     "$LOAD" probe "$sock" / 1000 >"$WORK/probe.out" &
     local probe=$!
@@ -62,16 +58,9 @@ run_one() {
     local p
     p=$(cat "$WORK/probe.out")
     echo "$(field rate <<<"$over") $(field cpu_per_op <<<"$over") $(field rate <<<"$new") $(field cpu_per_op <<<"$new") $(field p50_us <<<"$p") $(field p99_us <<<"$p") $(field p999_us <<<"$p") $(field max_us <<<"$p") $((rss * 1024 / (CHILDREN + NEW)))" >"$WORK/result"
-    if [[ $d == ours* ]]; then
-        kill -TERM "${OURS_LAUNCHERS[-1]}"
-        wait "${OURS_LAUNCHERS[-1]}" 2>/dev/null || true
-    else
-        bash "$ANCHOR/stop-anchor.sh" "$WORK/$d" >/dev/null 2>&1
-        rm -rf "${WORK:?}/$d"
-    fi
+    stop_daemon "$d"
 }
 
-declare -A R
 CSV=${CSV:-$HERE/churn.csv}
 echo "daemon,rep,children,churn_s,new,overwrite_rate,overwrite_cpu_ns,new_rate,new_cpu_ns,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node" >"$CSV"
 for ((r = 1; r <= REPS; r++)); do
@@ -86,22 +75,13 @@ for ((r = 1; r <= REPS; r++)); do
     done
 done
 
-med() { median ${R[$1,$2]}; }
-ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-echo "| $CHILDREN children, 64 pipelined (median of $REPS) |$(printf ' %s |' "${DAEMONS[@]}")"
-echo "|---|$(printf -- '---:|%.0s' "${DAEMONS[@]}")"
-row() {
-    local label=$1 key=$2 fmt=$3 d v line
-    line="| $label |"
-    for d in "${DAEMONS[@]}"; do v=$(med "$key" "$d"); [[ $fmt == ms ]] && v=$(ms "$v"); line+=" $v |"; done
-    echo "$line"
-}
-row "overwrites of random children (writes/s)" orate n
-row "daemon CPU per overwrite (ns)" ocpu n
-row "new children (writes/s)" nrate n
-row "daemon CPU per new child (ns)" ncpu n
-row "probe READ p50 (ms)" p50 ms
-row "probe READ p99 (ms)" p99 ms
-row "probe READ p99.9 (ms)" p999 ms
-row "probe READ max (ms)" max ms
-row "RSS per node at the end (B)" rss n
+table_header "$CHILDREN children, 64 pipelined"
+table_row "overwrites of random children (writes/s)" orate
+table_row "daemon CPU per overwrite (ns)" ocpu
+table_row "new children (writes/s)" nrate
+table_row "daemon CPU per new child (ns)" ncpu
+table_row "probe READ p50 (ms)" p50 ms
+table_row "probe READ p99 (ms)" p99 ms
+table_row "probe READ p99.9 (ms)" p999 ms
+table_row "probe READ max (ms)" max ms
+table_row "RSS per node at the end (B)" rss

@@ -45,13 +45,9 @@ source "$HERE/lib/measure.sh"
 # first_us idle_rss_kb" to $WORK/result (not through a subshell, so that the daemons it starts are the ones the exit
 # trap stops).
 run_one() {
-    local d=$1 r=$2 name
-    case $d in
-        ours) name=ours$r; start_ours "$name" ;;
-        ours-jit) name=oursjit$r; start_ours_jit "$name" ;;
-        *) name=$d; start_ref "$d" ;;
-    esac
-    local sock=${SOCK[$name]} pid=${PID[$name]} idle
+    local d=$1
+    start_daemon "$d" "$2"
+    local sock=${SOCK[$NAME]} pid=${PID[$NAME]} idle
     idle=$(rss_kb "$pid")
     "$LOAD" probe "$sock" / 1000 >"$WORK/probe.out" &
     local probe=$!
@@ -66,16 +62,9 @@ run_one() {
     local p
     p=$(cat "$WORK/probe.out")
     echo "$(field seconds <<<"$out") $(field cpu_per_op <<<"$out") $(field p50_us <<<"$p") $(field p99_us <<<"$p") $(field p999_us <<<"$p") $(field max_us <<<"$p") $((rss * 1024 / TOTAL)) $(field first_us <<<"$p") $idle" >"$WORK/result"
-    if [[ $d == ours* ]]; then
-        kill -TERM "${OURS_LAUNCHERS[-1]}"
-        wait "${OURS_LAUNCHERS[-1]}" 2>/dev/null || true
-    else
-        bash "$ANCHOR/stop-anchor.sh" "$WORK/$d" >/dev/null 2>&1
-        rm -rf "${WORK:?}/$d"
-    fi
+    stop_daemon "$d"
 }
 
-declare -A R
 CSV=${CSV:-$HERE/scale.csv}
 echo "daemon,rep,domains,nodes,fill_s,cpu_ns_per_node,probe_p50_us,probe_p99_us,probe_p999_us,probe_max_us,rss_b_per_node,probe_first_us,idle_rss_kb" >"$CSV"
 for ((r = 1; r <= REPS; r++)); do
@@ -90,22 +79,13 @@ for ((r = 1; r <= REPS; r++)); do
     done
 done
 
-med() { median ${R[$1,$2]}; }
-ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-echo "| $DOMAINS x $NODES nodes, 64 pipelined (median of $REPS) |$(printf ' %s |' "${DAEMONS[@]}")"
-echo "|---|$(printf -- '---:|%.0s' "${DAEMONS[@]}")"
-row() {
-    local label=$1 key=$2 fmt=$3 d v line
-    line="| $label |"
-    for d in "${DAEMONS[@]}"; do v=$(med "$key" "$d"); [[ $fmt == ms ]] && v=$(ms "$v"); line+=" $v |"; done
-    echo "$line"
-}
-row "fill time (s)" fill s
-row "daemon CPU per node (ns)" cpu n
-row "RSS per node (B)" rss n
-row "probe READ p50 (ms)" p50 ms
-row "probe READ p99 (ms)" p99 ms
-row "probe READ p99.9 (ms)" p999 ms
-row "probe READ max (ms)" max ms
-row "probe's first READ (ms)" first ms
-row "RSS just after start (kB)" idle n
+table_header "$DOMAINS x $NODES nodes, 64 pipelined"
+table_row "fill time (s)" fill
+table_row "daemon CPU per node (ns)" cpu
+table_row "RSS per node (B)" rss
+table_row "probe READ p50 (ms)" p50 ms
+table_row "probe READ p99 (ms)" p99 ms
+table_row "probe READ p99.9 (ms)" p999 ms
+table_row "probe READ max (ms)" max ms
+table_row "probe's first READ (ms)" first ms
+table_row "RSS just after start (kB)" idle

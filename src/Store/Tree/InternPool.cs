@@ -8,6 +8,14 @@ namespace XenStore.Tree;
 /// grows and holds nothing a guest could pile up, so unlike string.Intern it needs no quota.
 /// Shared arrays are never written: a node's value is immutable once the node exists.
 /// </summary>
+/// <remarks>
+/// Every value a node keeps is a copy on the pinned object heap, which the collector counts
+/// as gen2 from birth and never compacts (a byte array has nothing to trace). A value
+/// overwritten in an old directory can then be written into the directory's old arrays
+/// without marking a card (<see cref="TreeEdit"/>), instead of copying its path; the value it
+/// replaces dies in that heap, which background collections sweep, not in gen2's small-object
+/// heap, whose fragmentation made the collector stop everything to compact it.
+/// </remarks>
 internal static class InternPool
 {
     /// <summary>Longest name or value shared: longer ones are rarely repeated.</summary>
@@ -68,17 +76,26 @@ internal static class InternPool
         return true;
     }
 
-    /// <summary>The pool's array with <paramref name="value"/>'s bytes, or <paramref name="value"/> itself (now pooled).</summary>
+    /// <summary>The pool's array with <paramref name="value"/>'s bytes, or a copy of it on the pinned object heap (now pooled if short).</summary>
     public static byte[] Value(byte[] value)
     {
         if (value.Length == 0) return [];
-        if (value.Length > MaxLength) return value;
+        if (value.Length > MaxLength) return Kept(value);
         var hash = new HashCode();
         hash.AddBytes(value);
         ref var slot = ref values[hash.ToHashCode() & (Slots - 1)];
         var known = Volatile.Read(ref slot);
         if (known is not null && known.AsSpan().SequenceEqual(value)) return known;
-        Volatile.Write(ref slot, value);
-        return value;
+        var kept = Kept(value);
+        Volatile.Write(ref slot, kept);
+        return kept;
+    }
+
+    /// <summary>A copy of <paramref name="value"/> on the pinned object heap (see the remarks).</summary>
+    private static byte[] Kept(byte[] value)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
+        value.CopyTo(copy, 0);
+        return copy;
     }
 }

@@ -1,11 +1,10 @@
 namespace XenStore.Tree;
 
 /// <summary>
-/// The right to change one tree's newest arrays in place: the live store's. Path copying
-/// made every write copy each array on its path, and in a deep trie those copies lived until
-/// the next write on the same path. In a directory of 200,000 children that is long after the
-/// next young collection, so each write's kilobyte was promoted and died in gen2, and the
-/// collector took half the daemon's time. Arrays made under an edit carry its epoch; a later
+/// The right to change one tree's newest arrays in place: the live store's. Path copying made
+/// every write copy each array on its path and every node above it (2.6 KB for a new node on
+/// a host's store), although nobody but the live store held most of them, and so a young
+/// collection every few hundred writes. Arrays made under an edit carry its epoch; a later
 /// change under the same epoch writes into them instead of copying them, and a node whose
 /// children changed in place stays the same node, so its ancestors are not copied either.
 /// </summary>

@@ -28,6 +28,18 @@ public sealed class InternPoolTests
         Assert.Equal("fröntend", InternPool.Name("fröntend"u8));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(InternPool.MaxLength + 1)]
+    public void AValueANodeKeepsIsACopyTheCollectorCountsAsOldFromBirth(int length)
+    {
+        var written = Wire.Encode(new string('q', length - 1) + Guid.NewGuid().ToString("N")[..1]);
+        var node = Node.Leaf("v", written, PermissionList.Dom0Only, 1);
+        Assert.NotSame(written, node.Value);
+        Assert.Equal(written, node.Value);
+        Assert.Equal(2, GC.GetGeneration(node.Value));
+    }
+
     [Fact]
     public void LongNamesAndValuesAreNotPooled()
     {

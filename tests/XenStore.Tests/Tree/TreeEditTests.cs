@@ -44,19 +44,30 @@ public sealed class TreeEditTests
     public void AnArrayTheCollectorHasPromotedToGen2IsWrittenOnlyWithOldObjects()
     {
         var edit = new TreeEdit();
-        var root = Directory(2000, edit);
+        var root = Directory(5, edit);
         GC.Collect();
         GC.Collect();
         Assert.Equal(2, GC.GetGeneration(root));
-        // "0" is the pool's array, old by now: nothing young goes into the old bucket.
-        Assert.Same(root, Updated(root, "/d/n3", "0", edit));
-        // A new value is young: the bucket and the path above it are copied.
-        var copied = Updated(root, "/d/n4", $"new {Guid.NewGuid()}", edit);
+        // A value never seen before is kept on the pinned object heap, old from birth: the
+        // leaf goes into the old array in place.
+        Assert.Same(root, Updated(root, "/d/n3", $"new {Guid.NewGuid()}", edit));
+        // Young permissions would mark a card: the array and the path above it are copied.
+        var n4 = NodeTree.Lookup(root, "/d/n4")!;
+        var copied = NodeTree.Replace(root, "/d/n4", n4.WithContent(n4.Value, PermissionList.Parse("n1"), 99), 99, edit);
         Assert.NotSame(root, copied);
-        Assert.Equal("0", Wire.Decode(NodeTree.Lookup(root, "/d/n4")!.Value));
-        var added = NodeTree.Replace(copied, "/d/new", Leaf("new"), 100, edit);
+        Assert.Equal(PermissionList.Dom0Only, NodeTree.Lookup(root, "/d/n4")!.Permissions);
+    }
+
+    [Fact]
+    public void ANewChildOfAnOldTrieIsAddedToAYoungCopyAndTheNextOneInPlace()
+    {
+        var edit = new TreeEdit();
+        var root = Directory(2000, edit);
+        GC.Collect();
+        GC.Collect();
+        var added = NodeTree.Replace(root, "/d/new", Leaf("new"), 100, edit);
+        Assert.NotSame(root, added);
         Assert.Null(NodeTree.Lookup(root, "/d/new"));
-        // The copies are young: the next new child is written into them.
         Assert.Same(added, NodeTree.Replace(added, "/d/newer", Leaf("newer"), 101, edit));
     }
 
