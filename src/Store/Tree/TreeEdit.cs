@@ -11,9 +11,10 @@ namespace XenStore.Tree;
 /// <remarks>
 /// <para>
 /// An array the collector has moved to gen2 is written only with a leaf whose name, value and
-/// permissions are in gen2 too (a value overwritten with one the pool shares, such as "4"):
-/// that marks no card, and the copies it saves were what filled gen2 with garbage under steady
-/// overwrites. Anything young (a new value, a new bucket, a directory node) put into an old
+/// permissions are in gen2 too, which marks no card. That is every value overwritten (values
+/// live on the pinned object heap, old from birth, see <see cref="InternPool"/>) under a name
+/// and permissions the node had, and the copies it saves were what filled gen2 with garbage
+/// under steady overwrites. Anything young (a new value, a new bucket, a directory node) put into an old
 /// array marks a card that every young collection must scan until the object is promoted, and
 /// in a fragmented gen2 that made young collections ten times longer than the copies saved
 /// (bench/results.md, Churn). Such arrays are copied, as before, and the young copy is written
