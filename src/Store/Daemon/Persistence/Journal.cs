@@ -7,8 +7,8 @@ namespace XenStore.Daemon.Persistence;
 /// <summary>
 /// The write-ahead journal plus snapshots. The commit path appends each request's changes as
 /// one record before anything reports them, so a change is acknowledged only once it is in the
-/// journal, and a transaction is all or nothing. When the journal grows, the immutable root
-/// is snapshotted in the background (no lock is held while it is written) and the segments it
+/// journal, and a transaction is all or nothing. When the journal grows, a shared root (which
+/// no later change writes into, <see cref="LiveStore.Snapshot"/>) is snapshotted in the background (no lock is held while it is written) and the segments it
 /// covers are deleted.
 /// <para>
 /// Faults lose nothing: an append that fails is cut back off the file (or, if even that
