@@ -212,6 +212,15 @@ static void call(struct conn *c, uint32_t type, const char *path, const char *va
     c->off += sizeof(h) + h.len;
 }
 
+/* Sends LEN bytes of N pipelined requests of TYPE numbered from *REQ, checks their N replies
+ * in order, and moves *REQ past them. */
+static void exchange(struct conn *c, const char *batch, size_t len, uint32_t type, uint32_t *req, int n)
+{
+    write_all(c->fd, batch, len);
+    for (int i = 0; i < n; i++) expect_reply(c, type, *req + i);
+    *req += n;
+}
+
 static const char VALUE16[] = "0123456789abcdef";
 
 static void pipeline(const char *sock, int write, long count, int depth)
@@ -230,9 +239,7 @@ static void pipeline(const char *sock, int write, long count, int depth)
         int n = count - done < depth ? (int)(count - done) : depth;
         size_t len = 0;
         for (int i = 0; i < n; i++) len += put_request(batch + len, type, req + i, paths[i], write ? VALUE16 : NULL);
-        write_all(c->fd, batch, len);
-        for (int i = 0; i < n; i++) expect_reply(c, type, req + i);
-        req += n;
+        exchange(c, batch, len, type, &req, n);
         done += n;
     }
     double t = now() - t0;
@@ -320,9 +327,7 @@ static void writes(const char *sock, const char *dir, const char *prefix, long f
             snprintf(path, sizeof(path), "%s/%s%ld", dir, prefix, first + done + i);
             len += put_request(batch + len, XS_WRITE, req + i, path, "v");
         }
-        write_all(c->fd, batch, len);
-        for (int i = 0; i < n; i++) expect_reply(c, XS_WRITE, req + i);
-        req += n;
+        exchange(c, batch, len, XS_WRITE, &req, n);
         done += n;
         if (now() >= end) break;
     }
@@ -349,9 +354,7 @@ static void churn(const char *sock, const char *dir, const char *prefix, long co
             snprintf(value, sizeof(value), "%llu", ++seq);
             len += put_request(batch + len, XS_WRITE, req + i, path, value);
         }
-        write_all(c->fd, batch, len);
-        for (int i = 0; i < depth; i++) expect_reply(c, XS_WRITE, req + i);
-        req += depth;
+        exchange(c, batch, len, XS_WRITE, &req, depth);
     }
     double t = now() - t0;
     report((long)seq, t, daemon_cpu() - c0);
@@ -375,9 +378,7 @@ static void fill(const char *sock, long domains, long nodes, int depth)
             snprintf(path, sizeof(path), "/local/domain/%ld/data/k%ld", 1 + k / nodes, k % nodes);
             len += put_request(batch + len, XS_WRITE, req + i, path, "v");
         }
-        write_all(c->fd, batch, len);
-        for (int i = 0; i < n; i++) expect_reply(c, XS_WRITE, req + i);
-        req += n;
+        exchange(c, batch, len, XS_WRITE, &req, n);
         done += n;
     }
     report(done, now() - t0, daemon_cpu() - c0);
@@ -450,9 +451,7 @@ static void ownedfill(const char *sock, long domains, long nodes)
                 snprintf(path, sizeof(path), "%s/n%ld", dir, done + i);
                 len += put_request(batch + len, XS_WRITE, req + i, path, VALUE16);
             }
-            write_all(c->fd, batch, len);
-            for (int i = 0; i < k; i++) expect_reply(c, XS_WRITE, req + i);
-            req += k;
+            exchange(c, batch, len, XS_WRITE, &req, k);
             done += k;
         }
     }

@@ -20,6 +20,15 @@ public sealed class TreeEditTests
         return root;
     }
 
+    /// <summary><see cref="Directory"/>, then moved by the collector to gen2, as a long-lived store's arrays are.</summary>
+    private static Node OldDirectory(int children, TreeEdit edit)
+    {
+        var root = Directory(children, edit);
+        GC.Collect();
+        GC.Collect();
+        return root;
+    }
+
     private static Node Updated(Node root, string path, string value, TreeEdit? edit) =>
         NodeTree.Replace(root, path, NodeTree.Lookup(root, path)!.WithContent(Wire.Encode(value), PermissionList.Dom0Only, 99), 99, edit);
 
@@ -44,9 +53,7 @@ public sealed class TreeEditTests
     public void AnArrayTheCollectorHasPromotedToGen2IsWrittenOnlyWithOldObjects()
     {
         var edit = new TreeEdit();
-        var root = Directory(5, edit);
-        GC.Collect();
-        GC.Collect();
+        var root = OldDirectory(5, edit);
         Assert.Equal(2, GC.GetGeneration(root));
         // A value never seen before is kept on the pinned object heap, old from birth: the
         // leaf goes into the old array in place.
@@ -62,9 +69,7 @@ public sealed class TreeEditTests
     public void ANewChildOfAnOldTrieIsAddedToAYoungCopyAndTheNextOneInPlace()
     {
         var edit = new TreeEdit();
-        var root = Directory(2000, edit);
-        GC.Collect();
-        GC.Collect();
+        var root = OldDirectory(2000, edit);
         var added = NodeTree.Replace(root, "/d/new", Leaf("new"), 100, edit);
         Assert.NotSame(root, added);
         Assert.Null(NodeTree.Lookup(root, "/d/new"));
