@@ -57,26 +57,27 @@ public static class Payloads
     /// <summary>Splits a WRITE payload: the path up to the first NUL, then raw value bytes.</summary>
     public static bool TrySplitWrite(byte[] payload, out string path, out byte[] value)
     {
-        var valid = TrySplitWriteRaw(payload, out var raw, out value);
+        var valid = TrySplitWriteRaw(payload, out var raw, out var bytes);
         path = valid ? Wire.Decode(raw) : "";
+        value = bytes.ToArray();
         return valid;
     }
 
     /// <summary>
-    /// <see cref="TrySplitWrite(byte[], out string, out byte[])"/> without decoding the path,
-    /// which is left in <paramref name="payload"/>; the value is a copy.
+    /// <see cref="TrySplitWrite(byte[], out string, out byte[])"/> without decoding the path or
+    /// copying the value, both left in <paramref name="payload"/>.
     /// </summary>
-    internal static bool TrySplitWriteRaw(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> path, out byte[] value)
+    internal static bool TrySplitWriteRaw(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> path, out ReadOnlySpan<byte> value)
     {
         var nul = payload.IndexOf((byte)0);
         if (nul < 0)
         {
             path = default;
-            value = [];
+            value = default;
             return false;
         }
         path = payload[..nul];
-        value = payload[(nul + 1)..].ToArray();
+        value = payload[(nul + 1)..];
         return true;
     }
 }

@@ -76,8 +76,23 @@ internal static class InternPool
         return true;
     }
 
-    /// <summary>The pool's array with <paramref name="value"/>'s bytes, or a copy of it on the pinned object heap (now pooled if short).</summary>
+    /// <summary>
+    /// The pool's array with <paramref name="value"/>'s bytes, or a copy of it on the pinned
+    /// object heap (now pooled if short); <paramref name="value"/> itself when it is old already
+    /// (kept by <see cref="Value(ReadOnlySpan{byte})"/> on its way in, or another node's).
+    /// </summary>
     public static byte[] Value(byte[] value)
+    {
+        if (value.Length == 0) return [];
+        return GC.GetGeneration(value) >= 2 ? value : Value(value.AsSpan());
+    }
+
+    /// <summary>
+    /// The pool's array with <paramref name="value"/>'s bytes, or a copy of them on the pinned
+    /// object heap (now pooled if short): for values read from a request or a file, which are
+    /// copied once, here, rather than into an array first.
+    /// </summary>
+    public static byte[] Value(ReadOnlySpan<byte> value)
     {
         if (value.Length == 0) return [];
         if (value.Length > MaxLength) return Kept(value);
@@ -92,10 +107,10 @@ internal static class InternPool
     }
 
     /// <summary>A copy of <paramref name="value"/> on the pinned object heap (see the remarks).</summary>
-    private static byte[] Kept(byte[] value)
+    private static byte[] Kept(ReadOnlySpan<byte> value)
     {
         var copy = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
-        value.CopyTo(copy, 0);
+        value.CopyTo(copy);
         return copy;
     }
 }

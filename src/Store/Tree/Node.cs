@@ -62,9 +62,9 @@ public abstract class Node
     public abstract ChildMap Children { get; }
 
     /// <summary>
-    /// A node with these fields. The node keeps its value as an equal array other nodes share or
-    /// as a copy on the pinned object heap, and a short name as an equal string others share
-    /// (see <see cref="InternPool"/>).
+    /// A node with these fields. The node keeps its value as an equal array other nodes share, as
+    /// a copy on the pinned object heap, or as it is when the collector counts it old already,
+    /// and a short name as an equal string others share (see <see cref="InternPool"/>).
     /// </summary>
     public static Node Create(string name, byte[] value, PermissionList permissions, ulong generation, ChildMap children)
     {

@@ -18,8 +18,10 @@ internal static class NodeHandlers
 
     public static XenStoreErrorCode? Write(Request r)
     {
-        if (!Payloads.TrySplitWriteRaw(r.Payload, out var raw, out var value) || r.CanonicalPath(raw) is not { } path)
+        if (!Payloads.TrySplitWriteRaw(r.Payload, out var raw, out var bytes) || r.CanonicalPath(raw) is not { } path)
             return XenStoreErrorCode.EINVAL;
+        // Copied once, as the node will keep it (shared, or on the pinned heap).
+        var value = Tree.InternPool.Value(bytes);
         var node = r.GetNode(path, PermissionAccess.Write, out var error, out var ancestor);
         if (node is null)
         {

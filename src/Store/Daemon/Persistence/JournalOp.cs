@@ -84,7 +84,7 @@ internal sealed record JournalOp(JournalOpKind Kind, string Path = "", byte[]? V
         {
             case JournalOpKind.PutNode:
                 var path = r.ReadString();
-                var value = r.Take(r.ReadInt32()).ToArray();
+                var value = Tree.InternPool.Value(r.Take(r.ReadInt32()));
                 return Put(path, value, permissions(r.ReadString()));
             case JournalOpKind.DeleteNode:
                 return Delete(r.ReadString());

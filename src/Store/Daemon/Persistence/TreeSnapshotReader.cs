@@ -80,7 +80,7 @@ internal sealed class TreeSnapshotReader
             if (root is not null) throw new InvalidDataException($"record {index} goes on after the tree's last node");
             var name = InternPool.Name(cursor.TakeCounted());
             var valueBytes = cursor.TakeCounted();
-            var value = valueBytes.Length == 0 ? [] : valueBytes.ToArray();
+            var value = InternPool.Value(valueBytes);
             var permissionIndex = cursor.ReadCount();
             if (permissionIndex >= permissions.Length) throw new InvalidDataException($"permission list {permissionIndex} of {permissions.Length}");
             var childCount = cursor.ReadCount();
