@@ -22,16 +22,29 @@ public sealed partial class XenStoreDaemon
 
     internal void ProcessOne(DaemonConnection connection, Message request)
     {
-        OutputHold? hold = null;
-        Interlocked.Increment(ref requestsWaiting);
-        lock (Sync)
+        if (!Monitor.TryEnter(Sync))
         {
-            Interlocked.Decrement(ref requestsWaiting);
+            // The lock is held: the request is left to its holder, as a socket's are
+            // (ProcessFrames). Waiting on the lock instead, it could wait out a whole run of
+            // another connection's requests: the holder's thread took the lock back between
+            // its slices before the waiter's thread was woken (LockFairnessTests).
+            var reader = new FrameReader();
+            reader.Append(request.ToBytes());
+            ProcessFrames(connection, reader);
+            return;
+        }
+        OutputHold? hold = null;
+        try
+        {
             // A closed connection (its domain released, say) runs nothing more.
             if (connection.IsClosed) return;
             var frame = new RequestFrame(request);
             Dispatch(connection, frame);
             Settle(connection, frame, ref hold);
+        }
+        finally
+        {
+            Monitor.Exit(Sync);
         }
         Release(hold);
         NotifyOutputReady();
