@@ -89,6 +89,10 @@ internal static class Program
             instance.Dispose();
             return 1;
         }
+        // The old generation is collected when the daemon's store has made garbage worth it, not
+        // each time a growing store doubles (XENSTORED_PS_OLD_GENERATION=runtime leaves it to the collector).
+        using var oldGeneration = Environment.GetEnvironmentVariable("XENSTORED_PS_OLD_GENERATION") == "runtime"
+            ? null : OldGenerationSchedule.Start(() => daemon.NodeCount);
         // With -V the daemon's own log has already shown them.
         if (!options.Verbose)
             foreach (var line in daemon.RecoveryReport) Console.WriteLine($"xenstored-ps: recovery: {line}");

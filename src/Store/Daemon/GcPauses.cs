@@ -28,7 +28,7 @@ internal sealed class GcPauses
         var counts = GcPauseSampler.Counts();
         var longest = sampler.LongestMs();
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"gc mode: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}\n"
+            $"gc mode: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, latency mode {System.Runtime.GCSettings.LatencyMode}\n"
             + $"gc budgets: gen0 {Gen0Budget()}, gen1 {Gen1Budget()}\n"
             + $"gc pauses: gen0 {counts[0]} (longest {longest[0]:F1} ms), gen1 {counts[1]} (longest {longest[1]:F1} ms), gen2 {counts[2]} (longest {longest[2]:F1} ms), total {GcPauseSampler.TotalMs():F0} ms (sampled after each collection)\n"
             + $"gc heap: {info.HeapSizeBytes} bytes, fragmented {info.FragmentedBytes}, committed {info.TotalCommittedBytes}\n");

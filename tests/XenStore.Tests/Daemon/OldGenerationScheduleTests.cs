@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using XenStore.Client;
+using XenStore.Daemon;
+using XenStore.Tests.Infrastructure;
+
+namespace XenStore.Tests.Daemon;
+
+/// <summary>
+/// The standalone host leaves its old generation alone while the store's growth explains it,
+/// and has it collected once there is garbage worth it: a host that only makes garbage is
+/// collected in full, though low latency stops the collector from doing so of its own accord.
+/// </summary>
+public sealed partial class OldGenerationScheduleTests
+{
+    private const long MB = 1 << 20;
+
+    [Fact]
+    public void GrowthTheStoresNewNodesExplainIsNotDue()
+    {
+        // 100 MB live, 60 MB more: the 300,000 new nodes account for up to 73 MB of it.
+        Assert.False(OldGenerationSchedule.IsDue(grown: 60 * MB, live: 100 * MB, newNodes: 300_000));
+        // The same growth with no new nodes is garbage, past a quarter of what was live.
+        Assert.True(OldGenerationSchedule.IsDue(grown: 60 * MB, live: 100 * MB, newNodes: 0));
+    }
+
+    [Fact]
+    public void GarbageBelowTheFloorOrAQuarterOfTheLiveHeapIsNeverDue()
+    {
+        Assert.False(OldGenerationSchedule.IsDue(grown: OldGenerationSchedule.Floor - 1, live: 2 * MB, newNodes: 0));
+        Assert.True(OldGenerationSchedule.IsDue(grown: OldGenerationSchedule.Floor, live: 2 * MB, newNodes: 0));
+        Assert.False(OldGenerationSchedule.IsDue(grown: 24 * MB, live: 100 * MB, newNodes: 0));
+        Assert.True(OldGenerationSchedule.IsDue(grown: 25 * MB, live: 100 * MB, newNodes: 0));
+        // Removed nodes do not make growth the store's.
+        Assert.True(OldGenerationSchedule.IsDue(grown: 25 * MB, live: 100 * MB, newNodes: -1_000));
+    }
+
+    [Fact]
+    public void YoungCollectionsTurnedGen1ShowTheCollectorWantsTheOldGeneration()
+    {
+        // A growing store: about one young collection in ten is a gen1 one.
+        Assert.False(OldGenerationSchedule.CollectorWantsTheOldGeneration(collections: 68, gen1: 6));
+        // Under low latency with its old generation due, the collector makes them all gen1.
+        Assert.True(OldGenerationSchedule.CollectorWantsTheOldGeneration(collections: 325, gen1: 325));
+        Assert.True(OldGenerationSchedule.CollectorWantsTheOldGeneration(collections: 10, gen1: 5));
+        // Too few to tell.
+        Assert.False(OldGenerationSchedule.CollectorWantsTheOldGeneration(collections: 4, gen1: 4));
+    }
+
+    [Fact]
+    public async Task TheHostRunsInLowLatencyUnlessToldToLeaveItToTheRuntime()
+    {
+        using (var daemon = StandaloneDaemon.Start())
+            Assert.Contains("latency mode LowLatency", await MemoryReport(daemon), StringComparison.Ordinal);
+        using (var daemon = StandaloneDaemon.Start(environment: new Dictionary<string, string> { ["XENSTORED_PS_OLD_GENERATION"] = "runtime" }))
+            Assert.Contains("latency mode Interactive", await MemoryReport(daemon), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AHostThatOnlyMakesGarbageIsCollectedInFull()
+    {
+        using var daemon = StandaloneDaemon.Start();
+        await using var client = await XenStoreClient.ConnectSocketAsync(daemon.SocketPath);
+        var before = FullCollections(await client.ControlAsync("memreport"));
+        // 48 MB of overwritten values: garbage in the old generation (values live on the pinned heap).
+        for (var i = 0; i < 12_000; i++)
+            await client.WriteAsync("/garbage", $"{i}{new string('x', 4000)}");
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string report;
+        do report = await client.ControlAsync("memreport");
+        while (FullCollections(report) == before && DateTime.UtcNow < deadline && await Pause());
+        Assert.True(FullCollections(report) > before, report);
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(100);
+        return true;
+    }
+
+    private static long FullCollections(string report) =>
+        long.Parse(FullCollectionCount().Match(report).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    private static async Task<string> MemoryReport(StandaloneDaemon daemon)
+    {
+        await using var client = await XenStoreClient.ConnectSocketAsync(daemon.SocketPath);
+        return await client.ControlAsync("memreport");
+    }
+
+    [GeneratedRegex(@"gen2 (\d+) \(longest")]
+    private static partial Regex FullCollectionCount();
+}
