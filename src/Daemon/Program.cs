@@ -91,7 +91,7 @@ internal static class Program
         }
         // The old generation is collected when the daemon's store has made garbage worth it, not
         // each time a growing store doubles (XENSTORED_PS_OLD_GENERATION=runtime leaves it to the collector).
-        using var oldGeneration = Environment.GetEnvironmentVariable("XENSTORED_PS_OLD_GENERATION") == "runtime"
+        var oldGeneration = Environment.GetEnvironmentVariable("XENSTORED_PS_OLD_GENERATION") == "runtime"
             ? null : OldGenerationSchedule.Start(() => daemon.NodeCount);
         // With -V the daemon's own log has already shown them.
         if (!options.Verbose)
@@ -126,6 +126,8 @@ internal static class Program
         }
         finally
         {
+            // The schedule reads the daemon's node count: it stops first.
+            oldGeneration?.Dispose();
             daemon.Dispose();
             (platform as IDisposable)?.Dispose();
         }
