@@ -3,26 +3,31 @@ using System.Runtime;
 namespace XenStore.Daemon;
 
 /// <summary>
-/// Decides when the old generation is collected while a store grows, instead of the
-/// collector's own budget. Growing, nearly everything a write makes stays: the collector's
-/// budget, which follows the old generation's growth, started a background collection each
-/// time that generation doubled (seven in a million-node fill), and a young collection that
+/// Keeps the collector from collecting the old generation while a store grows fast. Then
+/// nearly everything a write makes stays: the collector's budget, which follows the old
+/// generation's growth, started a background collection each time that generation doubled
+/// (seven in a million-node fill), each found next to nothing dead, and a young collection that
 /// fell inside one waited for the background thread to let it in (2-6 ms under the JIT, 14-24
-/// ms under Native AOT: the probe's worst READs). Growth the store's new nodes account for is
-/// not garbage, and collecting it finds nothing.
-/// So the process runs in <see cref="GCLatencyMode.LowLatency"/> (young collections only,
-/// unless memory runs short) for as long as the old generation's growth is the store's own.
-/// Once it holds a quarter more than the store explains (8 MB at least), the collector's
-/// own policy is given back until it has run a collection of its own, and as soon as that
-/// policy finds the old generation due (bench/results.md, Scale).
-/// The schedule never asks for one: asked, the collector collected blocking (24-49 ms at 50 MB)
-/// where on its own it collects in the background.
+/// ms under Native AOT: the probe's worst READs).
+/// So while the store gains at least <see cref="FastGrowth"/> nodes a tick, the process runs
+/// in <see cref="GCLatencyMode.LowLatency"/> (young collections only, unless memory runs
+/// short); otherwise, and as soon as the heap holds a quarter more than the store's growth
+/// explains (8 MB at least) or the collector shows it wants its old generation, it runs the
+/// collector's own policy, in the latter cases until that has run a full collection
+/// (bench/results.md, Scale). Low latency is not free: its young budgets are fixed at 256 KB,
+/// four times as many young collections as the host's own budgets give, which cost a boot
+/// storm's small, busy store a third more CPU per request; hence only while growth is fast.
+/// The schedule never asks for a collection: asked, the collector collected blocking (24-49 ms
+/// at 50 MB) where on its own it collects in the background.
 /// Process-wide: for a daemon host, not for a daemon inside someone's PowerShell session.
 /// </summary>
 public sealed class OldGenerationSchedule : IDisposable
 {
     /// <summary>How often the heap is looked at.</summary>
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>New nodes a tick from which the store grows fast (10,000 a second; a pipelined fill adds 250,000).</summary>
+    internal const long FastGrowth = 1_000;
 
     /// <summary>Garbage that is never worth a collection of its own.</summary>
     internal const long Floor = 8L << 20;
@@ -53,15 +58,13 @@ public sealed class OldGenerationSchedule : IDisposable
     }
 
     /// <summary>
-    /// Takes the old generation over from the collector, or returns null where it cannot: a
-    /// server collector (low latency is a workstation mode) or a runtime that refuses the mode.
-    /// <paramref name="storeNodes"/> counts the store's nodes, whose growth is not garbage.
+    /// Starts watching the store's growth, or returns null where low latency is not to be had:
+    /// a server collector (it is a workstation mode). <paramref name="storeNodes"/> counts the
+    /// store's nodes, whose growth is not garbage.
     /// </summary>
     public static OldGenerationSchedule? Start(Func<long> storeNodes)
     {
         if (GCSettings.IsServerGC) return null;
-        GCSettings.LatencyMode = GCLatencyMode.LowLatency;
-        if (GCSettings.LatencyMode != GCLatencyMode.LowLatency) return null;
         var schedule = new OldGenerationSchedule(storeNodes);
         schedule.thread.Start();
         return schedule;
@@ -77,16 +80,19 @@ public sealed class OldGenerationSchedule : IDisposable
 
     private void Run()
     {
-        long young = GC.CollectionCount(0), older = GC.CollectionCount(1);
+        long young = GC.CollectionCount(0), older = GC.CollectionCount(1), nodes = storeNodes();
         while (!stop.Token.WaitHandle.WaitOne(Tick))
         {
             NoteFullCollection();
-            long youngNow = GC.CollectionCount(0), olderNow = GC.CollectionCount(1);
-            var grown = Occupied(GC.GetGCMemoryInfo()) - liveAfterLastCollection;
-            if (IsDue(grown, liveAfterLastCollection, storeNodes() - nodesAtLastCollection)
+            long youngNow = GC.CollectionCount(0), olderNow = GC.CollectionCount(1), nodesNow = storeNodes();
+            if (nodesNow - nodes < FastGrowth)
+                GCSettings.LatencyMode = GCLatencyMode.Interactive;
+            else if (IsDue(Occupied(GC.GetGCMemoryInfo()) - liveAfterLastCollection, liveAfterLastCollection, nodesNow - nodesAtLastCollection)
                 || CollectorWantsTheOldGeneration(youngNow - young, olderNow - older))
                 LeaveToTheCollector();
-            (young, older) = (GC.CollectionCount(0), GC.CollectionCount(1));
+            else
+                GCSettings.LatencyMode = GCLatencyMode.LowLatency;
+            (young, older, nodes) = (GC.CollectionCount(0), GC.CollectionCount(1), storeNodes());
         }
     }
 
@@ -101,20 +107,13 @@ public sealed class OldGenerationSchedule : IDisposable
     /// The collector's own policy until it has run a full collection, which it starts at its next
     /// young one, in the background (its own budget was passed long ago). Under low latency a
     /// collector whose old generation is due makes every young collection a gen1 one instead
-    /// (27,000 of them in 8 s of overwrites), so the process runs as it would without this schedule.
+    /// (27,000 of them in 8 s of overwrites).
     /// </summary>
     private void LeaveToTheCollector()
     {
         var nodes = storeNodes();
         GCSettings.LatencyMode = GCLatencyMode.Interactive;
-        try
-        {
-            while (LastFullCollection().Index == lastFullCollection && !stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(10))) { }
-        }
-        finally
-        {
-            GCSettings.LatencyMode = GCLatencyMode.LowLatency;
-        }
+        while (LastFullCollection().Index == lastFullCollection && !stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(10))) { }
         NoteFullCollection(nodes);
     }
 
