@@ -58,13 +58,14 @@ public sealed class OldGenerationSchedule : IDisposable
     }
 
     /// <summary>
-    /// Starts watching the store's growth, or returns null where low latency is not to be had:
-    /// a server collector (it is a workstation mode). <paramref name="storeNodes"/> counts the
-    /// store's nodes, whose growth is not garbage.
+    /// Starts watching the store's growth, or returns null where the collector is not in its
+    /// default, interactive mode: a server collector (low latency is a workstation mode) or a
+    /// non-concurrent one, which keeps its mode.
+    /// <paramref name="storeNodes"/> counts the store's nodes, whose growth is not garbage.
     /// </summary>
     public static OldGenerationSchedule? Start(Func<long> storeNodes)
     {
-        if (GCSettings.IsServerGC) return null;
+        if (GCSettings.IsServerGC || GCSettings.LatencyMode != GCLatencyMode.Interactive) return null;
         var schedule = new OldGenerationSchedule(storeNodes);
         schedule.thread.Start();
         return schedule;
