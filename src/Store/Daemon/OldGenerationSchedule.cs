@@ -90,10 +90,14 @@ public sealed class OldGenerationSchedule : IDisposable
                 GCSettings.LatencyMode = GCLatencyMode.Interactive;
             else if (IsDue(Occupied(GC.GetGCMemoryInfo()) - liveAfterLastCollection, liveAfterLastCollection, nodesNow - nodesAtLastCollection)
                 || CollectorWantsTheOldGeneration(youngNow - young, olderNow - older))
-                LeaveToTheCollector();
+            {
+                LeaveToTheCollector(nodesNow);
+                // The wait may have been long: the next tick measures from its end.
+                (youngNow, olderNow, nodesNow) = (GC.CollectionCount(0), GC.CollectionCount(1), storeNodes());
+            }
             else
                 GCSettings.LatencyMode = GCLatencyMode.LowLatency;
-            (young, older, nodes) = (GC.CollectionCount(0), GC.CollectionCount(1), storeNodes());
+            (young, older, nodes) = (youngNow, olderNow, nodesNow);
         }
     }
 
@@ -108,11 +112,11 @@ public sealed class OldGenerationSchedule : IDisposable
     /// The collector's own policy until it has run a full collection, which it starts at its next
     /// young one, in the background (its own budget was passed long ago). Under low latency a
     /// collector whose old generation is due makes every young collection a gen1 one instead
-    /// (27,000 of them in 8 s of overwrites).
+    /// (27,000 of them in 8 s of overwrites). <paramref name="nodes"/>: the store's nodes now,
+    /// which the collection's base counts.
     /// </summary>
-    private void LeaveToTheCollector()
+    private void LeaveToTheCollector(long nodes)
     {
-        var nodes = storeNodes();
         GCSettings.LatencyMode = GCLatencyMode.Interactive;
         while (LastFullCollection().Index == lastFullCollection && !stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(10))) { }
         NoteFullCollection(nodes);

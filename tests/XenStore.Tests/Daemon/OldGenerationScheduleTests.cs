@@ -132,12 +132,6 @@ public sealed partial class OldGenerationScheduleTests
     private static long FullCollections(string report) =>
         long.Parse(FullCollectionCount().Match(report).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    private static async Task<string> MemoryReport(StandaloneDaemon daemon)
-    {
-        await using var client = await XenStoreClient.ConnectSocketAsync(daemon.SocketPath);
-        return await client.ControlAsync("memreport");
-    }
-
     [GeneratedRegex(@"gen2 (\d+) \(longest")]
     private static partial Regex FullCollectionCount();
 }
