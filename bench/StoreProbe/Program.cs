@@ -17,6 +17,9 @@ using XenStore.Protocol;
 // share of the tree's path copying in it, measured on a bare tree of the same shape. Counts,
 // not timings: reads repeat to the byte from run to run, writes within a few percent (the
 // shapes of the tree's tries differ a little), so a change of a few bytes shows.
+// StoreProbe lookup [CHILDREN=200000] [LOOKUPS=1000000]
+// ns per lookup by name in a directory of CHILDREN, of names present and absent, in random order
+// (LookupProbe): the store's own search, without the collector.
 // StoreProbe [FILL=200000] [BATCH=20000] [REPS=5]
 // Drives the daemon in process (no sockets): BATCH new-node WRITEs into an empty directory
 // /fill (removed after each rep), then the same into /fill holding FILL children. Per rep:
@@ -31,6 +34,11 @@ if (args.Length > 0 && args[0] == "pauses")
 if (args.Length > 0 && args[0] == "alloc")
 {
     AllocProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? int.Parse(args[2]) : 50);
+    return;
+}
+if (args.Length > 0 && args[0] == "lookup")
+{
+    LookupProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 200_000, args.Length > 2 ? int.Parse(args[2]) : 1_000_000);
     return;
 }
 if (args.Length > 0 && args[0] == "memory")

@@ -19,7 +19,7 @@ namespace XenStore.Tree;
 /// </para>
 /// <para>
 /// A few children whose hashes agree so far share a bucket (a <see cref="BucketEntry"/> array
-/// scanned by name) rather than a branch of their own: up to <see cref="BucketLimit"/>, or any
+/// scanned by hash bits, then by name) rather than a branch of their own: up to <see cref="BucketLimit"/>, or any
 /// number that have the same hash. Without buckets a 1,000-child directory had about 380
 /// branches, a hundred of them for two children that met at the third level. Almost every
 /// child sits in a bucket, a leaf as its fields (<see cref="ChildEntry"/>) with no object of its
@@ -83,6 +83,9 @@ internal sealed class HashChildMap : ChildMap
         return map;
     }
 
+    /// <summary>An empty map whose first child gets <paramref name="sequence"/>, for the tests of what comes after <see cref="MaxSequence"/>.</summary>
+    internal static HashChildMap StartingAt(long sequence) => new(EmptyRoot, 0, sequence, -1, new object());
+
     /// <summary>
     /// The same children as <paramref name="items"/>, in the same order, each array of the
     /// trie made once (the children are partitioned level by level) rather than by inserting
@@ -116,7 +119,7 @@ internal sealed class HashChildMap : ChildMap
             for (var j = 0; j < i; j++)
                 if (entries[i].Child.Name == entries[j].Child.Name)
                     throw new ArgumentException($"Two children are called '{entries[i].Child.Name}'.", nameof(entries));
-            bucket[i] = new BucketEntry(entries[i].Child, entries[i].Sequence);
+            bucket[i] = new BucketEntry(entries[i].Child, entries[i].Sequence, entries[i].Hash);
         }
         return new Slot(bucket, stamp);
     }
@@ -179,9 +182,9 @@ internal sealed class HashChildMap : ChildMap
     public override IEnumerable<string> NamesUnordered() => Entries(inOrder: false).Select(static c => c.Child.Name);
 
     /// <summary>Every child with its sequence; sorted by it (creation order) when <paramref name="inOrder"/>.</summary>
-    private List<BucketEntry> Entries(bool inOrder)
+    private List<(ChildEntry Child, long Sequence)> Entries(bool inOrder)
     {
-        var children = new List<BucketEntry>(count);
+        var children = new List<(ChildEntry Child, long Sequence)>(count);
         Collect(root, children);
         if (inOrder) children.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
         return children;
@@ -198,7 +201,7 @@ internal sealed class HashChildMap : ChildMap
                     return name.SequenceEqual(child.Name) ? child : null;
                 case BucketEntry[] bucket:
                     foreach (var entry in bucket)
-                        if (name.SequenceEqual(entry.Child.Name)) return entry.Child.ToNode();
+                        if (entry.MayBeNamed(hash) && name.SequenceEqual(entry.Child.Name)) return entry.Child.ToNode();
                     return null;
                 default:
                     var bitmap = Bitmap(slot);
@@ -213,7 +216,12 @@ internal sealed class HashChildMap : ChildMap
     {
         var added = false;
         var updated = With(root, child, Hash(child.Name), 0, ref added, edit);
-        if (added) return new HashChildMap(updated, count + 1, nextSequence + 1, hashMask, new object());
+        if (added)
+        {
+            var grown = new HashChildMap(updated, count + 1, nextSequence + 1, hashMask, new object());
+            // Not reached in practice (see BucketEntry), but a sequence past it would wrap and misorder the listing.
+            return grown.nextSequence < MaxSequence ? grown : Build([.. grown.InOrder()], hashMask);
+        }
         // A child replaced keeps the names and their order: the version carries over, and when
         // it was replaced in place the map is the same.
         return Same(updated, root) ? this : new HashChildMap(updated, count, nextSequence, hashMask, namesVersion);
@@ -233,12 +241,12 @@ internal sealed class HashChildMap : ChildMap
             case Node alone:
                 if (alone.Name == child.Name) return new Slot(child, slot.Tag);
                 added = true;
-                return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag), new BucketEntry(ChildEntry.Of(child), nextSequence) }, stamp);
+                return new Slot(new[] { new BucketEntry(ChildEntry.Of(alone), slot.Tag, Hash(alone.Name)), new BucketEntry(ChildEntry.Of(child), nextSequence, hash) }, stamp);
             case BucketEntry[] bucket:
-                var at = IndexOf(bucket, child.Name);
+                var at = IndexOf(bucket, child.Name, hash);
                 if (at >= 0)
                 {
-                    var replacement = new BucketEntry(ChildEntry.Of(child), bucket[at].Sequence);
+                    var replacement = bucket[at].Holding(ChildEntry.Of(child));
                     if (!Owns(edit, slot, child)) return new Slot(Replacing(bucket, at, replacement), stamp);
                     edit.Write(bucket, at, replacement);
                     return slot;
@@ -246,7 +254,7 @@ internal sealed class HashChildMap : ChildMap
                 added = true;
                 // Only the empty map's root is an empty bucket: its first child stands alone, as Build makes it.
                 if (bucket.Length == 0) return new Slot(child, nextSequence);
-                var grown = Inserting(bucket, bucket.Length, new BucketEntry(ChildEntry.Of(child), nextSequence));
+                var grown = Inserting(bucket, bucket.Length, new BucketEntry(ChildEntry.Of(child), nextSequence, hash));
                 return grown.Length <= BucketLimit ? new Slot(grown, stamp) : Split(grown, shift, stamp);
         }
         var slots = (Slot[])slot.Item;
@@ -294,7 +302,7 @@ internal sealed class HashChildMap : ChildMap
                 removed = true;
                 return null;
             case BucketEntry[] bucket:
-                var at = IndexOf(bucket, name);
+                var at = IndexOf(bucket, name, hash);
                 if (at < 0) return slot;
                 removed = true;
                 return bucket.Length switch
@@ -369,23 +377,23 @@ internal sealed class HashChildMap : ChildMap
 
     private static bool Same(Slot a, Slot b) => ReferenceEquals(a.Item, b.Item) && a.Tag == b.Tag;
 
-    /// <summary>Where <paramref name="name"/> sits in <paramref name="bucket"/>, or -1 (a loop: a predicate would allocate a closure per write).</summary>
-    private static int IndexOf(BucketEntry[] bucket, string name)
+    /// <summary>Where <paramref name="name"/>, whose hash is <paramref name="hash"/>, sits in <paramref name="bucket"/>, or -1 (a loop: a predicate would allocate a closure per write).</summary>
+    private static int IndexOf(BucketEntry[] bucket, string name, int hash)
     {
         for (var i = 0; i < bucket.Length; i++)
-            if (bucket[i].Child.Name == name) return i;
+            if (bucket[i].MayBeNamed(hash) && bucket[i].Child.Name == name) return i;
         return -1;
     }
 
-    private static void Collect(Slot slot, List<BucketEntry> children)
+    private static void Collect(Slot slot, List<(ChildEntry Child, long Sequence)> children)
     {
         switch (slot.Item)
         {
             case Node alone:
-                children.Add(new BucketEntry(ChildEntry.Of(alone), slot.Tag));
+                children.Add((ChildEntry.Of(alone), slot.Tag));
                 return;
             case BucketEntry[] bucket:
-                children.AddRange(bucket);
+                foreach (var entry in bucket) children.Add((entry.Child, entry.Sequence));
                 return;
         }
         foreach (var inner in (Slot[])slot.Item) Collect(inner, children);
@@ -430,8 +438,48 @@ internal sealed class HashChildMap : ChildMap
     /// </summary>
     internal readonly record struct Slot(object Item, long Tag);
 
-    /// <summary>One child of a bucket and its creation sequence.</summary>
-    internal readonly record struct BucketEntry(ChildEntry Child, long Sequence);
+    /// <summary>
+    /// One child of a bucket, its creation sequence and, in the sequence's low bits, 16 bits of
+    /// its name's hash. A lookup scans a bucket for a name, and each name is an object of its
+    /// own, a cache miss at a large directory's size: the hash bits turn away almost every
+    /// other child without it, in a slot no larger (a bucket entry stays 40 bytes). The bits
+    /// are the hash's high ones: a bucket's children agree on the low ones the levels above
+    /// used. The 47 bits left count a directory's creations for years at a million a second;
+    /// a map that gets there numbers its children again (<see cref="MaxSequence"/>).
+    /// </summary>
+    internal readonly struct BucketEntry
+    {
+        private readonly long sequenceAndHash;
+
+        public BucketEntry(ChildEntry child, long sequence, int hash)
+            : this(child, sequence << HashBits | Bits(hash))
+        {
+        }
+
+        private BucketEntry(ChildEntry child, long sequenceAndHash)
+        {
+            Child = child;
+            this.sequenceAndHash = sequenceAndHash;
+        }
+
+        public ChildEntry Child { get; }
+
+        public long Sequence => sequenceAndHash >> HashBits;
+
+        /// <summary>False when the child's name cannot hash to <paramref name="hash"/>: no need to read it.</summary>
+        public bool MayBeNamed(int hash) => (sequenceAndHash & HashMask) == Bits(hash);
+
+        /// <summary>Another child of the same name (so the same hash), in the same place of the creation order.</summary>
+        public BucketEntry Holding(ChildEntry other) => new(other, sequenceAndHash);
+
+        private static long Bits(int hash) => (uint)hash >> (32 - HashBits);
+    }
+
+    private const int HashBits = 16;
+    private const long HashMask = (1L << HashBits) - 1;
+
+    /// <summary>The first sequence a bucket entry cannot hold.</summary>
+    internal const long MaxSequence = 1L << (63 - HashBits);
 
     /// <summary>A child, its sequence and its name's hash, while a map is built or a bucket split.</summary>
     private readonly record struct Entry(ChildEntry Child, long Sequence, int Hash);

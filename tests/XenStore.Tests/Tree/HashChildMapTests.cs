@@ -53,6 +53,19 @@ public sealed class HashChildMapTests
     }
 
     [Fact]
+    public void ChildrenAddedPastTheLastSequenceAreNumberedAgainInTheirOrder()
+    {
+        // Bucket entries keep 16 bits of the name's hash below the sequence: a sequence past
+        // MaxSequence would wrap negative and put the newest children first.
+        ChildMap map = HashChildMap.StartingAt(HashChildMap.MaxSequence - 3);
+        var names = Enumerable.Range(0, 40).Select(i => $"k{i}").ToList();
+        foreach (var name in names) map = map.Set(Node.Leaf(name, [], PermissionList.Dom0Only, 1));
+        Assert.Equal(names, map.NamesInOrder());
+        map = map.Set(Node.Leaf("last", [], PermissionList.Dom0Only, 1));
+        Assert.Equal([.. names, "last"], map.NamesInOrder());
+    }
+
+    [Fact]
     public void OldVersionsAreUntouchedByLaterChanges()
     {
         var nodes = Enumerable.Range(0, 100).Select(i => Node.Leaf($"c{i}", [], PermissionList.Dom0Only, 1)).ToList();
