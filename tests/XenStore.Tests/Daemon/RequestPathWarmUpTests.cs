@@ -38,6 +38,25 @@ public sealed partial class RequestPathWarmUpTests
         Assert.True(compiled < 40, $"{compiled} methods were compiled while the first client's requests ran");
     }
 
+    [Fact]
+    public async Task TheFirstLargeDirectoryOfAJustStartedHostFindsItsPathCompiled()
+    {
+        using var daemon = StandaloneDaemon.Start(environment: new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" });
+        await using var client = await XenStoreClient.ConnectSocketAsync(daemon.SocketPath);
+        var before = await CompiledMethods(client);
+
+        // A domain's directories past the small map's 32 children, as a host's first domains make them.
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => client.WriteAsync($"/large/k{i}", "v")));
+        Assert.Equal("v", await client.ReadStringAsync("/large/k7"));
+        Assert.Equal(200, (await client.ListAsync("/large")).Count);
+        await client.RemoveAsync("/large/k8");
+        await client.RemoveAsync("/large");
+
+        // Without the warm-up's large directory these requests compile about twenty methods.
+        var compiled = await CompiledMethods(client) - before;
+        Assert.True(compiled < 8, $"{compiled} methods were compiled while the first large directory was written");
+    }
+
     private static async Task<int> CompiledMethods(XenStoreClient client)
     {
         var report = await client.ControlAsync("memreport");

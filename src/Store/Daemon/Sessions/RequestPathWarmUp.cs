@@ -42,6 +42,7 @@ public static class RequestPathWarmUp
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(server.SocketPath), cancellationToken).ConfigureAwait(false);
             var replies = new FrameReader();
             for (var round = 0; round < Rounds; round++) await RunRoundAsync(socket, replies, round, cancellationToken).ConfigureAwait(false);
+            await RunLargeDirectoryAsync(socket, replies, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or SocketException or FormatException)
         {
@@ -81,6 +82,34 @@ public static class RequestPathWarmUp
             Message.WithStrings(MessageType.Read, 0, id, $"{directory}/k1"),
             Message.WithStrings(MessageType.Write, 0, id, $"{directory}/k1", "w"),
             Message.WithStrings(MessageType.TransactionEnd, 0, id, "T"),
+            Message.WithStrings(MessageType.Rm, 0, 0, directory),
+        ], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Children enough for a directory's hash trie (past <see cref="Tree.ChildMap.ArrayLimit"/>)
+    /// to grow a level and split buckets: a host's first domains pass them within a second, and
+    /// the methods they compile, about twenty, held the first READs of a fill for milliseconds.
+    /// </summary>
+    private const int LargeDirectoryChildren = 300;
+
+    /// <summary>A directory grown past the small map's size, read, listed, a child removed, then removed.</summary>
+    private static async Task RunLargeDirectoryAsync(Socket socket, FrameReader replies, CancellationToken cancellationToken)
+    {
+        const string directory = "/warmup/large";
+        for (var first = 0; first < LargeDirectoryChildren; first += Pipelined)
+        {
+            var batch = new List<Message>();
+            for (var i = first; i < Math.Min(first + Pipelined, LargeDirectoryChildren); i++) batch.Add(Message.WithStrings(MessageType.Write, 0, 0, $"{directory}/k{i}", "v"));
+            await ExchangeAsync(socket, replies, batch, cancellationToken).ConfigureAwait(false);
+        }
+        await ExchangeAsync(socket, replies,
+        [
+            Message.WithStrings(MessageType.Read, 0, 0, $"{directory}/k1"),
+            Message.WithStrings(MessageType.Read, 0, 0, $"{directory}/missing"),
+            Message.WithStrings(MessageType.Write, 0, 0, $"{directory}/k2", "w"),
+            Message.WithStrings(MessageType.Directory, 0, 0, directory),
+            Message.WithStrings(MessageType.Rm, 0, 0, $"{directory}/k3"),
             Message.WithStrings(MessageType.Rm, 0, 0, directory),
         ], cancellationToken).ConfigureAwait(false);
     }
