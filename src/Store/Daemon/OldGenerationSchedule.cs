@@ -84,8 +84,8 @@ public sealed class OldGenerationSchedule : IDisposable
         long young = GC.CollectionCount(0), older = GC.CollectionCount(1), nodes = storeNodes();
         while (!stop.Token.WaitHandle.WaitOne(Tick))
         {
-            NoteFullCollection();
             long youngNow = GC.CollectionCount(0), olderNow = GC.CollectionCount(1), nodesNow = storeNodes();
+            NoteFullCollection(nodesNow);
             if (nodesNow - nodes < FastGrowth)
                 GCSettings.LatencyMode = GCLatencyMode.Interactive;
             else if (IsDue(Occupied(GC.GetGCMemoryInfo()) - liveAfterLastCollection, liveAfterLastCollection, nodesNow - nodesAtLastCollection)
@@ -122,14 +122,14 @@ public sealed class OldGenerationSchedule : IDisposable
         NoteFullCollection(nodes);
     }
 
-    /// <summary>Takes what the latest full collection left as the new base, if there was one since the last (<paramref name="nodes"/>: the store's nodes when it began).</summary>
-    private void NoteFullCollection(long? nodes = null)
+    /// <summary>Takes what the latest full collection left as the new base, if there was one since the last (<paramref name="nodes"/>: the store's nodes about when it ran).</summary>
+    private void NoteFullCollection(long nodes)
     {
         var latest = LastFullCollection();
         if (latest.Index == lastFullCollection) return;
         lastFullCollection = latest.Index;
         liveAfterLastCollection = Occupied(latest);
-        nodesAtLastCollection = nodes ?? storeNodes();
+        nodesAtLastCollection = nodes;
     }
 
     /// <summary>The latest full collection, background or blocking.</summary>

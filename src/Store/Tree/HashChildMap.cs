@@ -21,8 +21,8 @@ namespace XenStore.Tree;
 /// A few children whose hashes agree so far share a bucket (a <see cref="BucketEntry"/> array
 /// scanned by hash bits, then by name) rather than a branch of their own: up to
 /// <see cref="BucketLimit"/>, or any number that have the same hash. Without buckets a
-/// 1,000-child directory had about 380 branches, a hundred of them for two children that met at the third
-/// level. Almost every child sits in a bucket, a leaf as its fields (<see cref="ChildEntry"/>)
+/// 1,000-child directory had about 380 branches, a hundred of them for two children that met at
+/// the third level. Almost every child sits in a bucket, a leaf as its fields (<see cref="ChildEntry"/>)
 /// with no object of its own; the few alone in a branch's slot are nodes, which keeps branch
 /// slots at 16 bytes (every write copies a branch array per level, and 40-byte slots there made
 /// 60 % more garbage).
@@ -442,8 +442,8 @@ internal sealed class HashChildMap : ChildMap
     /// <summary>
     /// One child of a bucket, its creation sequence and, below the sequence in the same word,
     /// 16 bits of its name's hash. A lookup scans a bucket for a name, and each name is an
-    /// object of its own, a cache miss at a large directory's size: the hash bits turn away almost every
-    /// other child without it, in a slot no larger (a bucket entry stays 40 bytes). The bits
+    /// object of its own, a cache miss at a large directory's size: the hash bits turn away
+    /// almost every other child without it, in a slot no larger (a bucket entry stays 40 bytes). The bits
     /// are the hash's high ones: a bucket's children agree on the low ones the levels above
     /// used. The 47 bits left count a directory's creations for years at a million a second;
     /// a map that gets there numbers its children again (<see cref="MaxSequence"/>).
