@@ -14,7 +14,7 @@ internal static class LookupProbe
     {
         var nodes = new Node[children];
         for (var i = 0; i < children; i++) nodes[i] = Node.Leaf($"n{i}", [], PermissionList.Dom0Only, 1);
-        ChildMap map = HashChildMap.Build(nodes);
+        var map = ChildMap.FromOrdered(nodes);
         var random = new Random(1);
         var present = new string[lookups];
         var absent = new string[lookups];

@@ -18,6 +18,8 @@ internal readonly struct ChildEntry
 
     private ChildEntry(DirectoryNode directory) => Item = directory;
 
+    private ChildEntry(string removedName) => Item = removedName;
+
     private ChildEntry(string name, byte[] value, PermissionList permissions, ulong generation)
     {
         Item = name;
@@ -32,6 +34,9 @@ internal readonly struct ChildEntry
     /// <summary>The entry for <paramref name="child"/>: a leaf's fields (already pooled by the node), a directory itself.</summary>
     public static ChildEntry Of(Node child) =>
         child is DirectoryNode directory ? new ChildEntry(directory) : new ChildEntry(child.Name, child.Value, child.Permissions, child.Generation);
+
+    /// <summary>An entry with a name and nothing else: a large map's mark that the child of that name was removed (<see cref="ChildLog"/>).</summary>
+    public static ChildEntry Removed(string name) => new(name);
 
     /// <summary>The child's name.</summary>
     public string Name => Item as string ?? ((Node)Item).Name;

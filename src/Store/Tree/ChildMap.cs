@@ -2,9 +2,9 @@ namespace XenStore.Tree;
 
 /// <summary>
 /// The immutable, creation-ordered children of a node. Small maps (the common case) are a
-/// plain array; large ones switch to a persistent hash trie (<see cref="HashChildMap"/>) so
-/// that adding or removing one child of a directory with 200,000 entries copies a few small
-/// arrays, not the whole list.
+/// plain array; large ones switch to a log of entries and a table of names
+/// (<see cref="LargeChildMap"/>), so that adding or removing one child of a directory with
+/// 200,000 entries appends one entry instead of copying the list.
 /// </summary>
 public abstract class ChildMap
 {
@@ -16,13 +16,13 @@ public abstract class ChildMap
 
     /// <summary>
     /// The map of <paramref name="children"/>, in their order, built at once (loading a saved
-    /// store): the array becomes the map's own, and a large map's trie is made in one pass
-    /// instead of one copy of a path per child. Throws <see cref="ArgumentException"/> when
+    /// store): the array becomes the map's own, and a large map's log and table are made in
+    /// one pass. Throws <see cref="ArgumentException"/> when
     /// two children have the same name.
     /// </summary>
     internal static ChildMap FromOrdered(Node[] children)
     {
-        if (children.Length > ArrayLimit) return HashChildMap.Build(children);
+        if (children.Length > ArrayLimit) return LargeChildMap.Build(children);
         var entries = Array.ConvertAll(children, ChildEntry.Of);
         for (var i = 1; i < entries.Length; i++)
             for (var j = 0; j < i; j++)
@@ -50,7 +50,10 @@ public abstract class ChildMap
     internal abstract ChildMap Set(Node child, TreeEdit? edit);
 
     /// <summary>The map without <paramref name="name"/> (itself if absent).</summary>
-    public abstract ChildMap Remove(string name);
+    public ChildMap Remove(string name) => Remove(name, null);
+
+    /// <summary><see cref="Remove(string)"/>, under <paramref name="edit"/> (<see cref="Set(Node, TreeEdit?)"/>).</summary>
+    internal abstract ChildMap Remove(string name, TreeEdit? edit);
 
     /// <summary>
     /// An object that stays the same across the versions of a large map that have the same
@@ -102,14 +105,14 @@ public abstract class ChildMap
                 copy[i] = entry;
                 return new ArrayChildMap(copy, stamp);
             }
-            if (items.Length >= ArrayLimit) return HashChildMap.Build(Array.ConvertAll(items, static item => item.ToNode())).Set(child, edit);
+            if (items.Length >= ArrayLimit) return LargeChildMap.Build(Array.ConvertAll(items, static item => item.ToNode())).Set(child, edit);
             var grown = new ChildEntry[items.Length + 1];
             items.CopyTo(grown, 0);
             grown[^1] = entry;
             return new ArrayChildMap(grown, stamp);
         }
 
-        public override ChildMap Remove(string name)
+        internal override ChildMap Remove(string name, TreeEdit? edit)
         {
             var index = 0;
             while (index < items.Length && !string.Equals(items[index].Name, name, StringComparison.Ordinal)) index++;

@@ -106,7 +106,7 @@ public static class NodeTree
         var existing = parent.Children.Get(path.AsSpan(start));
         Node rebuilt;
         if (replacement is null)
-            rebuilt = existing is null ? parent : parent.WithChildren(parent.Children.Remove(existing.Name), generation);
+            rebuilt = existing is null ? parent : parent.WithChildren(parent.Children.Remove(existing.Name, edit), generation);
         else if (existing is null)
             rebuilt = parent.WithChildren(parent.Children.Set(replacement, edit), generation);
         else

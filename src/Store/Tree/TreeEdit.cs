@@ -31,9 +31,10 @@ namespace XenStore.Tree;
 /// </remarks>
 internal sealed class TreeEdit
 {
-    private readonly List<(HashChildMap.Slot[] Array, int Index, HashChildMap.Slot Old)> slots = [];
-    private readonly List<(HashChildMap.BucketEntry[] Array, int Index, HashChildMap.BucketEntry Old)> bucketEntries = [];
     private readonly List<(ChildEntry[] Array, int Index, ChildEntry Old)> entries = [];
+
+    /// <summary>The large maps' logs written since the last <see cref="Forget"/>, each journaling its own writes.</summary>
+    private readonly List<ChildLog> logs = [];
 
     /// <summary>The stamp of arrays this edit may still write into (never 0, which no edit owns).</summary>
     public long Epoch { get; private set; } = 1;
@@ -61,32 +62,22 @@ internal sealed class TreeEdit
     /// <summary>The changes so far are kept: their log goes.</summary>
     public void Forget()
     {
-        slots.Clear();
-        bucketEntries.Clear();
         entries.Clear();
+        foreach (var log in logs) log.Forget();
+        logs.Clear();
     }
 
     /// <summary>Puts back what every write in place since the last <see cref="Forget"/> replaced, newest first.</summary>
     public void Restore()
     {
         // Each log holds different arrays from the others, so only the order within one matters.
-        for (var i = slots.Count - 1; i >= 0; i--) slots[i].Array[slots[i].Index] = slots[i].Old;
-        for (var i = bucketEntries.Count - 1; i >= 0; i--) bucketEntries[i].Array[bucketEntries[i].Index] = bucketEntries[i].Old;
         for (var i = entries.Count - 1; i >= 0; i--) entries[i].Array[entries[i].Index] = entries[i].Old;
+        foreach (var log in logs) log.Undo();
         Forget();
     }
 
-    internal void Write(HashChildMap.Slot[] array, int index, HashChildMap.Slot value)
-    {
-        slots.Add((array, index, array[index]));
-        array[index] = value;
-    }
-
-    internal void Write(HashChildMap.BucketEntry[] array, int index, HashChildMap.BucketEntry value)
-    {
-        bucketEntries.Add((array, index, array[index]));
-        array[index] = value;
-    }
+    /// <summary>Takes <paramref name="log"/>'s journal into the change being made: undone on <see cref="Restore"/>, dropped on <see cref="Forget"/>.</summary>
+    internal void Enlist(ChildLog log) => logs.Add(log);
 
     internal void Write(ChildEntry[] array, int index, ChildEntry value)
     {

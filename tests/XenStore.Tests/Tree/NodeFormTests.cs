@@ -57,7 +57,7 @@ public sealed class NodeFormTests
         Assert.IsType<LeafNode>(empty);
         Assert.Same(ChildMap.Empty, empty.Children);
         // A large map emptied by removals still makes a leaf.
-        var big = HashChildMap.From([Leaf("x")]).Remove("x");
+        var big = LargeChildMap.Build([Leaf("x")]).Remove("x");
         Assert.IsType<LeafNode>(Node.Create("n", [], PermissionList.Dom0Only, 7, big));
         var full = Node.Create("n", [], PermissionList.Dom0Only, 7, ChildMap.Empty.Set(Leaf("c")));
         Assert.IsType<DirectoryNode>(full);
