@@ -144,7 +144,8 @@ internal sealed class ChildLog
             Enlist(edit);
             tableWrites.Add((table, index, table[index]));
         }
-        table[index] = value;
+        // After the entry it names (LargeChildMap reads the slot first).
+        Volatile.Write(ref table[index], value);
     }
 
     /// <summary>Takes back every append and write journaled since the last <see cref="Forget"/>, newest first.</summary>
@@ -154,8 +155,8 @@ internal sealed class ChildLog
         for (var i = tableWrites.Count - 1; i >= 0; i--) tableWrites[i].Table[tableWrites[i].Index] = tableWrites[i].Old;
         for (var i = entryWrites.Count - 1; i >= 0; i--) chunks[entryWrites[i].Index >> ChunkBits][entryWrites[i].Index & (ChunkSize - 1)] = entryWrites[i].Old;
         for (var i = linkWrites.Count - 1; i >= 0; i--) links![linkWrites[i].Index] = linkWrites[i].Old;
-        // The entries appended hold nodes and names nobody can reach any more.
-        for (var i = lengthBefore; i < Length; i++) chunks[i >> ChunkBits][i & (ChunkSize - 1)] = default;
+        // The entries appended stay until appends write over them: a snapshot being written
+        // may still compare its name with one whose slot it read before the undo.
         Length = lengthBefore;
         Forget();
     }

@@ -20,6 +20,11 @@ namespace XenStore.Tree;
 /// at most once per as many changes.
 /// </para>
 /// <para>
+/// A snapshot is written from a kept version on another thread while the live store appends:
+/// the owner writes an entry and its links before the table slot that names it, and a reader
+/// reads the slot before the entry, so that whatever a kept version finds is whole.
+/// </para>
+/// <para>
 /// The table doubles when three quarters of it is used, names removed included, and a version
 /// keeps the table it was made with: the newest line of versions writes only its own.
 /// </para>
@@ -230,9 +235,13 @@ internal sealed class LargeChildMap : ChildMap
         var mask = table.Length - 1;
         for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            var slot = table[i];
+            // Read before the entry it names: the owner writes the entry, then the slot.
+            var slot = Volatile.Read(ref table[i]);
             if (slot == 0) return ~i;
-            if ((int)(slot >> 32) == hash && name.SequenceEqual(log[Entry(slot)].Name)) return i;
+            if ((int)(slot >> 32) != hash) continue;
+            if (name.SequenceEqual(log[Entry(slot)].Name)) return i;
+            // A refused change taken back between the two reads: the entry may be another's now.
+            if (Volatile.Read(ref table[i]) != slot) i = (i - 1) & mask;
         }
     }
 

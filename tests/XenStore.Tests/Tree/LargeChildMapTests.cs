@@ -110,6 +110,51 @@ public sealed class LargeChildMapTests
     }
 
     /// <summary>
+    /// A snapshot is written from a kept version on another thread while the live store goes
+    /// on appending, replacing, removing and taking back refused changes in the same log: the
+    /// kept version must read whole and unchanged all along.
+    /// </summary>
+    [Fact]
+    public async Task AVersionKeptForASnapshotReadsWholeWhileTheOwnerGoesOn()
+    {
+        var edit = new TreeEdit();
+        ChildMap live = LargeChildMap.Build([.. Enumerable.Range(0, 3000).Select(i => Leaf($"c{i}"))]).Set(Leaf("c0", 1), edit);
+        edit.Forget();
+        edit.Share();
+        var kept = live;
+        var expected = NodeText.Of(kept.InOrder()).ToList();
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            var rounds = 0;
+            while (!stop.IsCancellationRequested || rounds < 3)
+            {
+                Assert.Equal(expected, NodeText.Of(kept.InOrder()));
+                for (var i = 0; i < 3000; i += 7) Assert.Equal(expected[i], NodeText.Of(kept.Get($"c{i}".AsSpan())));
+                Assert.Null(kept.Get("n5"));
+                rounds++;
+            }
+        });
+        var random = new Random(7);
+        for (var step = 0; step < 200_000 && !reader.IsCompleted; step++)
+        {
+            var name = random.Next(2) == 0 ? $"c{random.Next(3000)}" : $"n{random.Next(20_000)}";
+            var beforeChange = live;
+            live = random.Next(4) == 0 ? live.Remove(name, edit) : live.Set(Leaf(name, step + 2), edit);
+            if (random.Next(50) == 0)
+            {
+                edit.Restore();
+                live = beforeChange;
+            }
+            else edit.Forget();
+            if (random.Next(1000) == 0) edit.Share();
+        }
+        stop.Cancel();
+        await reader;
+        Assert.Equal(expected, NodeText.Of(kept.InOrder()));
+    }
+
+    /// <summary>
     /// A map built at once (loading a snapshot) is the map the same children inserted one by
     /// one would be: same order, same lookups, and it goes on behaving as an ordered list.
     /// </summary>

@@ -66,7 +66,7 @@ public sealed class TreeEditTests
     }
 
     [Fact]
-    public void ANewChildOfAnOldTrieIsAddedToAYoungCopyAndTheNextOneInPlace()
+    public void ANewChildOfAnOldDirectoryCopiesTheOldArrayAboveItOnceAndTheNextOneNothing()
     {
         var edit = new TreeEdit();
         var root = OldDirectory(2000, edit);
