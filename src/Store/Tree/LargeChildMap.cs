@@ -93,7 +93,9 @@ internal sealed class LargeChildMap : ChildMap
     {
         var slot = SlotOf(log, table, name, Hash(name));
         if (slot < 0) return null;
-        var at = Visible(Entry(table[slot]));
+        // Read again: the owner may have written the slot since (for a kept version, the
+        // links lead back to the same entry, or to none if a new name's change was taken back).
+        var at = Visible(Entry(Volatile.Read(ref table[slot])));
         return at < 0 ? null : log[at].ToNode();
     }
 
@@ -163,10 +165,20 @@ internal sealed class LargeChildMap : ChildMap
     private List<int> Children(bool inOrder)
     {
         var children = new List<int>(count);
+        if (!inOrder || !log.HasLinks)
+        {
+            for (var i = 0; i < end; i++)
+                if (log.IsVisible(i, end)) children.Add(i);
+            return children;
+        }
+        // A child replaced by an appended entry keeps its first entry's place. Each child has
+        // its own first entry, so placing them by it is a sort in linear time.
+        var byOrigin = new int[end];
+        Array.Fill(byOrigin, -1);
         for (var i = 0; i < end; i++)
-            if (log.IsVisible(i, end)) children.Add(i);
-        // A child replaced by an appended entry keeps its first entry's place.
-        if (inOrder && log.HasLinks) children.Sort((a, b) => log.Origin(a).CompareTo(log.Origin(b)));
+            if (log.IsVisible(i, end)) byOrigin[log.Origin(i)] = i;
+        foreach (var i in byOrigin)
+            if (i >= 0) children.Add(i);
         return children;
     }
 
@@ -226,7 +238,7 @@ internal sealed class LargeChildMap : ChildMap
             at = log.Previous(at);
             if (at < 0) return -1;
         }
-        return log.IsRemoved(at) ? -1 : at;
+        return at < 0 || log.IsRemoved(at) ? -1 : at;
     }
 
     /// <summary>The slot of <paramref name="name"/>, or the complement of the free slot where it would go.</summary>

@@ -14,7 +14,7 @@ namespace XenStore.Tree;
 /// permissions are in gen2 too, which marks no card. That is every value overwritten (values
 /// live on the pinned object heap, old from birth, see <see cref="InternPool"/>) under a name
 /// and permissions the node had, and the copies it saves were what filled gen2 with garbage
-/// under steady overwrites. Anything young (a new value, a new bucket, a directory node) put into an old
+/// under steady overwrites. Anything young (a new value, a new array, a directory node) put into an old
 /// array marks a card that every young collection must scan until the object is promoted, and
 /// in a fragmented gen2 that made young collections ten times longer than the copies saved
 /// (bench/results.md, Churn). Such arrays are copied, as before, and the young copy is written
@@ -27,6 +27,11 @@ namespace XenStore.Tree;
 /// <see cref="Forget"/>, so that <see cref="Restore"/> can take back a change that was refused
 /// (the old root alone no longer describes the old tree). Arrays made without an edit (loaded,
 /// built by a transaction) have epoch 0 and are copied on their first change, as before.
+/// </para>
+/// <para>
+/// A large directory's map appends to a log instead (<see cref="LargeChildMap"/>), which kept
+/// versions do not see; the epoch there only says which entries may be written over in place,
+/// and the log journals its own appends and writes for <see cref="Restore"/>.
 /// </para>
 /// </remarks>
 internal sealed class TreeEdit

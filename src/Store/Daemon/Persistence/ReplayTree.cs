@@ -8,8 +8,7 @@ namespace XenStore.Daemon.Persistence;
 /// The store as recovery rebuilds it: the snapshot's tree (or an empty root), with the
 /// journal's node changes applied in place to mutable drafts of the nodes they touch, then
 /// turned into immutable nodes once, at <see cref="Finish"/>. Replaying a change on the
-/// live store copies the path to it and, in a large directory, part of its hash trie: a
-/// journal tail of 200,000 changes made 200,000 such copies (and the garbage collections
+/// live store copies the path to it: a journal tail of 200,000 changes made 200,000 such copies (and the garbage collections
 /// they cost) where the drafts make each touched directory once. Untouched subtrees stay the
 /// snapshot's nodes. The owners' holdings are kept up to date as the drafts change.
 /// <para>

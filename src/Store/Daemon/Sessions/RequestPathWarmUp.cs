@@ -87,8 +87,8 @@ public static class RequestPathWarmUp
     }
 
     /// <summary>
-    /// Children enough for a directory's hash trie (past <see cref="Tree.ChildMap.ArrayLimit"/>)
-    /// to grow a level and split buckets: a host's first domains pass them within a second, and
+    /// Children enough for a large directory's map (past <see cref="Tree.ChildMap.ArrayLimit"/>)
+    /// to grow its log and table a few times: a host's first domains pass them within a second, and
     /// the methods they compile, about twenty, held the first READs of a fill for milliseconds.
     /// </summary>
     private const int LargeDirectoryChildren = 300;
