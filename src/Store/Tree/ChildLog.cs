@@ -23,8 +23,8 @@ namespace XenStore.Tree;
 /// Only one line of versions appends, the owner's (the live store's <see cref="TreeEdit"/>,
 /// or no edit for a map built where nothing else sees it), and only from the newest version,
 /// whose end is the log's: anyone else who keeps a version and changes it (a transaction)
-/// gets a <see cref="BranchChildMap"/>. What the owner writes is journaled while its edit
-/// says, so that <see cref="TreeEdit.Restore"/> takes back a refused change whole.
+/// gets a <see cref="BranchChildMap"/>. What the owner appends and writes under an edit is
+/// journaled in the edit, so that <see cref="TreeEdit.Restore"/> takes back a refused change whole.
 /// </para>
 /// </remarks>
 internal sealed class ChildLog
@@ -41,11 +41,8 @@ internal sealed class ChildLog
     /// <summary>How each entry replaced or removed another; null until one does, which most logs never see.</summary>
     private Link[]? links;
 
-    // The journal of the change being made under an edit (lengthBefore < 0: none).
-    private int lengthBefore = -1;
-    private readonly List<(int Index, ChildEntry Old)> entryWrites = [];
-    private readonly List<(int Index, Link Old)> linkWrites = [];
-    private readonly List<(long[] Table, int Index, long Old)> tableWrites = [];
+    /// <summary>The <see cref="TreeEdit.Change"/> whose journal has this log's length before it (0: none yet).</summary>
+    private long journaledChange;
 
     public ChildLog(int capacity, int hashMask)
     {
@@ -132,7 +129,7 @@ internal sealed class ChildLog
     {
         Enlist(edit);
         ref var slot = ref chunks[index >> ChunkBits][index & (ChunkSize - 1)];
-        entryWrites.Add((index, slot));
+        edit.Journal(this, index, slot);
         slot = entry;
     }
 
@@ -142,44 +139,35 @@ internal sealed class ChildLog
         if (edit is not null)
         {
             Enlist(edit);
-            tableWrites.Add((table, index, table[index]));
+            edit.Journal(table, index);
         }
         // After the entry it names (LargeChildMap reads the slot first).
         Volatile.Write(ref table[index], value);
     }
 
-    /// <summary>Takes back every append and write journaled since the last <see cref="Forget"/>, newest first.</summary>
-    public void Undo()
-    {
-        if (lengthBefore < 0) return;
-        for (var i = tableWrites.Count - 1; i >= 0; i--) tableWrites[i].Table[tableWrites[i].Index] = tableWrites[i].Old;
-        for (var i = entryWrites.Count - 1; i >= 0; i--) chunks[entryWrites[i].Index >> ChunkBits][entryWrites[i].Index & (ChunkSize - 1)] = entryWrites[i].Old;
-        for (var i = linkWrites.Count - 1; i >= 0; i--) links![linkWrites[i].Index] = linkWrites[i].Old;
-        // The entries appended stay until appends write over them: a snapshot being written
-        // may still compare its name with one whose slot it read before the undo.
-        Length = lengthBefore;
-        Forget();
-    }
+    /// <summary>Puts back entry <paramref name="index"/> as it was (<see cref="TreeEdit.Restore"/>).</summary>
+    internal void Restore(int index, in ChildEntry entry) => chunks[index >> ChunkBits][index & (ChunkSize - 1)] = entry;
 
-    /// <summary>The change made is kept: its journal goes.</summary>
-    public void Forget()
-    {
-        lengthBefore = -1;
-        entryWrites.Clear();
-        linkWrites.Clear();
-        tableWrites.Clear();
-    }
+    /// <summary>Puts back which entry replaced or removed entry <paramref name="index"/> (<see cref="TreeEdit.Restore"/>).</summary>
+    internal void RestoreNext(int index, int next) => links![index] = links[index] with { Next = next };
+
+    /// <summary>
+    /// Takes back the entries appended since the log had <paramref name="length"/> (<see cref="TreeEdit.Restore"/>).
+    /// They stay until appends write over them: a snapshot being written may still compare its
+    /// name with one whose slot it read before.
+    /// </summary>
+    internal void Truncate(int length) => Length = length;
 
     private void Enlist(TreeEdit? edit)
     {
-        if (edit is null || lengthBefore >= 0) return;
-        lengthBefore = Length;
-        edit.Enlist(this);
+        if (edit is null || journaledChange == edit.Change) return;
+        journaledChange = edit.Change;
+        edit.Journal(this, Length);
     }
 
     private void WriteLink(TreeEdit? edit, int index, Link link)
     {
-        if (edit is not null) linkWrites.Add((index, links![index]));
+        if (edit is not null) edit.JournalNext(this, index, links![index].Next);
         links![index] = link;
     }
 

@@ -158,6 +158,9 @@ internal sealed class LargeChildMap : ChildMap
     /// </summary>
     internal long Footprint() => log.Bytes + ArrayHeaderBytes + table.Length * sizeof(long);
 
+    /// <summary>The log this version reads, for the tests: a change taken back must leave it to append to.</summary>
+    internal ChildLog Log => log;
+
     /// <summary>An array's object header, method table and length on a 64-bit runtime.</summary>
     internal const int ArrayHeaderBytes = 24;
 

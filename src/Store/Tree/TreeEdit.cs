@@ -31,15 +31,19 @@ namespace XenStore.Tree;
 /// <para>
 /// A large directory's map appends to a log instead (<see cref="LargeChildMap"/>), which kept
 /// versions do not see; the epoch there only says which entries may be written over in place,
-/// and the log journals its own appends and writes for <see cref="Restore"/>.
+/// and the edit journals the log's length, what it writes over and its table's slots.
 /// </para>
 /// </remarks>
 internal sealed class TreeEdit
 {
     private readonly List<(ChildEntry[] Array, int Index, ChildEntry Old)> entries = [];
 
-    /// <summary>The large maps' logs written since the last <see cref="Forget"/>, each journaling its own writes.</summary>
-    private readonly List<ChildLog> logs = [];
+    // What large maps' logs (ChildLog) did: their lengths before, entries written over, links
+    // written, and the slots of their tables.
+    private readonly List<(ChildLog Log, int Length)> logLengths = [];
+    private readonly List<(ChildLog Log, int Index, ChildEntry Old)> logEntries = [];
+    private readonly List<(ChildLog Log, int Index, int Next)> logNexts = [];
+    private readonly List<(long[] Table, int Index, long Old)> tableSlots = [];
 
     /// <summary>The stamp of arrays this edit may still write into (never 0, which no edit owns).</summary>
     public long Epoch { get; private set; } = 1;
@@ -49,6 +53,9 @@ internal sealed class TreeEdit
     /// generations depend on when collections happen to run).
     /// </summary>
     internal bool WritesOldArrays { get; init; }
+
+    /// <summary>Numbers the changes between <see cref="Forget"/>s, so that a log records its length once per change.</summary>
+    internal long Change { get; private set; } = 1;
 
     /// <summary>From now on everything made so far is shared: it is copied, not written, by later changes.</summary>
     public void Share() => Epoch++;
@@ -68,8 +75,11 @@ internal sealed class TreeEdit
     public void Forget()
     {
         entries.Clear();
-        foreach (var log in logs) log.Forget();
-        logs.Clear();
+        logLengths.Clear();
+        logEntries.Clear();
+        logNexts.Clear();
+        tableSlots.Clear();
+        Change++;
     }
 
     /// <summary>Puts back what every write in place since the last <see cref="Forget"/> replaced, newest first.</summary>
@@ -77,12 +87,24 @@ internal sealed class TreeEdit
     {
         // Each log holds different arrays from the others, so only the order within one matters.
         for (var i = entries.Count - 1; i >= 0; i--) entries[i].Array[entries[i].Index] = entries[i].Old;
-        foreach (var log in logs) log.Undo();
+        for (var i = tableSlots.Count - 1; i >= 0; i--) tableSlots[i].Table[tableSlots[i].Index] = tableSlots[i].Old;
+        for (var i = logEntries.Count - 1; i >= 0; i--) logEntries[i].Log.Restore(logEntries[i].Index, logEntries[i].Old);
+        for (var i = logNexts.Count - 1; i >= 0; i--) logNexts[i].Log.RestoreNext(logNexts[i].Index, logNexts[i].Next);
+        foreach (var (log, length) in logLengths) log.Truncate(length);
         Forget();
     }
 
-    /// <summary>Takes <paramref name="log"/>'s journal into the change being made: undone on <see cref="Restore"/>, dropped on <see cref="Forget"/>.</summary>
-    internal void Enlist(ChildLog log) => logs.Add(log);
+    /// <summary>Records <paramref name="log"/>'s length before its first append or write of the change.</summary>
+    internal void Journal(ChildLog log, int length) => logLengths.Add((log, length));
+
+    /// <summary>Records entry <paramref name="index"/> of <paramref name="log"/>, about to be written over.</summary>
+    internal void Journal(ChildLog log, int index, in ChildEntry old) => logEntries.Add((log, index, old));
+
+    /// <summary>Records which entry replaced entry <paramref name="index"/> of <paramref name="log"/>, about to change.</summary>
+    internal void JournalNext(ChildLog log, int index, int next) => logNexts.Add((log, index, next));
+
+    /// <summary>Records slot <paramref name="index"/> of a large map's table, about to be written.</summary>
+    internal void Journal(long[] table, int index) => tableSlots.Add((table, index, table[index]));
 
     internal void Write(ChildEntry[] array, int index, ChildEntry value)
     {

@@ -110,6 +110,28 @@ public sealed class LargeChildMapTests
     }
 
     /// <summary>
+    /// A refused change is taken back whole (<see cref="TreeEdit.Restore"/>), the log's appends
+    /// too: the version before it is the log's newest again, and the next change appends to the
+    /// same log instead of copying the directory into a new one.
+    /// </summary>
+    [Fact]
+    public void AChangeTakenBackLeavesTheLogToAppendTo()
+    {
+        var edit = new TreeEdit();
+        var before = LargeChildMap.Build([.. Enumerable.Range(0, 100).Select(i => Leaf($"c{i}"))]).Set(Leaf("c0", 1), edit);
+        edit.Forget();
+        var names = before.NamesInOrder().ToList();
+        var refused = before.Set(Leaf("new", 2), edit).Remove("c5", edit).Set(Leaf("c6", 3), edit);
+        Assert.NotEqual(names, refused.NamesInOrder());
+        edit.Restore();
+        Assert.Equal(names, before.NamesInOrder());
+        Assert.Equal(NodeText.Of(Leaf("c6")), NodeText.Of(before.Get("c6")));
+        var after = (LargeChildMap)before.Set(Leaf("later", 4), edit);
+        Assert.Same(((LargeChildMap)before).Log, after.Log);
+        Assert.Equal([.. names, "later"], after.NamesInOrder());
+    }
+
+    /// <summary>
     /// A snapshot is written from a kept version on another thread while the live store goes
     /// on appending, replacing, removing and taking back refused changes in the same log: the
     /// kept version must read whole and unchanged all along.
