@@ -260,7 +260,7 @@ internal sealed class LargeChildMap : ChildMap
         }
     }
 
-    /// <summary>A table for <paramref name="children"/> names, a little over half used.</summary>
+    /// <summary>A table for <paramref name="children"/> names, under half used.</summary>
     private static int TableSize(int children) => (int)Math.Max(MinTableSize, BitOperations.RoundUpToPowerOf2((uint)(children * 2 + 1)));
 
     private static long Pack(int hash, int entry) => (long)hash << 32 | (uint)(entry + 1);

@@ -85,7 +85,7 @@ internal sealed class TreeEdit
     /// <summary>Puts back what every write in place since the last <see cref="Forget"/> replaced, newest first.</summary>
     public void Restore()
     {
-        // Each log holds different arrays from the others, so only the order within one matters.
+        // Each list holds different arrays from the others, so only the order within one matters.
         for (var i = entries.Count - 1; i >= 0; i--) entries[i].Array[entries[i].Index] = entries[i].Old;
         for (var i = tableSlots.Count - 1; i >= 0; i--) tableSlots[i].Table[tableSlots[i].Index] = tableSlots[i].Old;
         for (var i = logEntries.Count - 1; i >= 0; i--) logEntries[i].Log.Restore(logEntries[i].Index, logEntries[i].Old);
