@@ -92,6 +92,8 @@ public sealed class LargeChildMapTests
         var branch = shared.Set(Leaf("mine", 4)).Remove("c9").Set(Leaf("c4", 5)).Set(Leaf("c9", 6));
         Assert.IsType<BranchChildMap>(branch);
         live = live.Set(Leaf("live2", 7), edit);
+        // The owner goes on appending to the same log, whatever the branch did.
+        Assert.Same(((LargeChildMap)shared).Log, Assert.IsType<LargeChildMap>(live).Log);
 
         Assert.Equal([.. nodes.Select(n => n.Name), "live0"], shared.NamesInOrder());
         Assert.Equal(NodeText.Of(Leaf("c4")), NodeText.Of(shared.Get("c4")));
