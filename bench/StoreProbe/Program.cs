@@ -16,7 +16,7 @@ using XenStore.Protocol;
 // by relative path; overwrites that fire watches), framing included, and the
 // share of the tree's path copying in it, measured on a bare tree of the same shape. Counts,
 // not timings: reads repeat to the byte from run to run, writes within a few percent (the
-// shapes of the tree's tries differ a little), so a change of a few bytes shows.
+// large directories' tables and chunks grow at different moments), so a change of a few bytes shows.
 // StoreProbe lookup [CHILDREN=200000] [LOOKUPS=1000000]
 // ns per lookup by name in a directory of CHILDREN, of names present and absent, in random order
 // (LookupProbe): the store's own search, without the collector.
