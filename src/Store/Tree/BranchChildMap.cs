@@ -23,20 +23,26 @@ internal sealed class BranchChildMap : ChildMap
 
     private readonly int count;
 
+    /// <summary>The kept version's while the names are its own (<see cref="ChildMap.NamesVersion"/>): a listing cached for it serves here too.</summary>
+    private readonly object namesVersion;
+
     public BranchChildMap(ChildMap kept)
-        : this(kept, Empty, ImmutableHashSet.Create<string>(StringComparer.Ordinal), kept.Count)
+        : this(kept, Empty, ImmutableHashSet.Create<string>(StringComparer.Ordinal), kept.Count, kept.NamesVersion ?? new object())
     {
     }
 
-    private BranchChildMap(ChildMap kept, ChildMap changed, ImmutableHashSet<string> hidden, int count)
+    private BranchChildMap(ChildMap kept, ChildMap changed, ImmutableHashSet<string> hidden, int count, object namesVersion)
     {
         this.kept = kept;
         this.changed = changed;
         this.hidden = hidden;
         this.count = count;
+        this.namesVersion = namesVersion;
     }
 
     public override int Count => count;
+
+    public override object? NamesVersion => namesVersion;
 
     public override Node? Get(string name) => changed.Get(name) ?? (hidden.Contains(name) ? null : kept.Get(name));
 
@@ -50,7 +56,7 @@ internal sealed class BranchChildMap : ChildMap
     {
         if (edit is not null) return FromOrdered([.. InOrder()]).Set(child, edit);
         var added = Get(child.Name) is null;
-        return new BranchChildMap(kept, changed.Set(child), hidden, added ? count + 1 : count);
+        return new BranchChildMap(kept, changed.Set(child), hidden, added ? count + 1 : count, added ? new object() : namesVersion);
     }
 
     internal override ChildMap Remove(string name, TreeEdit? edit)
@@ -59,7 +65,7 @@ internal sealed class BranchChildMap : ChildMap
         var inChanged = changed.Get(name) is not null;
         var inKept = !hidden.Contains(name) && kept.Get(name) is not null;
         if (!inChanged && !inKept) return this;
-        return new BranchChildMap(kept, inChanged ? changed.Remove(name) : changed, inKept ? hidden.Add(name) : hidden, count - 1);
+        return new BranchChildMap(kept, inChanged ? changed.Remove(name) : changed, inKept ? hidden.Add(name) : hidden, count - 1, new object());
     }
 
     public override IEnumerable<Node> InOrder()

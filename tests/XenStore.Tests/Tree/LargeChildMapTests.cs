@@ -105,6 +105,11 @@ public sealed class LargeChildMapTests
         Assert.NotNull(branch.Get("c3"));
         Assert.Null(branch.Get("live1"));
         Assert.Equal(branch.NamesInOrder().Count(), branch.Count);
+        // A transaction's version lists from the same cache as the live one while its names are the same.
+        Assert.Same(shared.NamesVersion, shared.Set(Leaf("c1", 9)).NamesVersion);
+        Assert.NotNull(branch.NamesVersion);
+        Assert.NotSame(shared.NamesVersion, branch.NamesVersion);
+        Assert.NotSame(branch.NamesVersion, ((BranchChildMap)branch).Remove("c1").NamesVersion);
         // Under the live store's edit a branch takes its children into a log of its own.
         var adopted = branch.Set(Leaf("later", 8), edit);
         Assert.IsType<LargeChildMap>(adopted);
