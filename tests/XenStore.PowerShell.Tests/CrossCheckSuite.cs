@@ -38,7 +38,7 @@ public abstract class CrossCheckSuite(string socketPath) : IDisposable
         Tool("xenstore-write", $"{store}/w", "");
         session.Run($"$global:w = Watch-XenStore -Path 'C:{store}/w'");
         session.Run("$ExecutionContext.Events.SubscribeEvent($global:w, 'Changed', 'cross', $null, $null, $false, $false) | Out-Null");
-        List<string> Received() => session.Run("$ExecutionContext.Events.ReceivedEvents | Where-Object SourceIdentifier -eq 'cross' | ForEach-Object { $_.SourceEventArgs.Path }")
+        List<string> Received() => session.Run("Get-Event -SourceIdentifier 'cross' -ErrorAction Ignore | ForEach-Object { $_.SourceEventArgs.Path }")
             .Select(o => o.ToString()).ToList();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (Received().Count < 1 && DateTime.UtcNow < deadline) Thread.Sleep(50);

@@ -239,7 +239,8 @@ public abstract class ProviderSuite : IDisposable
         Session.Run($"$global:w = Watch-XenStore -Path '{Root}/watched' -Token 'pstoken'");
         // What Register-ObjectEvent does: subscribe through the engine's event manager (it arms the watcher).
         Session.Run("$ExecutionContext.Events.SubscribeEvent($global:w, 'Changed', 'xs-watch', $null, $null, $false, $false) | Out-Null");
-        List<string> Received() => Session.Run("$ExecutionContext.Events.ReceivedEvents | Where-Object SourceIdentifier -eq 'xs-watch' | ForEach-Object { $_.SourceEventArgs.Path }")
+        // Get-Event copies the queue under its lock: enumerating ReceivedEvents while an event arrives throws.
+        List<string> Received() => Session.Run("Get-Event -SourceIdentifier 'xs-watch' -ErrorAction Ignore | ForEach-Object { $_.SourceEventArgs.Path }")
             .Select(o => o.ToString()).ToList();
         List<string> WaitFor(int count)
         {

@@ -53,7 +53,7 @@ public sealed class WatchConnectionTests
         daemon.Kill();
         var received = "";
         WaitUntil(() => (received = string.Join("\n", session.Run(
-            "$ExecutionContext.Events.ReceivedEvents | Where-Object SourceIdentifier -eq 'ws-lost' | ForEach-Object { $_.SourceEventArgs.Exception.GetType().Name }")
+            "Get-Event -SourceIdentifier 'ws-lost' -ErrorAction Ignore | ForEach-Object { $_.SourceEventArgs.Exception.GetType().Name }")
             .Select(o => o.ToString()))).Length > 0);
         Assert.Equal("XenStoreConnectionException", received);
         Assert.False(session.Single<bool>("$global:w.EnableRaisingEvents"), "the watch has ended");
