@@ -50,18 +50,19 @@ internal sealed class BranchChildMap : ChildMap
 
     /// <summary>
     /// A change under an edit means this map has become the live store's (a version the live store
-    /// had was no longer the log's newest): it takes the children into a log of its own, once.
+    /// had was no longer the log's newest): it takes the children into a log of its own, once
+    /// (<see cref="Flattened"/>).
     /// </summary>
     internal override ChildMap Set(Node child, TreeEdit? edit)
     {
-        if (edit is not null) return FromOrdered([.. InOrder()]).Set(child, edit);
+        if (edit is not null) return Flattened().Set(child, edit);
         var added = Get(child.Name) is null;
         return new BranchChildMap(kept, changed.Set(child), hidden, added ? count + 1 : count, added ? new object() : namesVersion);
     }
 
     internal override ChildMap Remove(string name, TreeEdit? edit)
     {
-        if (edit is not null) return FromOrdered([.. InOrder()]).Remove(name, edit);
+        if (edit is not null) return Flattened().Remove(name, edit);
         var inChanged = changed.Get(name) is not null;
         var inKept = !hidden.Contains(name) && kept.Get(name) is not null;
         if (!inChanged && !inKept) return this;
@@ -77,6 +78,9 @@ internal sealed class BranchChildMap : ChildMap
     }
 
     public override IEnumerable<string> NamesInOrder() => InOrder().Select(static child => child.Name);
+
+    /// <summary>These children in a map of their own: a log nobody owns yet, which the edit changing it takes over.</summary>
+    private ChildMap Flattened() => FromOrdered([.. InOrder()]);
 
     private bool Hides(ReadOnlySpan<char> name) => hidden.Count > 0 && hidden.Contains(name.ToString());
 }

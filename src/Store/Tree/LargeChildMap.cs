@@ -102,6 +102,8 @@ internal sealed class LargeChildMap : ChildMap
     internal override ChildMap Set(Node child, TreeEdit? edit)
     {
         if (!log.MayAppend(edit, end)) return new BranchChildMap(this).Set(child, edit);
+        if (TooManyDead()) return Compacted(edit).Set(child, edit);
+        var entry = ChildEntry.Of(child);
         var hash = Hash(child.Name);
         var slot = SlotOf(log, table, child.Name, hash);
         if (slot >= 0)
@@ -110,24 +112,21 @@ internal sealed class LargeChildMap : ChildMap
             var newest = Entry(table[slot]);
             if (!log.IsRemoved(newest))
             {
-                var entry = ChildEntry.Of(child);
                 if (edit is not null && newest >= OwnedFrom(edit) && edit.MayWrite(edit.Epoch, log.ChunkOf(newest), child))
                 {
                     log.Write(edit, newest, entry);
                     return this;
                 }
-                if (TooManyDead()) return Compacted(edit).Set(child, edit);
                 log.WriteTable(edit, table, slot, Pack(hash, log.Append(edit, entry, newest, origin: log.Origin(newest))));
                 // A child replaced keeps the names and their order.
                 return Next(edit, count, used, namesVersion);
             }
-            if (TooManyDead()) return Compacted(edit).Set(child, edit);
             // Made again after its removal: it comes last.
-            log.WriteTable(edit, table, slot, Pack(hash, log.Append(edit, ChildEntry.Of(child), newest)));
+            log.WriteTable(edit, table, slot, Pack(hash, log.Append(edit, entry, newest)));
             return Next(edit, count + 1, used, new object());
         }
-        if (used + 1 > table.Length / 4 * 3) return (TooManyDead() ? Compacted(edit) : Regrown(edit)).Set(child, edit);
-        log.WriteTable(edit, table, ~slot, Pack(hash, log.Append(edit, ChildEntry.Of(child))));
+        if (used + 1 > table.Length / 4 * 3) return Regrown(edit).Set(child, edit);
+        log.WriteTable(edit, table, ~slot, Pack(hash, log.Append(edit, entry)));
         return Next(edit, count + 1, used + 1, new object());
     }
 
@@ -135,12 +134,13 @@ internal sealed class LargeChildMap : ChildMap
     {
         var hash = Hash(name);
         var slot = SlotOf(log, table, name, hash);
-        if (slot < 0 || Visible(Entry(table[slot])) < 0) return this;
+        if (slot < 0) return this;
+        // For the newest version (the only one that appends) the newest entry is the one it has.
+        var newest = Entry(table[slot]);
+        if (Visible(newest) < 0) return this;
         if (!log.MayAppend(edit, end)) return new BranchChildMap(this).Remove(name, edit);
         if (TooManyDead()) return Compacted(edit).Remove(name, edit);
-        var newest = Entry(table[slot]);
-        var removal = ChildEntry.Removed(log[newest].Name);
-        log.WriteTable(edit, table, slot, Pack(hash, log.Append(edit, removal, newest, removed: true)));
+        log.WriteTable(edit, table, slot, Pack(hash, log.Append(edit, ChildEntry.Removed(log[newest].Name), newest, removed: true)));
         return Next(edit, count - 1, used, new object());
     }
 
@@ -206,12 +206,7 @@ internal sealed class LargeChildMap : ChildMap
         var children = Children(inOrder: true);
         var compacted = new ChildLog(children.Count, log.HashMask);
         var grown = new long[TableSize(children.Count)];
-        foreach (var i in children)
-        {
-            var name = log[i].Name;
-            var hash = Hash(name);
-            grown[~SlotOf(compacted, grown, name, hash)] = Pack(hash, compacted.Append(null, log[i]));
-        }
+        foreach (var i in children) PlaceDistinct(grown, Pack(Hash(log[i].Name), compacted.Append(null, log[i])));
         return new LargeChildMap(compacted, grown, children.Count, children.Count, namesVersion, edit?.Epoch ?? 0, edit is null ? int.MaxValue : 0);
     }
 
@@ -223,16 +218,8 @@ internal sealed class LargeChildMap : ChildMap
     private LargeChildMap Regrown(TreeEdit? edit)
     {
         var grown = new long[TableSize(count)];
-        var mask = grown.Length - 1;
         foreach (var slot in table)
-        {
-            if (slot == 0 || log.IsRemoved(Entry(slot))) continue;
-            // The names differ, so each goes to the first free slot from its hash: no name is
-            // read (at 200,000 children, a cache miss each).
-            var i = (int)(slot >> 32) & mask;
-            while (grown[i] != 0) i = (i + 1) & mask;
-            grown[i] = slot;
-        }
+            if (slot != 0 && !log.IsRemoved(Entry(slot))) PlaceDistinct(grown, slot);
         return new LargeChildMap(log, grown, count, count, namesVersion, edit?.Epoch ?? epoch, edit is null ? ownedFrom : OwnedFrom(edit));
     }
 
@@ -262,6 +249,18 @@ internal sealed class LargeChildMap : ChildMap
             // A refused change taken back between the two reads: the entry may be another's now.
             if (Volatile.Read(ref table[i]) != slot) i = (i - 1) & mask;
         }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="slot"/> in the first free place from its hash in a table being
+    /// filled with names known to differ: no name is read (at 200,000 children, a cache miss each).
+    /// </summary>
+    private static void PlaceDistinct(long[] table, long slot)
+    {
+        var mask = table.Length - 1;
+        var i = (int)(slot >> 32) & mask;
+        while (table[i] != 0) i = (i + 1) & mask;
+        table[i] = slot;
     }
 
     /// <summary>A table for <paramref name="children"/> names, under half used.</summary>
