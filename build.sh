@@ -78,6 +78,7 @@ else
     echo "the Pester suites did not run" >&2
     failed=$((failed + 1)); status=1
 fi
+scripts/failed-tests.py "$results"/*.trx || true
 rm -rf "$results"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if (( passed == 0 )); then
