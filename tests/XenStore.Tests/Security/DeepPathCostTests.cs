@@ -11,6 +11,7 @@ namespace XenStore.Tests.Security;
 /// of the request, not the square of the depth, inside and outside transactions, while dom0
 /// keeps being served.
 /// </summary>
+[Collection(nameof(MeasuredAloneCollection))]
 public sealed class DeepPathCostTests : IDisposable
 {
     /// <summary>990 levels below the guest's directory: 2,000 characters, within path-max (2,048).</summary>

@@ -10,6 +10,7 @@ namespace XenStore.Tests.Security;
 /// below one of their children before each request, must not make the daemon rebuild a child
 /// list of 100,000 names on every request.
 /// </summary>
+[Collection(nameof(MeasuredAloneCollection))]
 public sealed class DirectoryPartCostTests
 {
     private const int Children = 100_000;

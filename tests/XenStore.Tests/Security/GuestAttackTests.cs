@@ -13,7 +13,7 @@ namespace XenStore.Tests.Security;
 /// daemon keeps no more for an attacker than its memory quota: what is charged to it stays
 /// within the quota, and the daemon's heap grows by no more than a few quotas.
 /// </summary>
-[Collection(nameof(GuestAttackCollection))]
+[Collection(nameof(MeasuredAloneCollection))]
 public sealed class GuestAttackTests(ITestOutputHelper output)
 {
     private const int BigDirectory = 50_000;
@@ -107,7 +107,3 @@ public sealed class GuestAttackTests(ITestOutputHelper output)
         return [.. Attacks[attack].Select(m => new { type = (uint)MessageType.Read, tx, payload = (string)m.GetType().GetProperty("payload")!.GetValue(m)! })];
     }
 }
-
-/// <summary>The attacks run alone: dom0's latency is theirs to measure, not the other tests'.</summary>
-[CollectionDefinition(nameof(GuestAttackCollection), DisableParallelization = true)]
-public sealed class GuestAttackCollection;

@@ -284,6 +284,9 @@ internal sealed partial class Transaction : INodeStore
         /// <summary>The parent's entry when this transaction created the node: commit builds new subtrees from these links.</summary>
         public Entry? MadeUnder { get; set; }
 
+        /// <summary>The live node found for this path when the commit validated it (<see cref="Valid"/>), parents first.</summary>
+        public Node? LiveAtCommit { get; set; }
+
         /// <summary>Existed, was removed and created again: the live subtree goes first.</summary>
         public bool Recreated { get; set; }
 
