@@ -33,7 +33,7 @@ public sealed partial class XenStoreDaemon : IDisposable
         _ = GcPauses.Process;
         log = new DaemonLog(Options.Trace, line => Log?.Invoke(line));
         Changes = new ChangeSet(journaling: Options.Persistence is not null);
-        Live = new LiveStore(Changes);
+        Live = new LiveStore(Changes, Watches.IsWatchedLength);
         Domains = new DomainTable(Options, Quotas, Live, Watches, Changes);
         if (Options.Persistence is { } persistence) Recover(persistence);
         else

@@ -64,7 +64,7 @@ public sealed class TreeTests
             root = NodeTree.Replace(root, path, Leaf("d"), (ulong)i + 2);
         }
         Assert.Equal(1001, NodeTree.Walk(root, "/").Count());
-        var post = NodeTree.PostOrder(root, "/");
+        var post = Visited(new PostOrderWalk(root, "/", null));
         Assert.Equal(path, post[0].Path);
         Assert.Equal("/", post[^1].Path);
     }
@@ -87,17 +87,32 @@ public sealed class TreeTests
         Assert.Equal("/a/b/c/d".Length, end);
     }
 
-    [Fact]
-    public void RemovalOrderGivesEachNodeWithItsParentChildrenFirst()
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/a")]
+    public void APostOrderWalkGivesEachNodeWithItsParentAndPathChildrenFirst(string top)
     {
-        var root = NodeTree.Replace(Leaf(""), "/a", Leaf("a"), 2);
-        root = NodeTree.Replace(root, "/a/b", Leaf("b"), 3);
-        root = NodeTree.Replace(root, "/a/c", Leaf("c"), 4);
-        var a = NodeTree.Lookup(root, "/a")!;
-        var order = NodeTree.RemovalOrder(a, "/a", root);
-        Assert.Equal(["/a/b", "/a/c", "/a"], order.Select(e => e.Path));
-        Assert.All(order, e => Assert.Same(e.Path == "/a" ? root : a, e.Parent));
+        var root = Leaf("");
+        foreach (var path in new[] { "/a", "/a/b", "/a/b/x", "/a/c", "/a/long-name", "/a/long-name/y" })
+            root = NodeTree.Replace(root, path, Leaf(path[(path.LastIndexOf('/') + 1)..]), 2);
+        var topNode = NodeTree.Lookup(root, top)!;
+        var topParent = top == "/" ? null : root;
+        var visited = Visited(new PostOrderWalk(topNode, top, topParent));
+        string[] expected = ["/a/b/x", "/a/b", "/a/c", "/a/long-name/y", "/a/long-name", "/a"];
+        Assert.Equal(top == "/" ? [.. expected, "/"] : expected, visited.Select(v => v.Path));
+        Assert.All(visited, v => Assert.Equal(v.Path.Length, v.PathLength));
+        // A leaf is made anew from its directory's entry each time it is looked up: compared by content.
+        Assert.All(visited, v => Assert.Equal(NodeText.Of(v.Path == top ? topParent : NodeTree.Lookup(root, XenStorePath.Parent(v.Path))), NodeText.Of(v.Parent)));
+        Assert.All(visited, v => Assert.Equal(NodeText.Of(NodeTree.Lookup(root, v.Path)), NodeText.Of(v.Node)));
     }
+
+    private static List<(string Path, int PathLength, Node Node, Node? Parent)> Visited(PostOrderWalk walk)
+    {
+        var visited = new List<(string, int, Node, Node?)>();
+        while (walk.MoveNext()) visited.Add((walk.Path, walk.PathLength, walk.Node, walk.Parent));
+        return visited;
+    }
+
     [Fact]
     public void ALargeMapKeepsItsNamesVersionWhenAChildIsReplacedOnly()
     {

@@ -18,15 +18,19 @@ namespace XenStore.Daemon;
 internal sealed class LiveStore : INodeStore, IUndoable
 {
     private readonly ChangeSet changes;
+    private readonly Func<int, bool> mayBeWatched;
     private readonly Dictionary<uint, Holding> owned = [];
     private readonly List<(uint Owner, Holding Change)> holdingLog = [];
     private readonly TreeEdit edit = new();
     private Node? rootBeforeChanges;
     private ulong generation;
 
-    public LiveStore(ChangeSet changes)
+    /// <param name="changes">Where each change is entered.</param>
+    /// <param name="mayBeWatched">Whether some watched path has this length (a removed node's exact event is made only then); all are, if not given.</param>
+    public LiveStore(ChangeSet changes, Func<int, bool>? mayBeWatched = null)
     {
         this.changes = changes;
+        this.mayBeWatched = mayBeWatched ?? (static _ => true);
         Root = Node.Leaf("", [], PermissionList.Dom0Only, NextGeneration());
         Count("/", Root, +1);
     }
@@ -177,11 +181,14 @@ internal sealed class LiveStore : INodeStore, IUndoable
         var parent = Get(XenStorePath.Parent(path));
         // As cxenstored 4.17: one "exact" event per removed node, children before parents,
         // then the removed node's own event for the watches at and above it. The walk brings
-        // each node's parent, so a deep chain is not looked up from the root per node.
-        foreach (var (p, n, nodeParent) in NodeTree.RemovalOrder(node, path, parent))
+        // each node's parent, so a deep chain is not looked up from the root per node, and an
+        // exact event, which only a watch on that very path sees, is made only if some watched
+        // path is as long.
+        for (var walk = new PostOrderWalk(node, path, parent); walk.MoveNext();)
         {
-            Count(p, n, -1);
-            Notify(new ChangeEvent(p, true, n.Permissions, null, nodeParent?.Permissions));
+            Count(walk.PathLength, walk.Node, -1);
+            if (mayBeWatched(walk.PathLength))
+                Notify(new ChangeEvent(walk.Path, true, walk.Node.Permissions, null, walk.Parent?.Permissions));
         }
         Notify(new ChangeEvent(path, false, node.Permissions, null, parent?.Permissions));
         Root = NodeTree.Replace(Root, path, null, NextGeneration(), edit);
@@ -194,7 +201,7 @@ internal sealed class LiveStore : INodeStore, IUndoable
         if (node is null) return;
         BeginChange();
         if (changes.Journaling) changes.Record(Persistence.JournalOp.Delete(path));
-        foreach (var (p, n) in NodeTree.Walk(node, path)) Count(p, n, -1);
+        for (var walk = new PostOrderWalk(node, path, null); walk.MoveNext();) Count(walk.PathLength, walk.Node, -1);
         Root = NodeTree.Replace(Root, path, null, NextGeneration(), edit);
     }
 
@@ -231,8 +238,10 @@ internal sealed class LiveStore : INodeStore, IUndoable
     }
 
     /// <summary>Adds (+1) or removes (-1) one node from its owner's holding.</summary>
-    private void Count(string path, Node node, int sign) =>
-        Count(node.Permissions.Owner, new Holding(sign, sign * MemoryCharge.Node(path.Length, node)));
+    private void Count(string path, Node node, int sign) => Count(path.Length, node, sign);
+
+    private void Count(int pathLength, Node node, int sign) =>
+        Count(node.Permissions.Owner, new Holding(sign, sign * MemoryCharge.Node(pathLength, node)));
 
     private void Count(uint owner, Holding change)
     {

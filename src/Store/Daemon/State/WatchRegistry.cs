@@ -67,6 +67,9 @@ internal sealed class WatchRegistry
         return removed;
     }
 
+    /// <summary>Whether some watched path is <paramref name="length"/> characters long (else no path of that length is watched).</summary>
+    public bool IsWatchedLength(int length) => watchedLengths.ContainsKey(length);
+
     /// <summary>
     /// Watches a change of <paramref name="path"/> notifies, in C's delivery order
     /// (connection order, then registration order). <paramref name="exact"/> matches only
