@@ -12,6 +12,7 @@ namespace XenStore.Tests.Security;
 /// chunk or a socket read holds, here made long enough to measure); another's READ must get
 /// in between its slices instead of waiting for the whole run.
 /// </summary>
+[Collection(nameof(MeasuredAloneCollection))]
 public sealed class LockFairnessTests(ITestOutputHelper output)
 {
     [Fact]
