@@ -8,13 +8,14 @@
 set -euo pipefail
 CSV=$1
 
-median() { sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+# shellcheck source=lib/stats.sh
+source "$(dirname "$0")/lib/stats.sh"
 col() {  # col DOMAINS TARGET COLUMN-NAME [COMPLETED=1]: that column's values, one per repetition
     awk -F, -v n="$1" -v t="$2" -v c="$3" -v done="${4:-1}" '
         NR==1 { for (i = 1; i <= NF; i++) { if ($i == c) k = i; if ($i == "completed") d = i } next }
         $1 == n && $3 == t && $d == done { print $k }' "$CSV"
 }
-med() { col "$@" | median; }   # med DOMAINS TARGET COLUMN-NAME [COMPLETED=1]: their median
+med() { median $(col "$@"); }   # med DOMAINS TARGET COLUMN-NAME [COMPLETED=1]: their median
 # Sizes and targets in the order they first appear.
 mapfile -t SIZES < <(awk -F, 'NR > 1 && !seen[$1]++ { print $1 }' "$CSV")
 mapfile -t TARGETS < <(awk -F, 'NR > 1 && !seen[$3]++ { print $3 }' "$CSV")

@@ -22,6 +22,8 @@
 # e.g. "--snapshot-after 1048576"), TMPDIR (socket paths must stay under 108 bytes).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/stats.sh
+source "$HERE/lib/stats.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 DOMAINS=${DOMAINS:-1000}
 NODES=${NODES:-1000}
@@ -67,7 +69,6 @@ start_daemon() {
     LAUNCHER=$!
 }
 now_ns() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 LAST=/local/domain/$DOMAINS/n$((NODES - 1))
 
 # fill NAME SIGNAL: a store STORE/NAME/xs of DOMAINS x NODES nodes, left as SIGNAL leaves it.

@@ -48,6 +48,8 @@ dotnet build "$ROOT/src/Daemon" -c Release --nologo -v quiet >&2
 
 # shellcheck source=lib/daemons.sh
 source "$HERE/lib/daemons.sh"
+# shellcheck source=lib/stats.sh
+source "$HERE/lib/stats.sh"
 cleanup() {
     cleanup_daemons
     rm -rf "$WORK"
@@ -59,8 +61,6 @@ log "pids: ours ${PID[ours]}, cxenstored ${PID[cxenstored]}, oxenstored ${PID[ox
 
 # The daemons in a different order each repetition, so none is always first after a pause.
 order() { local r=$1 i; for i in 0 1 2; do echo "${DAEMONS[$(( (i + r) % 3 ))]}"; done; }
-field() { grep -oE "(^| )$1=[0-9.]+" | cut -d= -f2; }   # field NAME < "ops=.. rate=.."
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 xs() { local d=$1; shift; "$LOAD" -p "${PID[$d]}" "$1" "${SOCK[$d]}" "${@:2}"; }
 
 declare -A R   # R[measure,daemon] = space-separated raw values, one per repetition

@@ -4,11 +4,8 @@
 # rss_kb PID: the process's resident memory, in kB.
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-# field NAME: the value of NAME=<number> in the text on stdin (xsload's report lines).
-field() { grep -oE "(^| )$1=[0-9.]+" | cut -d= -f2; }
-
-# median VALUES...: their median (the mean of the middle two for an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=bench/lib/stats.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stats.sh"
 
 # memreport SOCKET: our daemon's CONTROL memreport (memory and GC pauses) over its socket.
 memreport() {
