@@ -3,8 +3,8 @@
 # ./build.sh test     installs the real peers the tests use (Debian packages, Xen's reference
 #                     daemons), builds, publishes the native daemon host, runs every xunit suite
 #                     (tests/XenStore.Tests/Daemon/NativeHostTests.cs against the native host),
-#                     then the Pester suites under the pinned pwsh, and prints the xunit
-#                     tests that failed and "tests: N passed, N failed, N skipped" over both
+#                     then the Pester suites under the pinned pwsh, and prints the tests
+#                     that failed and "tests: N passed, N failed, N skipped" over both
 # ./build.sh native   publishes the daemon host (src/Daemon) as a Native AOT executable, for a
 #                     smaller daemon (idle RSS 7 MB against 40 MB under the JIT), to
 #                     artifacts/native/xenstored-ps, and prints that path (needs clang and zlib)

@@ -36,6 +36,14 @@ if ($TestResultPath) {
 }
 $result = Invoke-Pester -Configuration $config
 
+# The failures once more, last, where a log cut to its tail still shows them.
+foreach ($test in $result.Failed) {
+    Write-Host "failed: $($test.ExpandedPath)"
+    foreach ($line in "$($test.ErrorRecord | Select-Object -First 1)" -split "`n" | Where-Object { $_ } | Select-Object -First 6) { Write-Host "    $line" }
+}
+foreach ($block in $result.FailedBlocks) { Write-Host "failed in its set-up: $($block.ExpandedPath)" }
+foreach ($container in $result.FailedContainers) { Write-Host "failed to run: $($container.Item)" }
+
 # A failure outside any test (a BeforeAll, a file that does not load) fails no test by itself.
 $failed = $result.FailedCount
 if ($result.Result -ne 'Passed' -and $failed -eq 0) {
