@@ -8,9 +8,10 @@ namespace XenStore.Daemon.Persistence;
 /// The store as recovery rebuilds it: the snapshot's tree (or an empty root), with the
 /// journal's node changes applied in place to mutable drafts of the nodes they touch, then
 /// turned into immutable nodes once, at <see cref="Finish"/>. Replaying a change on the
-/// live store copies the path to it: a journal tail of 200,000 changes made 200,000 such copies (and the garbage collections
-/// they cost) where the drafts make each touched directory once. Untouched subtrees stay the
-/// snapshot's nodes. The owners' holdings are kept up to date as the drafts change.
+/// live store copies the path to it: a journal tail of 200,000 changes made 200,000 such
+/// copies (and the garbage collections they cost) where the drafts make each touched
+/// directory once. Untouched subtrees stay the snapshot's nodes. The owners' holdings are
+/// kept up to date as the drafts change.
 /// <para>
 /// A change this daemon could not have journalled (an invalid path, the root removed)
 /// throws <see cref="InvalidDataException"/>. A node whose parent is missing is created with
